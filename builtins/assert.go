@@ -1,0 +1,188 @@
+package builtins
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+	"go.starlark.net/syntax"
+)
+
+// The assert module:
+//
+//	assert.eq(a, b, msg=None)         a == b
+//	assert.ne(a, b, msg=None)         a != b
+//	assert.true(x, msg=None)          x is truthy
+//	assert.false(x, msg=None)         x is falsy
+//	assert.contains(container, item)  item in container
+//	assert.fails(fn, pattern)         fn() fails with an error matching the regexp; returns the message
+//	assert.reachable(ns, dst)         dst ("ip", or "ip:port" for TCP) answers from inside ns
+//	assert.unreachable(ns, dst)       it does not
+func (e *Env) assertModule() *starlarkstruct.Module {
+	fns := map[string]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
+		"eq":          assertCompare(true),
+		"ne":          assertCompare(false),
+		"true":        assertTruth(true),
+		"false":       assertTruth(false),
+		"contains":    assertContains,
+		"fails":       assertFails,
+		"reachable":   e.assertReach(true),
+		"unreachable": e.assertReach(false),
+	}
+	m := &starlarkstruct.Module{Name: "assert", Members: starlark.StringDict{}}
+	for name, f := range fns {
+		m.Members[name] = starlark.NewBuiltin("assert."+name, f)
+	}
+	return m
+}
+
+func withMsg(msg starlark.Value, s string) string {
+	if m, ok := msg.(starlark.String); ok && m != "" {
+		return string(m) + ": " + s
+	}
+	return s
+}
+
+func assertCompare(wantEqual bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var x, y starlark.Value
+		var msg starlark.Value = starlark.None
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "a", &x, "b", &y, "msg?", &msg); err != nil {
+			return nil, err
+		}
+		eq, err := starlark.Equal(x, y)
+		if err != nil {
+			return nil, errorf(b.Name(), "%v", err)
+		}
+		if eq != wantEqual {
+			op := "!="
+			if !wantEqual {
+				op = "=="
+			}
+			return nil, errorf(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s %s %s", x.String(), op, y.String())))
+		}
+		return starlark.None, nil
+	}
+}
+
+func assertTruth(want bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var x starlark.Value
+		var msg starlark.Value = starlark.None
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "x", &x, "msg?", &msg); err != nil {
+			return nil, err
+		}
+		if bool(x.Truth()) != want {
+			return nil, errorf(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s is %v, want %v", x.String(), !want, want)))
+		}
+		return starlark.None, nil
+	}
+}
+
+func assertContains(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var c, x starlark.Value
+	var msg starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "container", &c, "item", &x, "msg?", &msg); err != nil {
+		return nil, err
+	}
+	var in bool
+	switch cc := c.(type) {
+	case *Result:
+		s, ok := starlark.AsString(x)
+		if !ok {
+			return nil, errorf(b.Name(), "a Result contains str, not %s", x.Type())
+		}
+		in = strings.Contains(cc.Stdout, s)
+	default:
+		v, err := starlark.Binary(syntax.IN, x, c)
+		if err != nil {
+			return nil, errorf(b.Name(), "%v", err)
+		}
+		in = bool(v.Truth())
+	}
+	if !in {
+		return nil, errorf(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s not in %s", x.String(), c.String())))
+	}
+	return starlark.None, nil
+}
+
+func assertFails(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var f starlark.Callable
+	var pattern string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "fn", &f, "pattern", &pattern); err != nil {
+		return nil, err
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, errorf(b.Name(), "for parameter pattern: %v", err)
+	}
+	_, err = starlark.Call(thread, f, nil, nil)
+	if err == nil {
+		return nil, errorf(b.Name(), "%s did not fail (want an error matching %q)", f.Name(), pattern)
+	}
+	msg := err.Error()
+	if ee, ok := err.(*starlark.EvalError); ok {
+		msg = ee.Msg
+	}
+	if !re.MatchString(msg) {
+		return nil, errorf(b.Name(), "error %q does not match %q", msg, pattern)
+	}
+	return starlark.String(msg), nil
+}
+
+// assertReach checks reachability from inside a namespace: ICMP echo for
+// an address, a TCP connect for "address:port".
+func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var ns NamespaceArg
+		var dst string
+		timeout := Duration(time.Second)
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "dst", &dst, "timeout?", &timeout); err != nil {
+			return nil, err
+		}
+		n := ns.Namespace
+		var ok bool
+		var how string
+		if ip := net.ParseIP(dst); ip != nil {
+			count := 1
+			if want {
+				count = 3 // a first request may be lost while ARP resolves
+			}
+			var err error
+			ok, err = e.Ping(n, ip, count, time.Duration(timeout))
+			if err != nil {
+				return nil, errorf(b.Name(), "%v", err)
+			}
+			how = fmt.Sprintf("ICMP echo, %s per try", time.Duration(timeout))
+		} else {
+			host, port, err := net.SplitHostPort(dst)
+			if err != nil || net.ParseIP(host) == nil || port == "" {
+				return nil, errorf(b.Name(), "for parameter dst: %q is not an address (\"10.0.0.2\") or address:port (\"10.0.0.2:80\", \"[fd00::2]:80\")", dst)
+			}
+			cerr := e.K.DialTCP(n.ns, dst, time.Duration(timeout).Seconds())
+			ok = cerr == nil
+			how = "TCP connect"
+			if cerr != nil {
+				how += ": " + cerr.Error()
+			}
+		}
+		if ok != want {
+			if want {
+				return nil, errorf(b.Name(), "%s is not reachable from namespace %s (%s); check the addresses, routes and links there (%s.links, %s.routes)", dst, n.Name(), how, nsVar(n), nsVar(n))
+			}
+			return nil, errorf(b.Name(), "%s is reachable from namespace %s (%s), want unreachable", dst, n.Name(), how)
+		}
+		return starlark.None, nil
+	}
+}
+
+func nsVar(n *Namespace) string {
+	if n.ns.Name != "" {
+		return n.ns.Name
+	}
+	return "ns"
+}

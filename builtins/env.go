@@ -1,0 +1,146 @@
+// Package builtins implements nsscript's Starlark builtins and values:
+// one file per concept (namespace.go, veth.go, bridge.go, route.go,
+// exec.go, ...), the argument kinds in args.go and the registration table
+// in table.go. It never talks to the kernel itself: every kernel call goes
+// through package kernel.
+package builtins
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// Env is the state the builtins of one run share.
+type Env struct {
+	K      *kernel.Linux
+	Lab    string
+	Stdout io.Writer
+	// Ctx is cancelled to interrupt a running builtin (sleep, exec, ping).
+	Ctx context.Context
+
+	mu    sync.Mutex
+	host  *Namespace
+	nss   map[uint64]*Namespace
+	links map[linkKey]*Link
+	procs []*Process
+	seq   int
+}
+
+type linkKey struct {
+	ns    uint64
+	index int
+}
+
+// NewEnv opens the host namespace and prepares the run's state.
+func NewEnv(lab string) (*Env, error) {
+	k, err := kernel.New()
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{K: k, Lab: lab, Stdout: os.Stdout, Ctx: context.Background(),
+		nss: map[uint64]*Namespace{}, links: map[linkKey]*Link{}}
+	e.host = e.wrapNS(k.Host())
+	return e, nil
+}
+
+// Host is the namespace nsscript runs in.
+func (e *Env) Host() *Namespace { return e.host }
+
+// RunDir is where the lab keeps its files (process logs).
+func (e *Env) RunDir() string { return filepath.Join("/run/nsscript", e.Lab) }
+
+func (e *Env) wrapNS(ns *kernel.NS) *Namespace {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n, ok := e.nss[ns.Inode]; ok {
+		if n.ns != ns {
+			n.ns = ns
+		}
+		return n
+	}
+	n := &Namespace{env: e, ns: ns}
+	e.nss[ns.Inode] = n
+	return n
+}
+
+func (e *Env) forgetNS(n *Namespace) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.nss, n.ns.Inode)
+}
+
+// known lists the namespaces this run has opened.
+func (e *Env) known() []*Namespace {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*Namespace, 0, len(e.nss))
+	for _, n := range e.nss {
+		out = append(out, n)
+	}
+	return out
+}
+
+// wrapLink returns the one Link value for a device, so that every value
+// naming it follows it through renames and moves.
+func (e *Env) wrapLink(ns *Namespace, index int, name string) *Link {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	key := linkKey{ns.ns.Inode, index}
+	if l, ok := e.links[key]; ok {
+		l.name = name
+		return l
+	}
+	l := &Link{env: e, ns: ns, index: index, name: name}
+	e.links[key] = l
+	return l
+}
+
+func (e *Env) relinkLocked(l *Link, ns *Namespace, index int) {
+	delete(e.links, linkKey{l.ns.ns.Inode, l.index})
+	l.ns, l.index = ns, index
+	e.links[linkKey{ns.ns.Inode, index}] = l
+}
+
+func (e *Env) relink(l *Link, ns *Namespace, index int, name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.relinkLocked(l, ns, index)
+	l.name = name
+}
+
+func (e *Env) forgetLink(l *Link) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.links, linkKey{l.ns.ns.Inode, l.index})
+}
+
+func (e *Env) addProc(p *Process) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.procs = append(e.procs, p)
+}
+
+func (e *Env) nextSeq() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seq++
+	return e.seq
+}
+
+// Processes are the background processes this run started.
+func (e *Env) Processes() []*Process {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*Process(nil), e.procs...)
+}
+
+// errorf builds a builtin's error: "NAME: message".
+func errorf(name, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+}

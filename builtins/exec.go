@@ -1,0 +1,421 @@
+package builtins
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.starlark.net/starlark"
+)
+
+// Result is what a finished command gave: code, stdout, stderr, ok.
+// str(result) is its stdout.
+type Result struct {
+	Code           int
+	Stdout, Stderr string
+}
+
+var _ starlark.HasAttrs = (*Result)(nil)
+
+func (r *Result) String() string        { return r.Stdout }
+func (r *Result) Type() string          { return "Result" }
+func (r *Result) Freeze()               {}
+func (r *Result) Truth() starlark.Bool  { return r.Code == 0 }
+func (r *Result) Hash() (uint32, error) { return 0, errors.New("unhashable: Result") }
+func (r *Result) AttrNames() []string   { return []string{"code", "ok", "stderr", "stdout"} }
+func (r *Result) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "code":
+		return starlark.MakeInt(r.Code), nil
+	case "stdout":
+		return starlark.String(r.Stdout), nil
+	case "stderr":
+		return starlark.String(r.Stderr), nil
+	case "ok":
+		return starlark.Bool(r.Code == 0), nil
+	}
+	return nil, nil
+}
+
+// Process is a command started with background=True.
+type Process struct {
+	env     *Env
+	ns      *Namespace
+	cmd     *exec.Cmd
+	argv    []string
+	outPath string
+	errPath string
+
+	done chan struct{}
+	mu   sync.Mutex
+	code int
+}
+
+var _ starlark.HasAttrs = (*Process)(nil)
+
+func (p *Process) String() string {
+	return fmt.Sprintf("<process %d in %s: %s>", p.cmd.Process.Pid, p.ns.Name(), strings.Join(p.argv, " "))
+}
+func (p *Process) Type() string          { return "Process" }
+func (p *Process) Freeze()               {}
+func (p *Process) Truth() starlark.Bool  { return true }
+func (p *Process) Hash() (uint32, error) { return uint32(p.cmd.Process.Pid), nil }
+
+// Pid is the process id; Running whether it has not exited.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+func (p *Process) Running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+var processMethods = methods{"wait": procWait, "kill": procKill}
+
+func (p *Process) AttrNames() []string {
+	return sortedNames([]string{"ns", "pid", "running", "stderr", "stdout"}, processMethods.names())
+}
+
+func (p *Process) Attr(name string) (starlark.Value, error) {
+	if m := processMethods.get("process", p, name); m != nil {
+		return m, nil
+	}
+	switch name {
+	case "pid":
+		return starlark.MakeInt(p.Pid()), nil
+	case "ns":
+		return p.ns, nil
+	case "running":
+		return starlark.Bool(p.Running()), nil
+	case "stdout":
+		b, _ := os.ReadFile(p.outPath)
+		return starlark.String(b), nil
+	case "stderr":
+		b, _ := os.ReadFile(p.errPath)
+		return starlark.String(b), nil
+	}
+	return nil, nil
+}
+
+// process.wait(timeout="30s") waits for the process to exit and returns its exit code.
+func procWait(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	p := b.Receiver().(*Process)
+	timeout := Duration(30 * time.Second)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	select {
+	case <-p.done:
+		return starlark.MakeInt(p.code), nil
+	case <-time.After(time.Duration(timeout)):
+		return nil, errorf(b.Name(), "process %d (%s) still running after %s", p.Pid(), p.argv[0], time.Duration(timeout))
+	case <-p.env.Ctx.Done():
+		return nil, errorf(b.Name(), "interrupted")
+	}
+}
+
+var signals = map[string]syscall.Signal{
+	"TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP,
+	"QUIT": syscall.SIGQUIT, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
+}
+
+// process.kill(signal="TERM") signals the process and its process group.
+func procKill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	p := b.Receiver().(*Process)
+	sig := "TERM"
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "signal?", &sig); err != nil {
+		return nil, err
+	}
+	s, ok := signals[strings.TrimPrefix(strings.ToUpper(sig), "SIG")]
+	if !ok {
+		names := make([]string, 0, len(signals))
+		for n := range signals {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, errorf(b.Name(), "unknown signal %q: use one of %s", sig, strings.Join(names, ", "))
+	}
+	if p.Running() {
+		_ = syscall.Kill(-p.Pid(), s)
+	}
+	return starlark.None, nil
+}
+
+// Stop ends a background process group (TERM, then KILL after grace).
+func (p *Process) Stop(grace time.Duration) {
+	if !p.Running() {
+		return
+	}
+	_ = syscall.Kill(-p.Pid(), syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// cmdArg unpacks exec's cmd: a str for /bin/sh -c, or a list of str (argv).
+type cmdArg []string
+
+func (c *cmdArg) Unpack(v starlark.Value) error {
+	switch x := v.(type) {
+	case starlark.String:
+		if strings.TrimSpace(string(x)) == "" {
+			return fmt.Errorf("command is empty")
+		}
+		*c = []string{"/bin/sh", "-c", string(x)}
+		return nil
+	case *starlark.List, starlark.Tuple:
+		it := starlark.Iterate(x)
+		defer it.Done()
+		var argv []string
+		var e starlark.Value
+		for it.Next(&e) {
+			s, ok := starlark.AsString(e)
+			if !ok {
+				return fmt.Errorf("argv element %d is %s, want str", len(argv), e.Type())
+			}
+			argv = append(argv, s)
+		}
+		if len(argv) == 0 || argv[0] == "" {
+			return fmt.Errorf("argv is empty: give the program to run first")
+		}
+		*c = argv
+		return nil
+	}
+	return fmt.Errorf("want a command (str for /bin/sh -c, or a list of str), got %s", v.Type())
+}
+
+// exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None)
+//
+// Runs a command inside a namespace. Equivalent to: ip netns exec NS CMD
+func (e *Env) exec(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var ns NamespaceArg
+	if len(args) == 0 {
+		return nil, errorf(b.Name(), "missing argument for ns: exec(ns, cmd, ...)")
+	}
+	if err := ns.Unpack(args[0]); err != nil {
+		return nil, errorf(b.Name(), "for parameter ns: %v", err)
+	}
+	if ns.Namespace == nil {
+		ns.Namespace = e.host
+	}
+	return ns.Namespace.execute(b.Name(), args[1:], kwargs)
+}
+
+// ns.exec(cmd, ...) is exec(ns, cmd, ...).
+func nsExec(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return b.Receiver().(*Namespace).execute(b.Name(), args, kwargs)
+}
+
+func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var argv cmdArg
+	check, background := true, false
+	timeout := Duration(30 * time.Second)
+	var env *starlark.Dict
+	var stdin starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(fn, args, kwargs, "cmd", &argv, "check?", &check, "timeout?", &timeout,
+		"background?", &background, "env?", &env, "stdin?", &stdin); err != nil {
+		return nil, err
+	}
+	if err := n.alive(fn); err != nil {
+		return nil, err
+	}
+	environ := os.Environ()
+	if env != nil {
+		for _, kv := range env.Items() {
+			k, ok1 := starlark.AsString(kv[0])
+			v, ok2 := starlark.AsString(kv[1])
+			if !ok1 || !ok2 || k == "" || strings.ContainsAny(k, "=\x00") {
+				return nil, errorf(fn, "for parameter env: want a dict of str to str with names like \"PATH\", got %s: %s", kv[0], kv[1])
+			}
+			environ = append(environ, k+"="+v)
+		}
+	}
+	var in []byte
+	switch s := stdin.(type) {
+	case starlark.NoneType:
+	case starlark.String:
+		in = []byte(s)
+	case starlark.Bytes:
+		in = []byte(s)
+	default:
+		return nil, errorf(fn, "for parameter stdin: want str or bytes, got %s", stdin.Type())
+	}
+	if _, err := exec.LookPath(argv[0]); err != nil {
+		return nil, errorf(fn, "cannot run %q: %v", argv[0], unwrapExec(err))
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = environ
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if background {
+		return n.startBackground(fn, cmd, argv, in)
+	}
+	return n.runForeground(fn, cmd, argv, in, check, time.Duration(timeout))
+}
+
+func unwrapExec(err error) error {
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		return ee.Err
+	}
+	return err
+}
+
+// pipes gives cmd *os.File stdio (so the start inside the namespace
+// creates no goroutine) and returns the parent's ends.
+func stdinFile(in []byte) (*os.File, error) {
+	if in == nil {
+		return os.Open(os.DevNull)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		_, _ = w.Write(in)
+		w.Close()
+	}()
+	return r, nil
+}
+
+func (n *Namespace) runForeground(fn string, cmd *exec.Cmd, argv []string, in []byte, check bool, timeout time.Duration) (starlark.Value, error) {
+	stdin, err := stdinFile(in)
+	if err != nil {
+		return nil, errorf(fn, "%v", err)
+	}
+	defer stdin.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, errorf(fn, "%v", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, errorf(fn, "%v", err)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, outW, errW
+	err = n.env.K.Start(n.ns, cmd)
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, errorf(fn, "start %q in namespace %s: %v", argv[0], n.Name(), unwrapExec(err))
+	}
+	var stdout, stderr bytes.Buffer
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); io.Copy(&stdout, outR); outR.Close() }()
+	go func() { defer wg.Done(); io.Copy(&stderr, errR); errR.Close() }()
+	waited := make(chan error, 1)
+	go func() { wg.Wait(); waited <- cmd.Wait() }()
+
+	var why string
+	select {
+	case err = <-waited:
+	case <-time.After(timeout):
+		why = fmt.Sprintf("timed out after %s", timeout)
+	case <-n.env.Ctx.Done():
+		why = "interrupted"
+	}
+	if why != "" {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		// The group is gone; a grandchild that left it may hold the pipes.
+		outR.Close()
+		errR.Close()
+		<-waited
+		return nil, errorf(fn, "%s in namespace %s %s", shellQuote(argv), n.Name(), why)
+	}
+	res := &Result{Code: exitCode(cmd, err), Stdout: stdout.String(), Stderr: stderr.String()}
+	if check && res.Code != 0 {
+		msg := strings.TrimSpace(res.Stderr)
+		if msg == "" {
+			msg = strings.TrimSpace(res.Stdout)
+		}
+		if len(msg) > 2000 {
+			msg = msg[:2000] + "..."
+		}
+		if msg != "" {
+			msg = ": " + msg
+		}
+		return nil, errorf(fn, "%s in namespace %s exited with code %d%s (pass check=False to get the Result instead)", shellQuote(argv), n.Name(), res.Code, msg)
+	}
+	return res, nil
+}
+
+func exitCode(cmd *exec.Cmd, err error) int {
+	if cmd.ProcessState == nil {
+		return -1
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+func (n *Namespace) startBackground(fn string, cmd *exec.Cmd, argv []string, in []byte) (starlark.Value, error) {
+	dir := filepath.Join(n.env.RunDir(), "logs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, errorf(fn, "create %s: %v", dir, err)
+	}
+	seq := n.env.nextSeq()
+	p := &Process{env: n.env, ns: n, cmd: cmd, argv: argv, done: make(chan struct{}),
+		outPath: filepath.Join(dir, fmt.Sprintf("%d-%d.out", os.Getpid(), seq)),
+		errPath: filepath.Join(dir, fmt.Sprintf("%d-%d.err", os.Getpid(), seq))}
+	stdin, err := stdinFile(in)
+	if err != nil {
+		return nil, errorf(fn, "%v", err)
+	}
+	defer stdin.Close()
+	out, err := os.Create(p.outPath)
+	if err != nil {
+		return nil, errorf(fn, "%v", err)
+	}
+	defer out.Close()
+	errf, err := os.Create(p.errPath)
+	if err != nil {
+		return nil, errorf(fn, "%v", err)
+	}
+	defer errf.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, out, errf
+	if err := n.env.K.Start(n.ns, cmd); err != nil {
+		return nil, errorf(fn, "start %q in namespace %s: %v", argv[0], n.Name(), unwrapExec(err))
+	}
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.code = exitCode(cmd, err)
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	n.env.addProc(p)
+	return p, nil
+}
+
+func shellQuote(argv []string) string {
+	if len(argv) == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" {
+		return fmt.Sprintf("%q", argv[2])
+	}
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		q[i] = a
+	}
+	return "`" + strings.Join(q, " ") + "`"
+}

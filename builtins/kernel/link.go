@@ -1,0 +1,360 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+)
+
+// DummyAlias marks an ifb device that stands in for a dummy on kernels
+// built without the dummy driver (CONFIG_DUMMY). Both are NOARP devices
+// whose carrier is always on and that drop what they are sent.
+const DummyAlias = "nsscript:dummy"
+
+// LinkInfo is what nsscript reads of a network device.
+type LinkInfo struct {
+	Name        string
+	Index       int
+	Kind        string // veth, bridge, dummy, vxlan, loopback, device
+	MAC         string
+	MTU         int
+	Up          bool // administratively up (IFF_UP)
+	MasterIndex int
+	PeerIndex   int // veth: the peer's index in its own namespace
+	PeerNetnsID int // veth: the peer's namespace id as seen from here; -1 when in the same namespace
+	Alias       string
+}
+
+func info(l netlink.Link) *LinkInfo {
+	a := l.Attrs()
+	li := &LinkInfo{
+		Name:        a.Name,
+		Index:       a.Index,
+		MAC:         a.HardwareAddr.String(),
+		MTU:         a.MTU,
+		Up:          a.Flags&net.FlagUp != 0,
+		MasterIndex: a.MasterIndex,
+		PeerNetnsID: -1,
+		Alias:       a.Alias,
+	}
+	switch t := l.Type(); {
+	case a.Flags&net.FlagLoopback != 0:
+		li.Kind = "loopback"
+	case t == "veth" || t == "bridge" || t == "dummy" || t == "vxlan":
+		li.Kind = t
+	case t == "ifb" && a.Alias == DummyAlias:
+		li.Kind = "dummy"
+	default:
+		li.Kind = "device"
+	}
+	if li.Kind == "veth" {
+		li.PeerIndex = a.ParentIndex
+		if a.NetNsID >= 0 {
+			li.PeerNetnsID = a.NetNsID
+		}
+	}
+	return li
+}
+
+// ErrNoLink is returned when a device does not exist.
+var ErrNoLink = errors.New("no such device")
+
+func notFound(err error) bool {
+	var lnf netlink.LinkNotFoundError
+	return errors.As(err, &lnf) || errors.Is(err, unix.ENODEV)
+}
+
+// retry repeats a netlink dump that the kernel interrupted because the
+// table changed while it was read.
+func retry[T any](f func() (T, error)) (T, error) {
+	var v T
+	var err error
+	for range 5 {
+		v, err = f()
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return v, err
+		}
+	}
+	return v, err
+}
+
+func (k *Linux) linkByName(ns *NS, name string) (netlink.Link, *netlink.Handle, error) {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := h.LinkByName(name)
+	if err != nil {
+		if notFound(err) {
+			return nil, h, ErrNoLink
+		}
+		return nil, h, fmt.Errorf("look up %q in namespace %s: %w", name, ns, err)
+	}
+	return l, h, nil
+}
+
+func (k *Linux) linkByIndex(ns *NS, index int) (netlink.Link, *netlink.Handle, error) {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err := h.LinkByIndex(index)
+	if err != nil {
+		if notFound(err) {
+			return nil, h, ErrNoLink
+		}
+		return nil, h, fmt.Errorf("look up device %d in namespace %s: %w", index, ns, err)
+	}
+	return l, h, nil
+}
+
+// LinkByName reads a device by name; ErrNoLink when absent.
+func (k *Linux) LinkByName(ns *NS, name string) (*LinkInfo, error) {
+	l, _, err := k.linkByName(ns, name)
+	if err != nil {
+		return nil, err
+	}
+	return info(l), nil
+}
+
+// LinkByIndex reads a device by index; ErrNoLink when absent.
+func (k *Linux) LinkByIndex(ns *NS, index int) (*LinkInfo, error) {
+	l, _, err := k.linkByIndex(ns, index)
+	if err != nil {
+		return nil, err
+	}
+	return info(l), nil
+}
+
+// Links lists the devices of ns in index order, like `ip link`.
+func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := retry(h.LinkList)
+	if err != nil {
+		return nil, fmt.Errorf("list devices in namespace %s: %w", ns, err)
+	}
+	out := make([]*LinkInfo, len(ls))
+	for i, l := range ls {
+		out[i] = info(l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	return out, nil
+}
+
+// AddVeth creates a veth pair with one end in ns and the other in peerNS,
+// in one netlink call. Equivalent to:
+// ip -n NS link add NAME [mtu M] type veth peer name PEER [netns PEER_NS] [mtu M]
+func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, mtu int) error {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return err
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = name
+	attrs.MTU = mtu
+	v := &netlink.Veth{LinkAttrs: attrs, PeerName: peer, PeerTxQLen: -1, PeerMTU: uint32(mtu)}
+	if peerNS != ns {
+		v.PeerNamespace = netlink.NsFd(peerNS.fd)
+	}
+	if err := h.LinkAdd(v); err != nil {
+		return fmt.Errorf("create veth %q/%q: %w", name, peer, err)
+	}
+	return nil
+}
+
+// AddBridge creates a bridge. Equivalent to: ip -n NS link add NAME type bridge
+func (k *Linux) AddBridge(ns *NS, name string) error {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return err
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = name
+	if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
+		return fmt.Errorf("create bridge %q: %w", name, err)
+	}
+	return nil
+}
+
+// SetBridgeSTP turns spanning tree on or off. Equivalent to:
+// ip -n NS link set NAME type bridge stp_state 0|1
+func (k *Linux) SetBridgeSTP(ns *NS, index int, on bool) error {
+	// The netlink library has no STP attribute, and /sys/class/net shows
+	// the sysfs mount's namespace, so send IFLA_BR_STP_STATE by hand from
+	// inside the namespace.
+	var v uint32
+	if on {
+		v = 1
+	}
+	return k.Do(ns, func() error {
+		req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
+		msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+		msg.Index = int32(index)
+		req.AddData(msg)
+		li := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+		li.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bridge"))
+		data := li.AddRtAttr(nl.IFLA_INFO_DATA, nil)
+		data.AddRtAttr(nl.IFLA_BR_STP_STATE, nl.Uint32Attr(v))
+		req.AddData(li)
+		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
+		return err
+	})
+}
+
+// AddDummy creates a dummy device (a stand-in for a NIC). On a kernel
+// without the dummy driver it creates an ifb device marked DummyAlias,
+// which behaves the same for addresses, routes and moves. Equivalent to:
+// ip -n NS link add NAME type dummy
+func (k *Linux) AddDummy(ns *NS, name string) error {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return err
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = name
+	if !k.dummyMissing {
+		err = h.LinkAdd(&netlink.Dummy{LinkAttrs: attrs})
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, unix.EOPNOTSUPP) {
+			return fmt.Errorf("create dummy %q: %w", name, err)
+		}
+		k.dummyMissing = true
+	}
+	if err := h.LinkAdd(&netlink.Ifb{LinkAttrs: attrs}); err != nil {
+		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, err)
+	}
+	l, err := h.LinkByName(name)
+	if err == nil {
+		err = h.LinkSetAlias(l, DummyAlias)
+	}
+	if err != nil {
+		return fmt.Errorf("mark %q as a dummy: %w", name, err)
+	}
+	return nil
+}
+
+// DummyIsIfb reports whether dummies are ifb stand-ins on this kernel.
+func (k *Linux) DummyIsIfb() bool { return k.dummyMissing }
+
+func (k *Linux) withLink(ns *NS, index int, f func(h *netlink.Handle, l netlink.Link) error) error {
+	l, h, err := k.linkByIndex(ns, index)
+	if err != nil {
+		return err
+	}
+	return f(h, l)
+}
+
+// SetUp sets a device up or down. Equivalent to: ip -n NS link set DEV up|down
+func (k *Linux) SetUp(ns *NS, index int, up bool) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error {
+		if up {
+			return h.LinkSetUp(l)
+		}
+		return h.LinkSetDown(l)
+	})
+}
+
+// SetUpByName is SetUp for a device known by name (lo in a new namespace).
+func (k *Linux) SetUpByName(ns *NS, name string) error {
+	l, h, err := k.linkByName(ns, name)
+	if err != nil {
+		return err
+	}
+	return h.LinkSetUp(l)
+}
+
+// SetMTU is: ip -n NS link set DEV mtu MTU
+func (k *Linux) SetMTU(ns *NS, index, mtu int) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetMTU(l, mtu) })
+}
+
+// SetMAC is: ip -n NS link set DEV address MAC
+func (k *Linux) SetMAC(ns *NS, index int, mac net.HardwareAddr) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetHardwareAddr(l, mac) })
+}
+
+// SetName is: ip -n NS link set DEV name NAME
+func (k *Linux) SetName(ns *NS, index int, name string) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetName(l, name) })
+}
+
+// SetMaster is: ip -n NS link set DEV master BRIDGE (nomaster when 0)
+func (k *Linux) SetMaster(ns *NS, index, master int) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error {
+		if master == 0 {
+			return h.LinkSetNoMaster(l)
+		}
+		return h.LinkSetMasterByIndex(l, master)
+	})
+}
+
+// Move is: ip -n NS link set DEV netns TARGET
+func (k *Linux) Move(ns *NS, index int, target *NS) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetNsFd(l, target.fd) })
+}
+
+// DeleteLink is: ip -n NS link del DEV
+func (k *Linux) DeleteLink(ns *NS, index int) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error { return h.LinkDel(l) })
+}
+
+// Addrs lists a device's IPv4 and IPv6 addresses (global scope and host),
+// as "a.b.c.d/len".
+func (k *Linux) Addrs(ns *NS, index int) ([]string, error) {
+	l, h, err := k.linkByIndex(ns, index)
+	if err != nil {
+		return nil, err
+	}
+	as, err := retry(func() ([]netlink.Addr, error) { return h.AddrList(l, netlink.FAMILY_ALL) })
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range as {
+		if a.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		out = append(out, a.IPNet.String())
+	}
+	return out, nil
+}
+
+// AddAddr is: ip -n NS addr replace CIDR dev DEV
+func (k *Linux) AddAddr(ns *NS, index int, cidr *net.IPNet) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error {
+		return h.AddrReplace(l, &netlink.Addr{IPNet: cidr})
+	})
+}
+
+// DelAddr is: ip -n NS addr del CIDR dev DEV
+func (k *Linux) DelAddr(ns *NS, index int, cidr *net.IPNet) error {
+	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error {
+		return h.AddrDel(l, &netlink.Addr{IPNet: cidr})
+	})
+}
+
+// NetnsID is the id under which ns knows other (for a veth's peer).
+func (k *Linux) NetnsID(ns, other *NS) (int, error) {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return -1, err
+	}
+	return h.GetNetNsIdByFd(other.fd)
+}
+
+// Errors callers map to advice.
+var (
+	ErrFull  error = unix.EXFULL // a bridge has no free port number
+	ErrBusy  error = unix.EBUSY
+	ErrExist error = unix.EEXIST
+)

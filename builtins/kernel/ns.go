@@ -1,0 +1,392 @@
+// Package kernel is the only part of nsscript that talks to the Linux
+// kernel: netlink, network namespaces, setns, sysctls, raw sockets and
+// process start. Nothing outside it may import netlink, netns or call
+// setns.
+//
+// Two rules keep it safe in a Go program:
+//   - Every link, address and route call goes through a netlink handle
+//     opened inside its namespace; no thread switches namespace for it.
+//   - What must run inside a namespace (opening a handle or a socket, a
+//     sysctl, starting a process) runs on a fresh goroutine that locks its
+//     OS thread, switches, does only that work, and switches back. If the
+//     switch back fails the goroutine exits still locked, so Go discards
+//     the thread instead of reusing it in the wrong namespace.
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// NetnsDir is where named namespaces live, as for `ip netns`.
+const NetnsDir = "/run/netns"
+
+// NS is an open network namespace: a file descriptor that keeps it alive
+// while nsscript uses it, and a lazily opened netlink handle inside it.
+type NS struct {
+	Name  string // "" when the namespace has no name in NetnsDir
+	Path  string
+	Inode uint64
+	Host  bool
+
+	fd     int
+	mu     sync.Mutex
+	handle *netlink.Handle
+}
+
+// FD is the namespace file descriptor (valid while the NS is open).
+func (n *NS) FD() int { return n.fd }
+
+// Linux is the kernel backend.
+type Linux struct {
+	host *NS
+
+	mu      sync.Mutex
+	byInode map[uint64]*NS
+	netnsOK bool // NetnsDir exists and is a shared mount point
+
+	dummyMissing bool // the kernel has no dummy driver: use ifb stand-ins
+}
+
+// New opens the namespace the process runs in as the host namespace.
+func New() (*Linux, error) {
+	fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open own network namespace: %w", err)
+	}
+	ino, err := fdInode(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	host := &NS{Path: "/proc/self/ns/net", Inode: ino, Host: true, fd: fd}
+	k := &Linux{host: host, byInode: map[uint64]*NS{ino: host}}
+	return k, nil
+}
+
+// Host is the namespace nsscript runs in.
+func (k *Linux) Host() *NS { return k.host }
+
+func fdInode(fd int) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, fmt.Errorf("stat namespace: %w", err)
+	}
+	return st.Ino, nil
+}
+
+// Do runs fn on a throwaway OS thread that is inside ns. fn must not start
+// goroutines that expect to be inside ns.
+func (k *Linux) Do(ns *NS, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("enter namespace %s: %w", ns, err)
+			return
+		}
+		ferr := fn()
+		if err := unix.Setns(k.host.fd, unix.CLONE_NEWNET); err != nil {
+			// Leave the thread locked: it dies with this goroutine.
+			errc <- fmt.Errorf("return from namespace %s: %w", ns, err)
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+func (n *NS) String() string {
+	if n.Host {
+		return "host"
+	}
+	if n.Name != "" {
+		return strconv.Quote(n.Name)
+	}
+	return n.Path
+}
+
+// Handle returns the netlink handle inside ns, opening it on first use.
+func (k *Linux) Handle(ns *NS) (*netlink.Handle, error) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.handle != nil {
+		return ns.handle, nil
+	}
+	var h *netlink.Handle
+	open := func() error {
+		var err error
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+		return err
+	}
+	var err error
+	if ns.Host {
+		err = open()
+	} else {
+		err = k.Do(ns, open)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open netlink in namespace %s: %w", ns, err)
+	}
+	ns.handle = h
+	return h, nil
+}
+
+// ensureNetnsDir makes NetnsDir a shared mount point, as iproute2 does, so
+// that namespaces mounted there are seen from every mount namespace.
+func (k *Linux) ensureNetnsDir() error {
+	if k.netnsOK {
+		return nil
+	}
+	if err := os.MkdirAll(NetnsDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", NetnsDir, err)
+	}
+	err := unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+	if errors.Is(err, unix.EINVAL) {
+		if err = unix.Mount(NetnsDir, NetnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err == nil {
+			err = unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("make %s a shared mount: %w", NetnsDir, err)
+	}
+	k.netnsOK = true
+	return nil
+}
+
+// ErrNoNamespace is returned when a named namespace does not exist.
+var ErrNoNamespace = errors.New("no such namespace")
+
+// OpenNamed opens /run/netns/NAME.
+func (k *Linux) OpenNamed(name string) (*NS, error) {
+	p := filepath.Join(NetnsDir, name)
+	ns, err := k.OpenPath(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoNamespace
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ns.Name == "" && !ns.Host {
+		ns.Name = name
+		ns.Path = p
+	}
+	return ns, nil
+}
+
+// OpenPath opens a namespace file (/run/netns/X, /proc/PID/ns/net, ...).
+// Opening the same namespace twice returns the same NS.
+func (k *Linux) OpenPath(path string) (*NS, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil || sfs.Type != unix.NSFS_MAGIC {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s is not a network namespace (a leftover file?)", path)
+	}
+	if t, err := unix.IoctlRetInt(fd, unix.NS_GET_NSTYPE); err != nil || t != unix.CLONE_NEWNET {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s is not a network namespace", path)
+	}
+	ino, err := fdInode(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if ns, ok := k.byInode[ino]; ok {
+		unix.Close(fd)
+		return ns, nil
+	}
+	ns := &NS{Path: path, Inode: ino, fd: fd}
+	k.byInode[ino] = ns
+	return ns, nil
+}
+
+// Lookup returns an already open namespace by inode, or nil.
+func (k *Linux) Lookup(inode uint64) *NS {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.byInode[inode]
+}
+
+// CreateNamed creates /run/netns/NAME like `ip netns add NAME`. It
+// reports false (and opens the namespace) when it already exists.
+func (k *Linux) CreateNamed(name string) (*NS, bool, error) {
+	if ns, err := k.OpenNamed(name); err == nil {
+		return ns, false, nil
+	} else if !errors.Is(err, ErrNoNamespace) {
+		return nil, false, err
+	}
+	if err := k.ensureNetnsDir(); err != nil {
+		return nil, false, err
+	}
+	p := filepath.Join(NetnsDir, name)
+	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0)
+	if err != nil {
+		return nil, false, fmt.Errorf("create %s: %w", p, err)
+	}
+	f.Close()
+	err = k.spawn(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("unshare: %w", err)
+		}
+		if err := unix.Mount("/proc/thread-self/ns/net", p, "none", unix.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind %s: %w", p, err)
+		}
+		return nil
+	})
+	if err != nil {
+		os.Remove(p)
+		return nil, false, err
+	}
+	ns, err := k.OpenNamed(name)
+	if err != nil {
+		return nil, false, err
+	}
+	return ns, true, nil
+}
+
+// spawn runs fn on a throwaway thread that starts in the host namespace
+// and is returned there afterwards (fn may unshare).
+func (k *Linux) spawn(fn func() error) error {
+	return k.Do(k.host, fn)
+}
+
+// DeleteNamed removes a named namespace like `ip netns del`. The
+// namespace itself lives on while a process or open descriptor uses it.
+func (k *Linux) DeleteNamed(ns *NS) error {
+	if ns.Host || ns.Name == "" {
+		return fmt.Errorf("namespace %s has no name to delete", ns)
+	}
+	p := filepath.Join(NetnsDir, ns.Name)
+	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmount %s: %w", p, err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	k.Close(ns)
+	return nil
+}
+
+// Close releases nsscript's hold on a namespace.
+func (k *Linux) Close(ns *NS) {
+	if ns.Host {
+		return
+	}
+	k.mu.Lock()
+	delete(k.byInode, ns.Inode)
+	k.mu.Unlock()
+	ns.mu.Lock()
+	if ns.handle != nil {
+		ns.handle.Close()
+		ns.handle = nil
+	}
+	ns.mu.Unlock()
+	if ns.fd >= 0 {
+		unix.Close(ns.fd)
+		ns.fd = -1
+	}
+}
+
+// ListNamed lists /run/netns like `ip netns list`, sorted.
+func (k *Linux) ListNamed() ([]string, error) {
+	ents, err := os.ReadDir(NetnsDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// PidInode is the inode of the network namespace a process is in.
+func PidInode(pid int) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st); err != nil {
+		return 0, fmt.Errorf("process %d: %w", pid, err)
+	}
+	return st.Ino, nil
+}
+
+// Pids lists the processes inside ns, like `ip netns pids`.
+func (k *Linux) Pids(ns *NS) ([]int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ino, err := PidInode(pid); err == nil && ino == ns.Inode {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Identify finds the namespace a process is in, like `ip netns identify`:
+// the host, a named namespace, or (unnamed) /proc/PID/ns/net.
+func (k *Linux) Identify(pid int) (*NS, error) {
+	ino, err := PidInode(pid)
+	if err != nil {
+		return nil, err
+	}
+	if ns := k.Lookup(ino); ns != nil && (ns.Host || ns.Name != "") {
+		return ns, nil
+	}
+	names, _ := k.ListNamed()
+	for _, name := range names {
+		var st unix.Stat_t
+		if unix.Stat(filepath.Join(NetnsDir, name), &st) == nil && st.Ino == ino {
+			return k.OpenNamed(name)
+		}
+	}
+	return k.OpenPath(fmt.Sprintf("/proc/%d/ns/net", pid))
+}
+
+// Sysctl reads key (dotted, e.g. net.ipv4.ip_forward) inside ns and, when
+// value is not nil, writes it. It returns the value before the write.
+func (k *Linux) Sysctl(ns *NS, key string, value *string) (string, error) {
+	p := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	var old string
+	err := k.Do(ns, func() error {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		old = strings.TrimSpace(string(b))
+		if value != nil {
+			return os.WriteFile(p, []byte(*value), 0o644)
+		}
+		return nil
+	})
+	return old, err
+}

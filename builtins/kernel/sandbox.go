@@ -1,0 +1,107 @@
+package kernel
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// SandboxEnv marks the child that runs inside a sandbox.
+const SandboxEnv = "NSSCRIPT_IN_SANDBOX"
+
+// InSandbox reports whether this process is a sandbox's child.
+func InSandbox() bool { return os.Getenv(SandboxEnv) == "1" }
+
+// RunSandboxed re-runs this program with args inside fresh network, mount
+// and PID namespaces and returns its exit code. When the child exits, the
+// kernel ends every process it started, and with them the namespaces.
+func RunSandboxed(args []string) (int, error) {
+	// Pdeathsig follows the thread that started the child: keep it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), SandboxEnv+"=1")
+	cmd.SysProcAttr = &unix.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID,
+		Pdeathsig:  unix.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN): %w", err)
+	}
+	err := cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+		if ws.Exited() {
+			return ws.ExitStatus(), nil
+		}
+		return 1, fmt.Errorf("sandbox ended by signal %v", ws.Signal())
+	}
+	return 1, err
+}
+
+// SetupSandbox, in the sandbox's child, makes the mount namespace private
+// and gives it its own /proc, /sys, /run and /etc overlays with empty
+// /run/netns, /etc/netns and /run/nsscript, so nothing reaches the host.
+func SetupSandbox() error {
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	// A scratch tmpfs holds the overlays' upper layers. It is mounted over
+	// /run itself, then hidden again under the /run overlay, so no
+	// directory is created on the host.
+	lowerRun, err := unix.Open("/run", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /run: %w", err)
+	}
+	defer unix.Close(lowerRun)
+	lowerEtc, err := unix.Open("/etc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open /etc: %w", err)
+	}
+	defer unix.Close(lowerEtc)
+	if err := unix.Mount("nsscript-sandbox", "/run", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+		return fmt.Errorf("mount scratch tmpfs: %w", err)
+	}
+	for _, d := range []string{"/run/u/run", "/run/w/run", "/run/u/etc", "/run/w/etc"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	scratch, err := unix.Open("/run", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(scratch)
+	overlay := func(target string, lower int, name string) error {
+		opts := fmt.Sprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d/u/%s,workdir=/proc/self/fd/%d/w/%s", lower, scratch, name, scratch, name)
+		if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
+			return fmt.Errorf("mount overlay on %s: %w", target, err)
+		}
+		return nil
+	}
+	if err := overlay("/run", lowerRun, "run"); err != nil {
+		return err
+	}
+	if err := overlay("/etc", lowerEtc, "etc"); err != nil {
+		return err
+	}
+	for _, d := range []string{"/run/netns", "/run/nsscript", "/etc/netns"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		if err := unix.Mount("tmpfs", d, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755"); err != nil {
+			return fmt.Errorf("mount tmpfs on %s: %w", d, err)
+		}
+	}
+	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /proc: %w", err)
+	}
+	if err := unix.Mount("sysfs", "/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount /sys: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,452 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// Link is a network device. It follows its device: after move() or a
+// rename through set(name=) it still refers to the same device.
+type Link struct {
+	env   *Env
+	ns    *Namespace
+	index int
+	name  string
+}
+
+var _ starlark.HasAttrs = (*Link)(nil)
+
+func (l *Link) String() string {
+	return fmt.Sprintf("<link %q in %s>", l.name, strings.TrimSuffix(strings.TrimPrefix(l.ns.String(), "<namespace "), ">"))
+}
+func (l *Link) Type() string          { return "Link" }
+func (l *Link) Freeze()               {}
+func (l *Link) Truth() starlark.Bool  { return true }
+func (l *Link) Hash() (uint32, error) { return uint32(l.ns.ns.Inode)*31 + uint32(l.index), nil }
+
+// Name is the device's current name; NS its namespace.
+func (l *Link) Name() string    { return l.name }
+func (l *Link) NS() *Namespace  { return l.ns }
+func (l *Link) Index() int      { return l.index }
+
+var linkAttrs = []string{"addrs", "index", "kind", "mac", "master", "mtu", "name", "ns", "peer", "up"}
+
+var linkMethods = methods{
+	"set_up":     linkSetUp,
+	"set_down":   linkSetDown,
+	"set":        linkSet,
+	"addr":       linkAddr,
+	"del_addr":   linkDelAddr,
+	"set_master": linkSetMaster,
+	"move":       linkMove,
+	"delete":     linkDelete,
+}
+
+func (l *Link) AttrNames() []string { return sortedNames(linkAttrs, linkMethods.names()) }
+
+// Info reads the device from the kernel.
+func (l *Link) Info() (*kernel.LinkInfo, error) {
+	if l.ns.deleted {
+		return nil, fmt.Errorf("link %q: its namespace %s was deleted", l.name, l.ns.Name())
+	}
+	li, err := l.env.K.LinkByIndex(l.ns.ns, l.index)
+	if errors.Is(err, kernel.ErrNoLink) {
+		return nil, fmt.Errorf("link %q no longer exists in namespace %s", l.name, l.ns.Name())
+	}
+	if err != nil {
+		return nil, err
+	}
+	l.name = li.Name
+	return li, nil
+}
+
+func (l *Link) Attr(name string) (starlark.Value, error) {
+	if m := linkMethods.get("link", l, name); m != nil {
+		return m, nil
+	}
+	switch name {
+	case "ns":
+		return l.ns, nil
+	case "index":
+		return starlark.MakeInt(l.index), nil
+	}
+	if !slices.Contains(linkAttrs, name) {
+		return nil, nil
+	}
+	li, err := l.Info()
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "name":
+		return starlark.String(li.Name), nil
+	case "kind":
+		return starlark.String(li.Kind), nil
+	case "mac":
+		return starlark.String(li.MAC), nil
+	case "mtu":
+		return starlark.MakeInt(li.MTU), nil
+	case "up":
+		return starlark.Bool(li.Up), nil
+	case "master":
+		if li.MasterIndex == 0 {
+			return starlark.None, nil
+		}
+		m, err := l.env.K.LinkByIndex(l.ns.ns, li.MasterIndex)
+		if err != nil {
+			return nil, err
+		}
+		return l.env.wrapLink(l.ns, m.Index, m.Name), nil
+	case "peer":
+		p, err := l.peer(li)
+		if p == nil || err != nil {
+			return starlark.None, err
+		}
+		return p, nil
+	case "addrs":
+		as, err := l.env.K.Addrs(l.ns.ns, l.index)
+		if err != nil {
+			return nil, err
+		}
+		return strList(as), nil
+	}
+	return nil, nil
+}
+
+// peer finds the other end of a veth, in whichever namespace this run
+// knows (or /run/netns names) it is.
+func (l *Link) peer(li *kernel.LinkInfo) (*Link, error) {
+	if li.Kind != "veth" || li.PeerIndex == 0 {
+		return nil, nil
+	}
+	find := func(n *Namespace) *Link {
+		p, err := l.env.K.LinkByIndex(n.ns, li.PeerIndex)
+		if err != nil {
+			return nil
+		}
+		return l.env.wrapLink(n, p.Index, p.Name)
+	}
+	if li.PeerNetnsID < 0 {
+		return find(l.ns), nil
+	}
+	cands := l.env.known()
+	if names, err := l.env.K.ListNamed(); err == nil {
+		for _, name := range names {
+			if ns, err := l.env.K.OpenNamed(name); err == nil {
+				cands = append(cands, l.env.wrapNS(ns))
+			}
+		}
+	}
+	for _, c := range cands {
+		if c == l.ns || c.deleted {
+			continue
+		}
+		if id, err := l.env.K.NetnsID(l.ns.ns, c.ns); err == nil && id == li.PeerNetnsID {
+			return find(c), nil
+		}
+	}
+	return nil, nil
+}
+
+func recvLink(b *starlark.Builtin) *Link { return b.Receiver().(*Link) }
+
+// link.set_up() is: ip -n NS link set DEV up
+func linkSetUp(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return setUp(b, args, kwargs, true)
+}
+
+// link.set_down() is: ip -n NS link set DEV down
+func linkSetDown(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	return setUp(b, args, kwargs, false)
+}
+
+func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up bool) (starlark.Value, error) {
+	l := recvLink(b)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	if _, err := l.Info(); err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	if err := l.env.K.SetUp(l.ns.ns, l.index, up); err != nil {
+		return nil, errorf(b.Name(), "%s: %v", l.name, err)
+	}
+	return l, nil
+}
+
+// link.set(mtu=, mac=, name=) is: ip -n NS link set DEV [mtu M] [address MAC] [name NEW]
+func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	l := recvLink(b)
+	var mtu MTU
+	var mac MAC
+	var name IfName
+	if len(args) > 0 {
+		return nil, errorf(b.Name(), "takes keyword arguments only: set(mtu=, mac=, name=)")
+	}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "mtu?", &mtu, "mac?", &mac, "name?", &name); err != nil {
+		return nil, err
+	}
+	li, err := l.Info()
+	if err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	if name != "" && string(name) != li.Name {
+		if _, err := l.env.K.LinkByName(l.ns.ns, string(name)); err == nil {
+			return nil, errorf(b.Name(), "cannot rename %q to %q: namespace %s already has a device named %q", li.Name, name, l.ns.Name(), name)
+		}
+	}
+	if mtu != 0 && int(mtu) != li.MTU {
+		if err := l.env.K.SetMTU(l.ns.ns, l.index, int(mtu)); err != nil {
+			return nil, errorf(b.Name(), "set mtu of %q to %d: %v", li.Name, mtu, err)
+		}
+	}
+	if mac.HardwareAddr != nil && mac.String() != li.MAC {
+		if err := l.env.K.SetMAC(l.ns.ns, l.index, mac.HardwareAddr); err != nil {
+			return nil, errorf(b.Name(), "set mac of %q to %s: %v", li.Name, mac, err)
+		}
+	}
+	if name != "" && string(name) != li.Name {
+		if err := l.env.K.SetName(l.ns.ns, l.index, string(name)); err != nil {
+			if errors.Is(err, errBusy) {
+				err = fmt.Errorf("%w (set the device down first)", err)
+			}
+			return nil, errorf(b.Name(), "rename %q to %q: %v", li.Name, name, err)
+		}
+		l.env.relink(l, l.ns, l.index, string(name))
+	}
+	return l, nil
+}
+
+// link.addr(cidr) adds an address unless present. Equivalent to: ip -n NS addr replace CIDR dev DEV
+func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	l := recvLink(b)
+	var c CIDR
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cidr", &c); err != nil {
+		return nil, err
+	}
+	if err := l.ensureAddr(b.Name(), c.IPNet); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Link) ensureAddr(fn string, c *net.IPNet) error {
+	have, err := l.env.K.Addrs(l.ns.ns, l.index)
+	if err != nil {
+		return errorf(fn, "%v", err)
+	}
+	if slices.Contains(have, c.String()) {
+		return nil
+	}
+	if err := l.env.K.AddAddr(l.ns.ns, l.index, c); err != nil {
+		return errorf(fn, "add %s to %q in %s: %v", c, l.name, l.ns.Name(), err)
+	}
+	return nil
+}
+
+// link.del_addr(cidr) is: ip -n NS addr del CIDR dev DEV
+func linkDelAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	l := recvLink(b)
+	var c CIDR
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cidr", &c); err != nil {
+		return nil, err
+	}
+	have, err := l.env.K.Addrs(l.ns.ns, l.index)
+	if err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	if !slices.Contains(have, c.String()) {
+		return l, nil
+	}
+	if err := l.env.K.DelAddr(l.ns.ns, l.index, c.IPNet); err != nil {
+		return nil, errorf(b.Name(), "delete %s from %q: %v", c, l.name, err)
+	}
+	return l, nil
+}
+
+// BridgeArg unpacks a bridge Link (or None).
+type BridgeArg struct{ *Link }
+
+func (a *BridgeArg) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	l, ok := v.(*Link)
+	if !ok {
+		if s, isStr := v.(starlark.String); isStr {
+			return fmt.Errorf("want a bridge Link, got the string %s: pass bridge(%s) or link(%s)", s, s, s)
+		}
+		return fmt.Errorf("want a bridge Link, got %s", v.Type())
+	}
+	li, err := l.Info()
+	if err != nil {
+		return err
+	}
+	if li.Kind != "bridge" {
+		return fmt.Errorf("%q is a %s, not a bridge", li.Name, li.Kind)
+	}
+	a.Link = l
+	return nil
+}
+
+// checkSameNS reports a bridge in another namespace than the port.
+func (a BridgeArg) checkSameNS(fn, param, port string, ns *Namespace) error {
+	if a.Link != nil && a.ns != ns {
+		return errorf(fn, "for parameter %s: bridge %q is in namespace %s but %q is in %s: a port must be in its bridge's namespace", param, a.name, a.ns.Name(), port, ns.Name())
+	}
+	return nil
+}
+
+func (l *Link) setMaster(fn string, br *Link) error {
+	li, err := l.Info()
+	if err != nil {
+		return errorf(fn, "%v", err)
+	}
+	want := 0
+	if br != nil {
+		want = br.index
+	}
+	if li.MasterIndex == want {
+		return nil
+	}
+	if err := l.env.K.SetMaster(l.ns.ns, l.index, want); err != nil {
+		if errors.Is(err, errFull) {
+			return errorf(fn, "cannot add %q to bridge %q: the bridge is full; the kernel allows at most 1024 ports per bridge (BR_MAX_PORTS, port 0 reserved): spread the ports over several bridges", l.name, br.name)
+		}
+		return errorf(fn, "set master of %q: %v", l.name, err)
+	}
+	return nil
+}
+
+// link.set_master(bridge_or_None) is: ip -n NS link set DEV master BR | nomaster
+func linkSetMaster(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	l := recvLink(b)
+	var br BridgeArg
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "bridge", &br); err != nil {
+		return nil, err
+	}
+	if err := br.checkSameNS(b.Name(), "bridge", l.name, l.ns); err != nil {
+		return nil, err
+	}
+	if err := l.setMaster(b.Name(), br.Link); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// link.move(ns) is: ip -n NS link set DEV netns TARGET
+func linkMove(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	l := recvLink(b)
+	var target NamespaceArg
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &target); err != nil {
+		return nil, err
+	}
+	if err := l.moveTo(b.Name(), target.Namespace); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Link) moveTo(fn string, to *Namespace) error {
+	li, err := l.Info()
+	if err != nil {
+		return errorf(fn, "%v", err)
+	}
+	if to == l.ns {
+		return nil
+	}
+	if li.Kind == "loopback" {
+		return errorf(fn, "the loopback device cannot leave its namespace")
+	}
+	if _, err := l.env.K.LinkByName(to.ns, li.Name); err == nil {
+		return errorf(fn, "namespace %s already has a device named %q: rename one first with set(name=)", to.Name(), li.Name)
+	}
+	if err := l.env.K.Move(l.ns.ns, l.index, to.ns); err != nil {
+		return errorf(fn, "move %q to namespace %s: %v", li.Name, to.Name(), err)
+	}
+	nli, err := l.env.K.LinkByName(to.ns, li.Name)
+	if err != nil {
+		return errorf(fn, "find %q in namespace %s after the move: %v", li.Name, to.Name(), err)
+	}
+	l.env.relink(l, to, nli.Index, nli.Name)
+	return nil
+}
+
+// link.delete() is: ip -n NS link del DEV (a veth's peer goes with it)
+func linkDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	l := recvLink(b)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	li, err := l.env.K.LinkByIndex(l.ns.ns, l.index)
+	if errors.Is(err, kernel.ErrNoLink) {
+		return starlark.None, nil
+	}
+	if err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	if li.Kind == "loopback" {
+		return nil, errorf(b.Name(), "the loopback device cannot be deleted")
+	}
+	if err := l.env.K.DeleteLink(l.ns.ns, l.index); err != nil {
+		return nil, errorf(b.Name(), "delete %q: %v", l.name, err)
+	}
+	l.env.forgetLink(l)
+	return starlark.None, nil
+}
+
+// link(name, ns=host) is an existing device. Equivalent to: ip -n NS link show NAME
+func (e *Env) link(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name IfName
+	var ns NamespaceArg
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "ns?", &ns); err != nil {
+		return nil, err
+	}
+	l, _, err := ns.or(e.host).lookupLink(b.Name(), string(name))
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+var (
+	errFull = kernel.ErrFull
+	errBusy = kernel.ErrBusy
+)
+
+// converge brings a device to the configuration a creating builtin asked
+// for: mtu, bridge, address, and up (up is never forced down on a re-run).
+func (l *Link) converge(fn string, mtu MTU, master *Link, addr *net.IPNet, up bool) error {
+	li, err := l.Info()
+	if err != nil {
+		return errorf(fn, "%v", err)
+	}
+	if mtu != 0 && int(mtu) != li.MTU {
+		if err := l.env.K.SetMTU(l.ns.ns, l.index, int(mtu)); err != nil {
+			return errorf(fn, "set mtu of %q to %d: %v", l.name, mtu, err)
+		}
+	}
+	if master != nil {
+		if err := l.setMaster(fn, master); err != nil {
+			return err
+		}
+	}
+	if addr != nil {
+		if err := l.ensureAddr(fn, addr); err != nil {
+			return err
+		}
+	}
+	if up && !li.Up {
+		if err := l.env.K.SetUp(l.ns.ns, l.index, true); err != nil {
+			return errorf(fn, "set %q up: %v", l.name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,394 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// Namespace is a network namespace: the host, a named one in /run/netns,
+// or one attached by pid or path.
+type Namespace struct {
+	env     *Env
+	ns      *kernel.NS
+	deleted bool
+}
+
+var (
+	_ starlark.HasAttrs = (*Namespace)(nil)
+	_ starlark.Value    = (*Namespace)(nil)
+)
+
+func (n *Namespace) String() string {
+	switch {
+	case n.ns.Host:
+		return "<namespace host>"
+	case n.ns.Name != "":
+		return fmt.Sprintf("<namespace %q>", n.ns.Name)
+	}
+	return fmt.Sprintf("<namespace %s>", n.ns.Path)
+}
+func (n *Namespace) Type() string          { return "Namespace" }
+func (n *Namespace) Freeze()               {}
+func (n *Namespace) Truth() starlark.Bool  { return true }
+func (n *Namespace) Hash() (uint32, error) { return uint32(n.ns.Inode), nil }
+
+// Name is how errors name the namespace: host, "red", or its path.
+func (n *Namespace) Name() string { return n.ns.String() }
+
+// NS is the kernel namespace behind the value.
+func (n *Namespace) NS() *kernel.NS { return n.ns }
+
+var namespaceAttrs = []string{"inode", "is_host", "links", "name", "neighbors", "path", "pids", "routes"}
+
+var namespaceMethods = methods{
+	"link":    nsLink,
+	"exec":    nsExec,
+	"sysctl":  nsSysctl,
+	"delete":  nsDelete,
+}
+
+func (n *Namespace) AttrNames() []string {
+	return sortedNames(namespaceAttrs, namespaceMethods.names())
+}
+
+func (n *Namespace) alive(what string) error {
+	if n.deleted {
+		return fmt.Errorf("%s: namespace %s was deleted", what, n.Name())
+	}
+	return nil
+}
+
+func (n *Namespace) Attr(name string) (starlark.Value, error) {
+	if m := namespaceMethods.get("namespace", n, name); m != nil {
+		return m, nil
+	}
+	switch name {
+	case "name":
+		return noneOr(n.ns.Name), nil
+	case "path":
+		return starlark.String(n.ns.Path), nil
+	case "inode":
+		return starlark.MakeUint64(n.ns.Inode), nil
+	case "is_host":
+		return starlark.Bool(n.ns.Host), nil
+	}
+	if err := n.alive("namespace." + name); err != nil {
+		return nil, err
+	}
+	switch name {
+	case "links":
+		links, err := n.Links()
+		if err != nil {
+			return nil, err
+		}
+		vs := make([]starlark.Value, len(links))
+		for i, l := range links {
+			vs[i] = l
+		}
+		return starlark.NewList(vs), nil
+	case "routes":
+		rs, err := n.routes(0)
+		if err != nil {
+			return nil, err
+		}
+		return starlark.NewList(rs), nil
+	case "neighbors":
+		return n.neighbors()
+	case "pids":
+		pids, err := n.env.K.Pids(n.ns)
+		if err != nil {
+			return nil, err
+		}
+		vs := make([]starlark.Value, len(pids))
+		for i, p := range pids {
+			vs[i] = starlark.MakeInt(p)
+		}
+		return starlark.NewList(vs), nil
+	}
+	return nil, nil
+}
+
+// Links lists the namespace's devices in index order.
+func (n *Namespace) Links() ([]*Link, error) {
+	infos, err := n.env.K.Links(n.ns)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Link, len(infos))
+	for i, li := range infos {
+		out[i] = n.env.wrapLink(n, li.Index, li.Name)
+	}
+	return out, nil
+}
+
+func (n *Namespace) neighbors() (starlark.Value, error) {
+	ents, err := n.env.K.Neighbors(n.ns)
+	if err != nil {
+		return nil, err
+	}
+	var vs []starlark.Value
+	for _, e := range ents {
+		dev := ""
+		if li, err := n.env.K.LinkByIndex(n.ns, e.DevIndex); err == nil {
+			dev = li.Name
+		}
+		vs = append(vs, newRecord("neighbor",
+			"ip", starlark.String(e.IP.String()), "mac", noneOr(e.MAC),
+			"dev", starlark.String(dev), "state", starlark.String(e.State)))
+	}
+	return starlark.NewList(vs), nil
+}
+
+// lookupLink finds a device by name, with an error listing what exists.
+func (n *Namespace) lookupLink(fn, name string) (*Link, *kernel.LinkInfo, error) {
+	li, err := n.env.K.LinkByName(n.ns, name)
+	if errors.Is(err, kernel.ErrNoLink) {
+		var have []string
+		if ls, err := n.env.K.Links(n.ns); err == nil {
+			for _, l := range ls {
+				have = append(have, l.Name)
+			}
+		}
+		return nil, nil, errorf(fn, "no device %q in namespace %s (it has: %s)", name, n.Name(), strings.Join(have, ", "))
+	}
+	if err != nil {
+		return nil, nil, errorf(fn, "%v", err)
+	}
+	return n.env.wrapLink(n, li.Index, li.Name), li, nil
+}
+
+// NamespaceArg unpacks a Namespace; it is used for every ns= parameter.
+type NamespaceArg struct{ *Namespace }
+
+func (a *NamespaceArg) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	n, ok := v.(*Namespace)
+	if !ok {
+		if s, isStr := v.(starlark.String); isStr {
+			return fmt.Errorf("want a Namespace, got the string %s: pass namespace(%s) or a variable holding it", s, s)
+		}
+		return fmt.Errorf("want a Namespace, got %s", v.Type())
+	}
+	if n.deleted {
+		return fmt.Errorf("namespace %s was deleted", n.Name())
+	}
+	a.Namespace = n
+	return nil
+}
+
+// or returns the namespace, or def when the argument was not given.
+func (a NamespaceArg) or(def *Namespace) *Namespace {
+	if a.Namespace == nil {
+		return def
+	}
+	return a.Namespace
+}
+
+// namespace(name, lo=True) / namespace(pid=N) / namespace(path=P)
+//
+// Creates or adopts /run/netns/NAME and brings its loopback up; with pid
+// or path it attaches to an existing namespace, which is never deleted.
+// Equivalent to: ip netns add NAME; ip -n NAME link set lo up
+func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var name NSName
+	var pid starlark.Value = starlark.None
+	var path string
+	lo := true
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name?", &name, "lo?", &lo, "pid?", &pid, "path?", &path); err != nil {
+		return nil, err
+	}
+	given := 0
+	for _, g := range []bool{name != "", pid != starlark.None, path != ""} {
+		if g {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, errorf(b.Name(), "give exactly one of name, pid= or path= (e.g. namespace(\"red\"))")
+	}
+	var ns *kernel.NS
+	var err error
+	switch {
+	case name != "":
+		ns, _, err = e.K.CreateNamed(string(name))
+	case pid != starlark.None:
+		p, perr := asInt(pid, "a process id")
+		if perr != nil || p <= 0 {
+			return nil, errorf(b.Name(), "for parameter pid: want a process id (a positive int), got %s", pid)
+		}
+		ns, err = e.K.OpenPath(fmt.Sprintf("/proc/%d/ns/net", p))
+	default:
+		ns, err = e.K.OpenPath(path)
+	}
+	if err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	n := e.wrapNS(ns)
+	n.deleted = false
+	if lo && name != "" {
+		if err := e.K.SetUpByName(ns, "lo"); err != nil {
+			return nil, errorf(b.Name(), "set lo up in %s: %v", n.Name(), err)
+		}
+	}
+	return n, nil
+}
+
+// namespaces() lists the named namespaces. Equivalent to: ip netns list
+func (e *Env) namespaces(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	names, err := e.K.ListNamed()
+	if err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	var vs []starlark.Value
+	for _, name := range names {
+		ns, err := e.K.OpenNamed(name)
+		if err != nil {
+			continue // a leftover file, not a namespace
+		}
+		vs = append(vs, e.wrapNS(ns))
+	}
+	return starlark.NewList(vs), nil
+}
+
+// identify(pid) is the namespace a process is in. Equivalent to: ip netns identify PID
+func (e *Env) identify(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var pid int
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "pid", &pid); err != nil {
+		return nil, err
+	}
+	if pid <= 0 {
+		return nil, errorf(b.Name(), "pid %d is not a process id", pid)
+	}
+	ns, err := e.K.Identify(pid)
+	if err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	return e.wrapNS(ns), nil
+}
+
+// ns.link(name) is link(name, ns=ns).
+func nsLink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	n := b.Receiver().(*Namespace)
+	var name IfName
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
+		return nil, err
+	}
+	if err := n.alive(b.Name()); err != nil {
+		return nil, err
+	}
+	l, _, err := n.lookupLink(b.Name(), string(name))
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// ns.sysctl(key, value=None) reads a sysctl in the namespace, or writes it
+// and returns the old value. Equivalent to: ip netns exec NS sysctl [-w] KEY[=VALUE]
+func nsSysctl(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	n := b.Receiver().(*Namespace)
+	var key string
+	var value starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &key, "value?", &value); err != nil {
+		return nil, err
+	}
+	if key == "" || strings.Contains(key, "..") || strings.ContainsAny(key, " \t\n") || strings.HasPrefix(key, "/") {
+		return nil, errorf(b.Name(), "%q is not a sysctl key like \"net.ipv4.ip_forward\"", key)
+	}
+	if err := n.alive(b.Name()); err != nil {
+		return nil, err
+	}
+	var val *string
+	switch v := value.(type) {
+	case starlark.NoneType:
+	case starlark.String:
+		s := string(v)
+		val = &s
+	case starlark.Int, starlark.Bool:
+		s := v.String()
+		if v == starlark.True {
+			s = "1"
+		} else if v == starlark.False {
+			s = "0"
+		}
+		val = &s
+	default:
+		return nil, errorf(b.Name(), "for parameter value: want str or int, got %s", value.Type())
+	}
+	old, err := n.env.K.Sysctl(n.ns, key, val)
+	if err != nil {
+		return nil, errorf(b.Name(), "%s in namespace %s: %v", key, n.Name(), err)
+	}
+	return starlark.String(old), nil
+}
+
+// ns.delete() removes a named namespace. Equivalent to: ip netns del NAME
+func nsDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	n := b.Receiver().(*Namespace)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	if n.deleted {
+		return starlark.None, nil
+	}
+	if n.ns.Host || n.ns.Name == "" {
+		return nil, errorf(b.Name(), "namespace %s has no name in /run/netns: nsscript only deletes named namespaces", n.Name())
+	}
+	n.env.forgetLinksIn(n)
+	if err := n.env.K.DeleteNamed(n.ns); err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	n.env.forgetNS(n)
+	n.deleted = true
+	return starlark.None, nil
+}
+
+func (e *Env) forgetLinksIn(n *Namespace) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k := range e.links {
+		if k.ns == n.ns.Inode {
+			delete(e.links, k)
+		}
+	}
+}
+
+// forwarding(ns=host, on=True) sets net.ipv4.ip_forward in a namespace.
+// Equivalent to: ip netns exec NS sysctl -w net.ipv4.ip_forward=1
+func (e *Env) forwarding(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var ns NamespaceArg
+	on := true
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns?", &ns, "on?", &on); err != nil {
+		return nil, err
+	}
+	n := ns.or(e.host)
+	v := "0"
+	if on {
+		v = "1"
+	}
+	if _, err := e.K.Sysctl(n.ns, "net.ipv4.ip_forward", &v); err != nil {
+		return nil, errorf(b.Name(), "set net.ipv4.ip_forward in %s: %v", n.Name(), err)
+	}
+	return starlark.None, nil
+}
+
+// lookupLinkQuiet finds a device by name with a plain error.
+func (n *Namespace) lookupLinkQuiet(name string) (*Link, error) {
+	li, err := n.env.K.LinkByName(n.ns, name)
+	if err != nil {
+		return nil, fmt.Errorf("device %q in namespace %s: %w", name, n.Name(), err)
+	}
+	return n.env.wrapLink(n, li.Index, li.Name), nil
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }

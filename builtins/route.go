@@ -1,0 +1,155 @@
+package builtins
+
+import (
+	"errors"
+	"net"
+
+	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"golang.org/x/sys/unix"
+)
+
+// routeValue makes the Route value for a kernel route.
+func (n *Namespace) routeValue(r kernel.RouteInfo) starlark.Value {
+	dst := "default"
+	if r.Dst != nil {
+		dst = r.Dst.String()
+	}
+	var via starlark.Value = starlark.None
+	if r.Via != nil {
+		via = starlark.String(r.Via.String())
+	}
+	var dev starlark.Value = starlark.None
+	if li, err := n.env.K.LinkByIndex(n.ns, r.DevIndex); err == nil {
+		dev = starlark.String(li.Name)
+	}
+	return newRecord("Route", "ns", n, "dst", starlark.String(dst), "via", via, "dev", dev,
+		"metric", starlark.MakeInt(r.Metric), "table", starlark.MakeInt(r.Table))
+}
+
+// routes lists a table's routes (0: main) as Route values.
+func (n *Namespace) routes(table int) ([]starlark.Value, error) {
+	rs, err := n.env.K.Routes(n.ns, table)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]starlark.Value, len(rs))
+	for i, r := range rs {
+		out[i] = n.routeValue(r)
+	}
+	return out, nil
+}
+
+// route(ns, dst, via=None, dev=None, metric=None, table=None) -> Route
+//
+// Adds or replaces a route. dst is "default", a prefix, or an address.
+// Equivalent to: ip -n NS route replace DST [via VIA] [dev DEV] [metric M] [table T]
+func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	fn := b.Name()
+	var ns NamespaceArg
+	var dst Dest
+	var via IP
+	var dev starlark.Value = starlark.None
+	var metric, table starlark.Value = starlark.None, starlark.None
+	if err := starlark.UnpackArgs(fn, args, kwargs, "ns", &ns, "dst", &dst, "via?", &via, "dev?", &dev, "metric?", &metric, "table?", &table); err != nil {
+		return nil, err
+	}
+	n := ns.Namespace
+	r := kernel.RouteInfo{Dst: dst.IPNet, Via: via.IP}
+	if metric != starlark.None {
+		m, err := asInt(metric, "a metric")
+		if err != nil || m < 0 {
+			return nil, errorf(fn, "for parameter metric: want a metric from 0 to 4294967295, got %s", metric)
+		}
+		r.Metric = m
+	}
+	if table != starlark.None {
+		t, err := asInt(table, "a table number")
+		if err != nil || t <= 0 || t == unix.RT_TABLE_UNSPEC || t > 0x7fffffff {
+			return nil, errorf(fn, "for parameter table: want a table number from 1 to 2147483647 (main is 254), got %s", table)
+		}
+		r.Table = t
+	}
+	if via.IP == nil && dev == starlark.None {
+		return nil, errorf(fn, "give via= (a gateway) or dev= (a device) for %s", dst)
+	}
+	if via.IP != nil && dst.IPNet != nil && (via.IP.To4() == nil) != (dst.IP.To4() == nil) {
+		return nil, errorf(fn, "gateway %s and destination %s are of different address families", via.IP, dst)
+	}
+	var devLink *Link
+	if dev != starlark.None {
+		var name string
+		switch d := dev.(type) {
+		case *Link:
+			if d.ns != n {
+				return nil, errorf(fn, "for parameter dev: %q is in namespace %s, not %s", d.name, d.ns.Name(), n.Name())
+			}
+			devLink = d
+			name = d.name
+		case starlark.String:
+			var ifn IfName
+			if err := ifn.Unpack(d); err != nil {
+				return nil, errorf(fn, "for parameter dev: %v", err)
+			}
+			name = string(ifn)
+		default:
+			return nil, errorf(fn, "for parameter dev: want a Link or a device name, got %s", dev.Type())
+		}
+		l, _, err := n.lookupLink(fn, name)
+		if err != nil {
+			return nil, err
+		}
+		devLink = l
+		r.DevIndex = l.index
+	}
+	if via.IP != nil {
+		if err := n.checkGateway(fn, via.IP, r); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.K.ReplaceRoute(n.ns, r); err != nil {
+		if errors.Is(err, unix.ENETUNREACH) {
+			return nil, errorf(fn, "gateway %s is not reachable from namespace %s: %v", via.IP, n.Name(), err)
+		}
+		if errors.Is(err, unix.ENETDOWN) && devLink != nil {
+			return nil, errorf(fn, "device %q is down: set it up first (%s.set_up())", devLink.name, devLink.name)
+		}
+		return nil, errorf(fn, "%v", err)
+	}
+	if r.Table == 0 {
+		r.Table = kernel.MainTable
+	}
+	return n.routeValue(r), nil
+}
+
+// checkGateway refuses a gateway that no connected route reaches, which is
+// what the kernel checks, with advice instead of "Nexthop has invalid gateway".
+func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) error {
+	tables := []int{kernel.MainTable}
+	if r.Table != 0 && r.Table != kernel.MainTable {
+		tables = append(tables, r.Table)
+	}
+	for _, t := range tables {
+		rs, err := n.env.K.Routes(n.ns, t)
+		if err != nil {
+			return errorf(fn, "%v", err)
+		}
+		for _, cr := range rs {
+			if cr.Via != nil || cr.Dst == nil || !cr.Dst.Contains(gw) {
+				continue
+			}
+			if r.DevIndex != 0 && cr.DevIndex != r.DevIndex {
+				continue
+			}
+			return nil
+		}
+	}
+	where := "any interface"
+	if r.DevIndex != 0 {
+		if li, err := n.env.K.LinkByIndex(n.ns, r.DevIndex); err == nil {
+			where = quote(li.Name)
+		}
+	}
+	return errorf(fn, "gateway %s is not reachable from %s in namespace %s: no address there is in its subnet; add one first (e.g. addr= on the veth or bridge), or check that the device is up", gw, where, n.Name())
+}

@@ -1,0 +1,120 @@
+package builtins
+
+import (
+	"fmt"
+	"sort"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// methods maps a value's method names to their implementations; a method
+// is bound to its receiver when read, and is named TYPE.METHOD so its
+// errors read "link.move: ...".
+type methods map[string]func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
+
+func (m methods) get(prefix string, recv starlark.Value, name string) starlark.Value {
+	f, ok := m[name]
+	if !ok {
+		return nil
+	}
+	return starlark.NewBuiltin(prefix+"."+name, f).BindReceiver(recv)
+}
+
+func (m methods) names() []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func sortedNames(groups ...[]string) []string {
+	var out []string
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Record is an immutable value with named fields (Route, neighbor entries).
+type Record struct {
+	typ    string
+	keys   []string
+	fields map[string]starlark.Value
+}
+
+var _ starlark.HasAttrs = (*Record)(nil)
+
+func newRecord(typ string, kv ...any) *Record {
+	r := &Record{typ: typ, fields: map[string]starlark.Value{}}
+	for i := 0; i < len(kv); i += 2 {
+		k := kv[i].(string)
+		r.keys = append(r.keys, k)
+		r.fields[k] = kv[i+1].(starlark.Value)
+	}
+	return r
+}
+
+func (r *Record) String() string {
+	s := r.typ + "("
+	for i, k := range r.keys {
+		if i > 0 {
+			s += ", "
+		}
+		s += k + " = " + r.fields[k].String()
+	}
+	return s + ")"
+}
+func (r *Record) Type() string         { return r.typ }
+func (r *Record) Freeze()              {}
+func (r *Record) Truth() starlark.Bool { return true }
+func (r *Record) Hash() (uint32, error) {
+	return 0, fmt.Errorf("unhashable: %s", r.typ)
+}
+func (r *Record) Attr(name string) (starlark.Value, error) { return r.fields[name], nil }
+func (r *Record) AttrNames() []string                      { return sortedNames(r.keys) }
+
+// CompareSameType makes records equal when their fields are.
+func (r *Record) CompareSameType(op syntax.Token, y starlark.Value, depth int) (bool, error) {
+	o := y.(*Record)
+	eq := r.typ == o.typ && len(r.keys) == len(o.keys)
+	for _, k := range r.keys {
+		if !eq {
+			break
+		}
+		ov, ok := o.fields[k]
+		if !ok {
+			eq = false
+			break
+		}
+		e, err := starlark.EqualDepth(r.fields[k], ov, depth-1)
+		if err != nil {
+			return false, err
+		}
+		eq = e
+	}
+	switch op {
+	case syntax.EQL:
+		return eq, nil
+	case syntax.NEQ:
+		return !eq, nil
+	}
+	return false, fmt.Errorf("%s %s %s not supported", r.typ, op, o.typ)
+}
+
+func noneOr(s string) starlark.Value {
+	if s == "" {
+		return starlark.None
+	}
+	return starlark.String(s)
+}
+
+func strList(ss []string) *starlark.List {
+	vs := make([]starlark.Value, len(ss))
+	for i, s := range ss {
+		vs[i] = starlark.String(s)
+	}
+	return starlark.NewList(vs)
+}

@@ -1,0 +1,99 @@
+package builtins
+
+import (
+	"errors"
+
+	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None,
+//      master=None, peer_master=None, mtu=None, up=True) -> (Link, Link)
+//
+// Creates a veth pair with each end directly in its namespace (one
+// netlink call, no move), then attaches, addresses and brings up each end.
+// Equivalent to:
+//
+//	ip -n NS link add NAME type veth peer name PEER netns PEER_NS
+//	ip -n NS link set NAME master BR; ip -n NS addr add ADDR dev NAME; ip -n NS link set NAME up
+//	(and the same for PEER in PEER_NS)
+func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	fn := b.Name()
+	var name, peer IfName
+	var ns, peerNS NamespaceArg
+	var addr, peerAddr CIDR
+	var master, peerMaster BridgeArg
+	var mtu MTU
+	up := true
+	if err := starlark.UnpackArgs(fn, args, kwargs,
+		"name", &name, "peer", &peer, "ns?", &ns, "peer_ns?", &peerNS,
+		"addr?", &addr, "peer_addr?", &peerAddr, "master?", &master, "peer_master?", &peerMaster,
+		"mtu?", &mtu, "up?", &up); err != nil {
+		return nil, err
+	}
+	n, pn := ns.or(e.host), peerNS.or(e.host)
+	if n == pn && name == peer {
+		return nil, errorf(fn, "name and peer are both %q in namespace %s: give the peer another name", name, n.Name())
+	}
+	if err := master.checkSameNS(fn, "master", string(name), n); err != nil {
+		return nil, err
+	}
+	if err := peerMaster.checkSameNS(fn, "peer_master", string(peer), pn); err != nil {
+		return nil, err
+	}
+
+	created := false
+	li, err := e.K.LinkByName(n.ns, string(name))
+	switch {
+	case err == nil:
+		if li.Kind != "veth" {
+			return nil, errorf(fn, "namespace %s already has a device %q of kind %s, not a veth: choose another name or delete it", n.Name(), name, li.Kind)
+		}
+		a := e.wrapLink(n, li.Index, li.Name)
+		p, err := a.peer(li)
+		if err != nil {
+			return nil, errorf(fn, "%v", err)
+		}
+		if p == nil || p.name != string(peer) || p.ns != pn {
+			have := "in a namespace nsscript cannot see"
+			if p != nil {
+				have = "is " + quote(p.name) + " in namespace " + p.ns.Name()
+			}
+			return nil, errorf(fn, "veth %q already exists in namespace %s but its peer %s, not %q in namespace %s: delete it or use other names", name, n.Name(), have, peer, pn.Name())
+		}
+	case errors.Is(err, kernel.ErrNoLink):
+		if pli, err := e.K.LinkByName(pn.ns, string(peer)); err == nil {
+			return nil, errorf(fn, "peer name %q is already taken in namespace %s by a %s: choose another peer name", peer, pn.Name(), pli.Kind)
+		}
+		if err := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), int(mtu)); err != nil {
+			return nil, errorf(fn, "%v", err)
+		}
+		created = true
+	default:
+		return nil, errorf(fn, "%v", err)
+	}
+
+	a, err := n.lookupLinkQuiet(string(name))
+	if err != nil {
+		return nil, errorf(fn, "%v", err)
+	}
+	p, err := pn.lookupLinkQuiet(string(peer))
+	if err != nil {
+		return nil, errorf(fn, "%v", err)
+	}
+	err = a.converge(fn, mtu, master.Link, addr.IPNet, up)
+	if err == nil {
+		err = p.converge(fn, mtu, peerMaster.Link, peerAddr.IPNet, up)
+	}
+	if err != nil {
+		if created {
+			// Leave nothing half-built: the pair goes as it came.
+			_ = e.K.DeleteLink(n.ns, a.index)
+			e.forgetLink(a)
+			e.forgetLink(p)
+		}
+		return nil, err
+	}
+	return starlark.Tuple{a, p}, nil
+}

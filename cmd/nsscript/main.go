@@ -1,0 +1,180 @@
+// Command nsscript is a scriptable shell for Linux network namespaces.
+// This file only parses the command line and picks what to run.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/runtime"
+)
+
+const usage = `usage:
+  nsscript [flags] FILE.star [key=value ...]   run a script (it sees key=value in args)
+  nsscript [flags] run FILE.star [key=value ...]
+  nsscript [flags]                             interactive REPL (a script on stdin when it is not a terminal)
+  nsscript down [LAB|FILE ...]                 undo what a run created
+  nsscript ls                                  labs and what they hold
+  nsscript test [PATH ...]                     run *_test.star files
+  nsscript plan FILE.star                      print the equivalent ip/iptables/sysctl commands
+  nsscript graph FILE.star|LAB [--format F]    draw the topology
+
+flags:
+  --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
+  --lab NAME    the lab this run belongs to (default: the script's name without .star)
+  --trace       print each kernel change as the equivalent command
+  --keep        on error, leave what was built instead of rolling back
+  --json        machine-readable output (ls, plan, graph, test)
+`
+
+type cli struct {
+	sandbox, trace, keep, json, help bool
+	lab, interactive, format         string
+	words                            []string
+}
+
+// parse accepts the global flags anywhere on the line; the words left are
+// the subcommand, the file and its key=value arguments.
+func parse(args []string) (*cli, error) {
+	c := &cli{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			c.words = append(c.words, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			c.words = append(c.words, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		value := func() (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(args) {
+				return "", fmt.Errorf("flag %s needs a value", a)
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		switch name {
+		case "sandbox":
+			c.sandbox = true
+		case "trace":
+			c.trace = true
+		case "keep":
+			c.keep = true
+		case "json":
+			c.json = true
+		case "h", "help":
+			c.help = true
+		case "lab":
+			c.lab, err = value()
+		case "i":
+			c.interactive, err = value()
+		case "format":
+			c.format, err = value()
+		default:
+			return nil, fmt.Errorf("unknown flag %s", a)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
+	c, err := parse(argv)
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript: %v\n\n%s", err, usage)
+		return runtime.ExitUsage
+	}
+	if c.help {
+		fmt.Fprint(stdout, usage)
+		return runtime.ExitOK
+	}
+	if c.sandbox && !kernel.InSandbox() {
+		code, err := kernel.RunSandboxed(argv)
+		if err != nil {
+			fmt.Fprintf(stderr, "nsscript: %v\n", err)
+		}
+		return code
+	}
+	if kernel.InSandbox() {
+		if err := kernel.SetupSandbox(); err != nil {
+			fmt.Fprintf(stderr, "nsscript: sandbox: %v\n", err)
+			return runtime.ExitError
+		}
+	}
+	words := c.words
+	cmd := ""
+	if len(words) > 0 {
+		switch words[0] {
+		case "run", "repl", "down", "ls", "test", "plan", "graph":
+			cmd, words = words[0], words[1:]
+		}
+	}
+	switch cmd {
+	case "", "run":
+		if len(words) == 0 {
+			if cmd == "run" {
+				fmt.Fprintf(stderr, "nsscript run: which script? nsscript run FILE.star [key=value ...]\n")
+				return runtime.ExitUsage
+			}
+			if c.interactive == "" && !term.IsTerminal(int(stdin.Fd())) {
+				src, err := io.ReadAll(stdin)
+				if err != nil {
+					fmt.Fprintf(stderr, "nsscript: read stdin: %v\n", err)
+					return runtime.ExitError
+				}
+				return runtime.Run("<stdin>", src, nil, c.options("stdin", stdout, stderr))
+			}
+			fmt.Fprintf(stderr, "nsscript: the interactive REPL is not available in this version; run a script: nsscript FILE.star\n")
+			return runtime.ExitUsage
+		}
+		file, rest := words[0], words[1:]
+		args, err := keyValues(rest)
+		if err != nil {
+			fmt.Fprintf(stderr, "nsscript: %v\n", err)
+			return runtime.ExitUsage
+		}
+		lab := strings.TrimSuffix(filepath.Base(file), ".star")
+		return runtime.Run(file, nil, args, c.options(lab, stdout, stderr))
+	default:
+		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
+		return runtime.ExitUsage
+	}
+}
+
+func (c *cli) options(lab string, stdout, stderr io.Writer) runtime.Options {
+	if c.lab != "" {
+		lab = c.lab
+	}
+	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Stdout: stdout, Stderr: stderr}
+}
+
+// keyValues parses the script's key=value arguments.
+func keyValues(words []string) (map[string]string, error) {
+	args := map[string]string{}
+	for _, w := range words {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("argument %q is not key=value: a script's arguments are key=value pairs, e.g. hosts=10", w)
+		}
+		args[k] = v
+	}
+	return args, nil
+}
