@@ -32,9 +32,9 @@ func (l *Link) Truth() starlark.Bool  { return true }
 func (l *Link) Hash() (uint32, error) { return uint32(l.ns.ns.Inode)*31 + uint32(l.index), nil }
 
 // Name is the device's current name; NS its namespace.
-func (l *Link) Name() string    { return l.name }
-func (l *Link) NS() *Namespace  { return l.ns }
-func (l *Link) Index() int      { return l.index }
+func (l *Link) Name() string   { return l.name }
+func (l *Link) NS() *Namespace { return l.ns }
+func (l *Link) Index() int     { return l.index }
 
 var linkAttrs = []string{"addrs", "index", "kind", "mac", "master", "mtu", "name", "ns", "peer", "up"}
 

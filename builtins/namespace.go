@@ -46,10 +46,10 @@ func (n *Namespace) NS() *kernel.NS { return n.ns }
 var namespaceAttrs = []string{"inode", "is_host", "links", "name", "neighbors", "path", "pids", "routes"}
 
 var namespaceMethods = methods{
-	"link":    nsLink,
-	"exec":    nsExec,
-	"sysctl":  nsSysctl,
-	"delete":  nsDelete,
+	"link":   nsLink,
+	"exec":   nsExec,
+	"sysctl": nsSysctl,
+	"delete": nsDelete,
 }
 
 func (n *Namespace) AttrNames() []string {

@@ -9,7 +9,8 @@ import (
 )
 
 // veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None,
-//      master=None, peer_master=None, mtu=None, up=True) -> (Link, Link)
+//
+//	master=None, peer_master=None, mtu=None, up=True) -> (Link, Link)
 //
 // Creates a veth pair with each end directly in its namespace (one
 // netlink call, no move), then attaches, addresses and brings up each end.
