@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -38,11 +40,11 @@ func checkIfName(s string) error {
 	case len(s) > 15:
 		return fmt.Errorf("interface name %q is %d bytes, %d too many: Linux allows at most 15 (IFNAMSIZ); shorten it", s, len(s), len(s)-15)
 	case s == "." || s == "..":
-		return fmt.Errorf("interface name %q is not allowed: choose another name", s)
+		return fmt.Errorf("interface name %q is not allowed (the kernel reserves \".\" and \"..\"): choose another name", s)
 	}
 	for _, r := range s {
 		if r == '/' || r == ':' || unicode.IsSpace(r) {
-			return fmt.Errorf("interface name %q contains %q: Linux forbids '/', ':' and whitespace in interface names", s, r)
+			return fmt.Errorf("interface name %q contains %q: Linux forbids '/', ':' and whitespace in interface names; choose a name without them (e.g. with '-')", s, r)
 		}
 	}
 	return nil
@@ -58,15 +60,15 @@ func (n *NSName) Unpack(v starlark.Value) error {
 	}
 	switch {
 	case s == "":
-		return fmt.Errorf("namespace name is empty")
+		return fmt.Errorf("namespace name is empty: give a name like \"red\"")
 	case s == "." || s == "..":
-		return fmt.Errorf("namespace name %q is not allowed: it must be a single path component", s)
+		return fmt.Errorf("namespace name %q is not allowed: it must be a single path component (a file name in /run/netns); choose a name like \"red\"", s)
 	case strings.ContainsRune(s, '/'):
-		return fmt.Errorf("namespace name %q contains '/': it must be a single path component (a file name in /run/netns)", s)
+		return fmt.Errorf("namespace name %q contains '/': it must be a single path component (a file name in /run/netns); choose a name without '/'", s)
 	case strings.ContainsRune(s, 0):
-		return fmt.Errorf("namespace name %q contains a NUL byte", s)
+		return fmt.Errorf("namespace name %q contains a NUL byte: remove it", s)
 	case len(s) > 255:
-		return fmt.Errorf("namespace name is %d bytes: at most 255", len(s))
+		return fmt.Errorf("namespace name is %d bytes, %d too many: a file name has at most 255; shorten it", len(s), len(s)-255)
 	}
 	*n = NSName(s)
 	return nil
@@ -93,11 +95,14 @@ func (c *CIDR) Unpack(v starlark.Value) error {
 
 func parseCIDR(s string) (*net.IPNet, error) {
 	if !strings.Contains(s, "/") {
+		if net.ParseIP(s) == nil {
+			return nil, fmt.Errorf("%q is not an address with a prefix length like \"10.0.0.1/24\"", s)
+		}
 		return nil, fmt.Errorf("address %q has no prefix length: write it as %s/24 (or /32 for a single host)", s, s)
 	}
 	ip, n, err := net.ParseCIDR(s)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a valid address/prefix like \"10.0.0.1/24\"", s)
+		return nil, prefixError(s, "10.0.0.1/24")
 	}
 	if ip4 := ip.To4(); ip4 != nil {
 		ip = ip4
@@ -130,13 +135,35 @@ func (d *Dest) Unpack(v starlark.Value) error {
 	}
 	_, n, err := net.ParseCIDR(s)
 	if err != nil {
-		return fmt.Errorf("%q is not \"default\" or a prefix like \"10.0.0.0/24\"", s)
+		return prefixError(s, "10.0.0.0/24")
 	}
 	if ones, _ := n.Mask.Size(); ones == 0 {
 		return nil
 	}
 	d.IPNet = n
 	return nil
+}
+
+// prefixError says what is wrong with s, an "address/len" that
+// net.ParseCIDR refused: the address, or the prefix length.
+func prefixError(s, example string) error {
+	addr, bits, _ := strings.Cut(s, "/")
+	ip := net.ParseIP(addr)
+	if ip == nil {
+		return fmt.Errorf("%q: %q is not an IPv4 or IPv6 address; write it like %q", s, addr, example)
+	}
+	family, max := "IPv4", 32
+	if ip.To4() == nil {
+		family, max = "IPv6", 128
+	}
+	n, err := strconv.Atoi(bits)
+	switch {
+	case err != nil || n < 0:
+		return fmt.Errorf("%q: prefix length %q is not a number from 0 to %d: write it like %q", s, bits, max, example)
+	case n > max:
+		return fmt.Errorf("%q: prefix length %d is out of range: an %s prefix length is 0 to %d", s, n, family, max)
+	}
+	return fmt.Errorf("%q is not a valid address/prefix: write it like %q", s, example)
 }
 
 func (d Dest) String() string {
@@ -203,12 +230,12 @@ func (m *MTU) Unpack(v starlark.Value) error {
 	if v == starlark.None {
 		return nil
 	}
-	i, err := asInt(v, "an MTU")
-	if err != nil {
-		return err
+	if _, ok := v.(starlark.Int); !ok {
+		return fmt.Errorf("want an MTU (an int from 68 to 65535, e.g. 1500), got %s", v.Type())
 	}
-	if i < 68 || i > 65535 {
-		return fmt.Errorf("MTU %d is out of range: Linux accepts 68 to 65535", i)
+	i, err := asInt(v, "an MTU")
+	if err != nil || i < 68 || i > 65535 {
+		return fmt.Errorf("MTU %s is out of range: Linux accepts 68 to 65535 for a device carrying IPv4", v)
 	}
 	*m = MTU(i)
 	return nil
@@ -236,7 +263,7 @@ func (d *Duration) Unpack(v starlark.Value) error {
 		return fmt.Errorf("want a duration (\"2s\" or seconds as a number), got %s", v.Type())
 	}
 	if dur < 0 {
-		return fmt.Errorf("duration %v is negative", v)
+		return fmt.Errorf("duration %v is negative: give 0 or more, e.g. \"250ms\" or 2", v)
 	}
 	*d = Duration(dur)
 	return nil
@@ -252,4 +279,101 @@ func asInt(v starlark.Value, what string) (int, error) {
 		return 0, fmt.Errorf("%s %s is out of range", what, v)
 	}
 	return i, nil
+}
+
+// builtinFunc is the Go signature of every builtin and method.
+type builtinFunc = func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)
+
+// usage is how each builtin and method is called; Starlark's own argument
+// errors (an unknown or missing argument, too many) end with it.
+var usage = map[string]string{
+	"namespace":  `namespace(name, lo=True), namespace(pid=N) or namespace(path=P)`,
+	"namespaces": `namespaces()`,
+	"identify":   `identify(pid)`,
+	"veth":       `veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True)`,
+	"bridge":     `bridge(name, ns=host, addr=None, stp=False, up=True)`,
+	"dummy":      `dummy(name, ns=host, addr=None, up=True)`,
+	"link":       `link(name, ns=host)`,
+	"route":      `route(ns, dst, via=None, dev=None, metric=None, table=None)`,
+	"forwarding": `forwarding(ns=host, on=True)`,
+	"exec":       `exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None)`,
+	"ping":       `ping(ns, dst, count=1, timeout="1s")`,
+	"sleep":      `sleep(duration)`,
+
+	"link.set_up":      `link.set_up()`,
+	"link.set_down":    `link.set_down()`,
+	"link.set":         `link.set(mtu=None, mac=None, name=None)`,
+	"link.addr":        `link.addr(cidr)`,
+	"link.del_addr":    `link.del_addr(cidr)`,
+	"link.set_master":  `link.set_master(bridge) (a bridge Link, or None)`,
+	"link.move":        `link.move(ns)`,
+	"link.delete":      `link.delete()`,
+	"namespace.link":   `namespace.link(name)`,
+	"namespace.exec":   `namespace.exec(cmd, check=True, timeout="30s", background=False, env=None, stdin=None)`,
+	"namespace.sysctl": `namespace.sysctl(key, value=None)`,
+	"namespace.delete": `namespace.delete()`,
+	"process.wait":     `process.wait(timeout="30s")`,
+	"process.kill":     `process.kill(signal="TERM")`,
+
+	"assert.eq":          `assert.eq(a, b, msg=None)`,
+	"assert.ne":          `assert.ne(a, b, msg=None)`,
+	"assert.true":        `assert.true(x, msg=None)`,
+	"assert.false":       `assert.false(x, msg=None)`,
+	"assert.contains":    `assert.contains(container, item, msg=None)`,
+	"assert.fails":       `assert.fails(fn, pattern)`,
+	"assert.reachable":   `assert.reachable(ns, dst, timeout="1s")`,
+	"assert.unreachable": `assert.unreachable(ns, dst, timeout="1s")`,
+}
+
+// withUsage wraps a builtin so that Starlark's own argument errors say how
+// to call it: they tell what is wrong ("unexpected keyword argument
+// \"bogus\"") but not what the builtin takes.
+func withUsage(f builtinFunc) builtinFunc {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		v, err := f(thread, b, args, kwargs)
+		if err != nil {
+			err = explainArgs(b.Name(), err)
+		}
+		return v, err
+	}
+}
+
+var (
+	// Starlark quotes a parameter named by keyword, not one given by
+	// position: `for parameter "mtu":`; nsscript never quotes it.
+	quotedParam = regexp.MustCompile(`^([\w.]+: for parameter )"(\w+)":`)
+	shapeError  = regexp.MustCompile(`^[\w.]+: (unexpected keyword argument|missing argument for|got \d+ arguments, want|got multiple values for)`)
+	wantBool    = regexp.MustCompile(`: got \w+, want bool$`)
+)
+
+// argError is a Starlark argument error, reworded.
+type argError struct {
+	msg string
+	err error
+}
+
+func (e *argError) Error() string { return e.msg }
+func (e *argError) Unwrap() error { return e.err }
+
+// explainArgs rewords the argument errors starlark.UnpackArgs makes for
+// the builtin name; other errors are returned unchanged.
+func explainArgs(name string, err error) error {
+	if _, nested := err.(*starlark.EvalError); nested {
+		return err // from a script function the builtin called
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, name+": ") {
+		return err
+	}
+	out := quotedParam.ReplaceAllString(msg, "$1$2:")
+	if wantBool.MatchString(out) {
+		out += " (True or False)"
+	}
+	if u, ok := usage[name]; ok && shapeError.MatchString(out) {
+		out += "; usage: " + u
+	}
+	if out == msg {
+		return err
+	}
+	return &argError{out, err}
 }

@@ -35,7 +35,7 @@ func (e *Env) assertModule() *starlarkstruct.Module {
 	}
 	m := &starlarkstruct.Module{Name: "assert", Members: starlark.StringDict{}}
 	for name, f := range fns {
-		m.Members[name] = starlark.NewBuiltin("assert."+name, f)
+		m.Members[name] = starlark.NewBuiltin("assert."+name, withUsage(f))
 	}
 	return m
 }
@@ -144,7 +144,10 @@ func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, s
 		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "dst", &dst, "timeout?", &timeout); err != nil {
 			return nil, err
 		}
-		n := ns.Namespace
+		n, err := ns.need(b.Name(), "ns")
+		if err != nil {
+			return nil, err
+		}
 		var ok bool
 		var how string
 		if ip := net.ParseIP(dst); ip != nil {
@@ -181,6 +184,9 @@ func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, s
 }
 
 func nsVar(n *Namespace) string {
+	if n.ns.Host {
+		return "host"
+	}
 	if n.ns.Name != "" {
 		return n.ns.Name
 	}

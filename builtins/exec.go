@@ -173,7 +173,7 @@ func (c *cmdArg) Unpack(v starlark.Value) error {
 	switch x := v.(type) {
 	case starlark.String:
 		if strings.TrimSpace(string(x)) == "" {
-			return fmt.Errorf("command is empty")
+			return fmt.Errorf("command is empty: give a shell command like \"ip addr\" or an argv list like [\"ip\", \"addr\"]")
 		}
 		*c = []string{"/bin/sh", "-c", string(x)}
 		return nil
@@ -204,7 +204,7 @@ func (c *cmdArg) Unpack(v starlark.Value) error {
 func (e *Env) exec(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var ns NamespaceArg
 	if len(args) == 0 {
-		return nil, errorf(b.Name(), "missing argument for ns: exec(ns, cmd, ...)")
+		return nil, errorf(b.Name(), "missing argument for ns")
 	}
 	if err := ns.Unpack(args[0]); err != nil {
 		return nil, errorf(b.Name(), "for parameter ns: %v", err)
@@ -255,7 +255,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 		return nil, errorf(fn, "for parameter stdin: want str or bytes, got %s", stdin.Type())
 	}
 	if _, err := exec.LookPath(argv[0]); err != nil {
-		return nil, errorf(fn, "cannot run %q: %v", argv[0], unwrapExec(err))
+		return nil, errorf(fn, "cannot run %q: %v; check the name, install it, or give its full path", argv[0], unwrapExec(err))
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = environ

@@ -172,11 +172,18 @@ func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
 		return nil, err
 	}
-	if _, err := l.Info(); err != nil {
+	li, err := l.Info()
+	if err != nil {
 		return nil, errorf(b.Name(), "%v", err)
 	}
 	if err := l.env.K.SetUp(l.ns.ns, l.index, up); err != nil {
 		return nil, errorf(b.Name(), "%s: %v", l.name, err)
+	}
+	if up && li.Kind == "veth" {
+		// The peer got its carrier back too: apply it now (see kernel.Sync).
+		if p, _ := l.peer(li); p != nil {
+			l.env.K.Sync(p.ns.ns, p.index)
+		}
 	}
 	return l, nil
 }
@@ -290,7 +297,7 @@ func (a *BridgeArg) Unpack(v starlark.Value) error {
 		return err
 	}
 	if li.Kind != "bridge" {
-		return fmt.Errorf("%q is a %s, not a bridge", li.Name, li.Kind)
+		return fmt.Errorf("%q is a %s, not a bridge: a master must be a bridge; create one with bridge(\"NAME\") and pass that", li.Name, li.Kind)
 	}
 	a.Link = l
 	return nil
@@ -318,7 +325,7 @@ func (l *Link) setMaster(fn string, br *Link) error {
 	}
 	if err := l.env.K.SetMaster(l.ns.ns, l.index, want); err != nil {
 		if errors.Is(err, errFull) {
-			return errorf(fn, "cannot add %q to bridge %q: the bridge is full; the kernel allows at most 1024 ports per bridge (BR_MAX_PORTS, port 0 reserved): spread the ports over several bridges", l.name, br.name)
+			return errorf(fn, "cannot add %q to bridge %q: the bridge is full; the kernel has 1024 port numbers per bridge (BR_MAX_PORTS) and number 0 is reserved, so a bridge holds at most 1023 ports: spread the ports over several bridges", l.name, br.name)
 		}
 		return errorf(fn, "set master of %q: %v", l.name, err)
 	}
@@ -348,7 +355,11 @@ func linkMove(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &target); err != nil {
 		return nil, err
 	}
-	if err := l.moveTo(b.Name(), target.Namespace); err != nil {
+	to, err := target.need(b.Name(), "ns")
+	if err != nil {
+		return nil, err
+	}
+	if err := l.moveTo(b.Name(), to); err != nil {
 		return nil, err
 	}
 	return l, nil

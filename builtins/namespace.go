@@ -183,6 +183,15 @@ func (a *NamespaceArg) Unpack(v starlark.Value) error {
 	return nil
 }
 
+// need returns the namespace of a parameter that has no default, where
+// None is an error.
+func (a NamespaceArg) need(fn, param string) (*Namespace, error) {
+	if a.Namespace == nil {
+		return nil, errorf(fn, "for parameter %s: want a Namespace, got None: pass host or a value from namespace(...)", param)
+	}
+	return a.Namespace, nil
+}
+
 // or returns the namespace, or def when the argument was not given.
 func (a NamespaceArg) or(def *Namespace) *Namespace {
 	if a.Namespace == nil {

@@ -100,7 +100,11 @@ func (e *Env) ping(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if count < 1 || count > 1000 {
 		return nil, errorf(b.Name(), "for parameter count: %d is not between 1 and 1000", count)
 	}
-	ok, err := e.Ping(ns.Namespace, dst.IP, count, time.Duration(timeout))
+	n, err := ns.need(b.Name(), "ns")
+	if err != nil {
+		return nil, err
+	}
+	ok, err := e.Ping(n, dst.IP, count, time.Duration(timeout))
 	if err != nil {
 		return nil, errorf(b.Name(), "%v", err)
 	}

@@ -55,7 +55,10 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err := starlark.UnpackArgs(fn, args, kwargs, "ns", &ns, "dst", &dst, "via?", &via, "dev?", &dev, "metric?", &metric, "table?", &table); err != nil {
 		return nil, err
 	}
-	n := ns.Namespace
+	n, err := ns.need(fn, "ns")
+	if err != nil {
+		return nil, err
+	}
 	r := kernel.RouteInfo{Dst: dst.IPNet, Via: via.IP}
 	if metric != starlark.None {
 		m, err := asInt(metric, "a metric")
@@ -83,7 +86,7 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		switch d := dev.(type) {
 		case *Link:
 			if d.ns != n {
-				return nil, errorf(fn, "for parameter dev: %q is in namespace %s, not %s", d.name, d.ns.Name(), n.Name())
+				return nil, errorf(fn, "for parameter dev: %q is in namespace %s, not %s: give a device of %s (see %s.links), or route in %s", d.name, d.ns.Name(), n.Name(), n.Name(), nsVar(n), d.ns.Name())
 			}
 			devLink = d
 			name = d.name
@@ -120,7 +123,26 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if r.Table == 0 {
 		r.Table = kernel.MainTable
 	}
+	if r.DevIndex == 0 {
+		// The kernel chose the device from the gateway: report it, so the
+		// value equals the one ns.routes lists.
+		r.DevIndex = n.resolvedDev(r)
+	}
 	return n.routeValue(r), nil
+}
+
+// resolvedDev is the device of the kernel's route matching r, or 0.
+func (n *Namespace) resolvedDev(r kernel.RouteInfo) int {
+	rs, err := n.env.K.Routes(n.ns, r.Table)
+	if err != nil {
+		return 0
+	}
+	for _, kr := range rs {
+		if kr.Dst.String() == r.Dst.String() && kr.Via.Equal(r.Via) && kr.Metric == r.Metric {
+			return kr.DevIndex
+		}
+	}
+	return 0
 }
 
 // checkGateway refuses a gateway that no connected route reaches, which is

@@ -27,7 +27,7 @@ func (e *Env) Predeclared() starlark.StringDict {
 		"assert": e.assertModule(),
 	}
 	for _, f := range fns {
-		d[f.name] = starlark.NewBuiltin(f.name, f.fn)
+		d[f.name] = starlark.NewBuiltin(f.name, withUsage(f.fn))
 	}
 	return d
 }

@@ -18,7 +18,7 @@ func (m methods) get(prefix string, recv starlark.Value, name string) starlark.V
 	if !ok {
 		return nil
 	}
-	return starlark.NewBuiltin(prefix+"."+name, f).BindReceiver(recv)
+	return starlark.NewBuiltin(prefix+"."+name, withUsage(f)).BindReceiver(recv)
 }
 
 func (m methods) names() []string {

@@ -96,5 +96,16 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		return nil, err
 	}
+	if up {
+		// The first end got its carrier when the second came up: make
+		// the kernel apply that now (and to the bridges that gained a
+		// port), so the first packets are not dropped.
+		e.K.Sync(n.ns, a.index)
+		for _, br := range []*Link{master.Link, peerMaster.Link} {
+			if br != nil {
+				e.K.Sync(br.ns.ns, br.index)
+			}
+		}
+	}
 	return starlark.Tuple{a, p}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
@@ -34,9 +35,9 @@ var FileOptions = &syntax.FileOptions{
 
 // Exit codes.
 const (
-	ExitOK     = 0
-	ExitError  = 1
-	ExitUsage  = 2
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
 )
 
 // Options are the global flags that matter to a run.
@@ -113,6 +114,13 @@ func (in *Interp) ExecFile(ctx context.Context, filename string, src any) (starl
 		abs = r
 	}
 	in.root = abs
+	// The main script counts as being loaded: loading it again is a cycle.
+	if main, err := filepath.Abs(filename); err == nil {
+		if r, err := filepath.EvalSymlinks(main); err == nil {
+			main = r
+		}
+		in.modules[main] = &module{}
+	}
 	thread := in.Thread("main")
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -128,7 +136,7 @@ func (in *Interp) ExecFile(ctx context.Context, filename string, src any) (starl
 func (in *Interp) load(thread *starlark.Thread, name string) (starlark.StringDict, error) {
 	from := thread.CallFrame(0).Pos.Filename()
 	if name == "" || filepath.IsAbs(name) {
-		return nil, fmt.Errorf("load: want a path relative to %s, got %q", from, name)
+		return nil, loadErrorf("want a path relative to %s, got %q", from, name)
 	}
 	p := filepath.Join(filepath.Dir(from), name)
 	abs, err := filepath.Abs(p)
@@ -137,15 +145,22 @@ func (in *Interp) load(thread *starlark.Thread, name string) (starlark.StringDic
 	}
 	real, err := filepath.EvalSymlinks(abs)
 	if err != nil {
-		return nil, fmt.Errorf("load: %s: no such file", p)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, loadErrorf("%s: no such file", p)
+		}
+		return nil, loadErrorf("%v", err)
 	}
 	if real != in.root && !strings.HasPrefix(real, in.root+string(filepath.Separator)) {
-		return nil, fmt.Errorf("load: %q is outside the main script's directory %s: load() only reads files in that tree", name, in.root)
+		where := ""
+		if real != abs {
+			where = " (it resolves to " + real + ")"
+		}
+		return nil, loadErrorf("%q is outside the main script's directory %s%s: load() only reads files in that tree", name, in.root, where)
 	}
 	if m, ok := in.modules[real]; ok {
 		if !m.done {
 			chain := append(append([]string(nil), in.loading...), p)
-			return nil, fmt.Errorf("load cycle: %s", strings.Join(chain, " -> "))
+			return nil, loadErrorf("cycle: %s", strings.Join(chain, " -> "))
 		}
 		return m.globals, m.err
 	}
@@ -160,18 +175,59 @@ func (in *Interp) load(thread *starlark.Thread, name string) (starlark.StringDic
 	return m.globals, m.err
 }
 
+// loadError is what load() itself refuses; Starlark wraps it in
+// "cannot load NAME: ...", which FormatError takes off again.
+type loadError struct{ msg string }
+
+func (e *loadError) Error() string { return "load: " + e.msg }
+
+func loadErrorf(format string, args ...any) error {
+	return &loadError{fmt.Sprintf(format, args...)}
+}
+
 // FormatError renders an error as "FILE:LINE:COL: message" followed by the
 // Starlark backtrace. In a loaded file the position is where it failed
-// there, not the load statement.
+// there, not the load statement, and the backtrace runs through the load
+// statements that led there. Syntax and resolve errors (every one of
+// them) are reported with their own positions.
 func FormatError(err error) string {
-	var inner *starlark.EvalError
+	var evals []*starlark.EvalError // outermost first
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if ee, ok := e.(*starlark.EvalError); ok {
-			inner = ee
+			evals = append(evals, ee)
 		}
 	}
-	if inner == nil {
+	// A loaded file runs on its own thread: its stack continues the one of
+	// the load statement. An error wrapped on the same thread (a builtin
+	// calling back into Starlark) already holds the whole stack.
+	var frames starlark.CallStack
+	for _, ee := range evals {
+		if len(frames) > 0 && len(ee.CallStack) > 0 && ee.CallStack[0] == frames[0] {
+			frames = nil
+		}
+		frames = append(frames, ee.CallStack...)
+	}
+	var (
+		synErr  syntax.Error
+		resErrs resolve.ErrorList
+		loadErr *loadError
+	)
+	switch {
+	case errors.As(err, &resErrs):
+		lines := make([]string, len(resErrs))
+		for i, e := range resErrs {
+			lines[i] = e.Error()
+		}
+		return withBacktrace(strings.Join(lines, "\n"), frames)
+	case errors.As(err, &synErr):
+		return withBacktrace(synErr.Error(), frames)
+	case len(evals) == 0:
 		return err.Error()
+	}
+	inner := evals[len(evals)-1]
+	msg := inner.Msg
+	if errors.As(inner, &loadErr) {
+		msg = loadErr.Error()
 	}
 	pos := ""
 	for i := len(inner.CallStack) - 1; i >= 0; i-- {
@@ -181,11 +237,20 @@ func FormatError(err error) string {
 			break
 		}
 	}
-	msg := inner.Msg
+	head := msg
 	if pos != "" {
-		msg = pos + ": " + msg
+		head = pos + ": " + msg
 	}
-	return msg + "\n" + inner.Backtrace()
+	return head + "\n" + (&starlark.EvalError{Msg: msg, CallStack: frames}).Backtrace()
+}
+
+// withBacktrace adds the load statements that led to an error in a
+// loaded file's source, if any.
+func withBacktrace(msg string, frames starlark.CallStack) string {
+	if len(frames) == 0 {
+		return msg
+	}
+	return msg + "\n" + (&starlark.EvalError{Msg: msg, CallStack: frames}).Backtrace()
 }
 
 // Run runs a script file and returns the exit code; errors go to stderr.

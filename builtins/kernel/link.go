@@ -257,11 +257,26 @@ func (k *Linux) withLink(ns *NS, index int, f func(h *netlink.Handle, l netlink.
 // SetUp sets a device up or down. Equivalent to: ip -n NS link set DEV up|down
 func (k *Linux) SetUp(ns *NS, index int, up bool) error {
 	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error {
-		if up {
-			return h.LinkSetUp(l)
+		if !up {
+			return h.LinkSetDown(l)
 		}
-		return h.LinkSetDown(l)
+		if err := h.LinkSetUp(l); err != nil {
+			return err
+		}
+		k.Sync(ns, index)
+		return nil
 	})
+}
+
+// Sync reads a device back so that the kernel applies a pending carrier
+// change to it now: RTM_GETLINK runs the link watch for that device,
+// which attaches its transmit queue. Without it the first packets after
+// a device (or a veth's peer) comes up, an ARP request say, may be
+// dropped for up to a second, and a first ping fails.
+func (k *Linux) Sync(ns *NS, index int) {
+	if h, err := k.Handle(ns); err == nil {
+		_, _ = h.LinkByIndex(index)
+	}
 }
 
 // SetUpByName is SetUp for a device known by name (lo in a new namespace).
@@ -330,9 +345,18 @@ func (k *Linux) Addrs(ns *NS, index int) ([]string, error) {
 }
 
 // AddAddr is: ip -n NS addr replace CIDR dev DEV
+//
+// Like that command it sets no broadcast address (IFA_BROADCAST): the
+// netlink package computes one when Broadcast is nil, and leaves it out
+// when it is 0.0.0.0. (The kernel adds the subnet's broadcast route
+// either way.)
 func (k *Linux) AddAddr(ns *NS, index int, cidr *net.IPNet) error {
+	a := &netlink.Addr{IPNet: cidr}
+	if cidr.IP.To4() != nil {
+		a.Broadcast = net.IPv4zero
+	}
 	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error {
-		return h.AddrReplace(l, &netlink.Addr{IPNet: cidr})
+		return h.AddrReplace(l, a)
 	})
 }
 

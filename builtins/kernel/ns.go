@@ -274,6 +274,23 @@ func (k *Linux) DeleteNamed(ns *NS) error {
 	if ns.Host || ns.Name == "" {
 		return fmt.Errorf("namespace %s has no name to delete", ns)
 	}
+	// The kernel tears a namespace's devices down only after its last
+	// reference is gone, and nsscript's netlink socket there lets go of
+	// it an RCU grace period after the close: a veth's peer in another
+	// namespace would outlive this call by tens of milliseconds, and a
+	// script re-creating that veth would find it still there. Unless
+	// processes keep the namespace alive (as with ip netns del, it then
+	// lives on with its devices), delete its veths first: synchronously,
+	// both ends.
+	if pids, err := k.Pids(ns); err == nil && len(pids) == 0 {
+		if links, err := k.Links(ns); err == nil {
+			for _, l := range links {
+				if l.Kind == "veth" {
+					_ = k.DeleteLink(ns, l.Index)
+				}
+			}
+		}
+	}
 	p := filepath.Join(NetnsDir, ns.Name)
 	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("unmount %s: %w", p, err)
