@@ -18,7 +18,7 @@ import (
 
 // Env is the state the builtins of one run share.
 type Env struct {
-	K      *kernel.Linux
+	K      Kernel
 	Lab    string
 	Stdout io.Writer
 	// Ctx is cancelled to interrupt a running builtin (sleep, exec, ping).
