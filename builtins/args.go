@@ -50,6 +50,16 @@ func checkIfName(s string) error {
 	return nil
 }
 
+// OptIfName is an IfName that may be None (left empty).
+type OptIfName struct{ IfName }
+
+func (n *OptIfName) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	return n.IfName.Unpack(v)
+}
+
 // NSName is a namespace name: one path component under /run/netns.
 type NSName string
 
@@ -299,6 +309,12 @@ var usage = map[string]string{
 	"exec":       `exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None)`,
 	"ping":       `ping(ns, dst, count=1, timeout="1s")`,
 	"sleep":      `sleep(duration)`,
+	"firewall":   `firewall(ns, chain, rule, table="filter")`,
+
+	"nat.masquerade": `nat.masquerade(src, ns=host, out=None, not_out=None)`,
+	"nat.dnat":       `nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None)`,
+	"rule.delete":    `rule.delete()`,
+	"namespace.etc":  `namespace.etc(file, content)`,
 
 	"link.set_up":      `link.set_up()`,
 	"link.set_down":    `link.set_down()`,

@@ -343,7 +343,7 @@ func TestArgsUsage(t *testing.T) {
 			}
 		}
 	}
-	for prefix, ms := range map[string]methods{"link": linkMethods, "namespace": namespaceMethods, "process": processMethods} {
+	for prefix, ms := range map[string]methods{"link": linkMethods, "namespace": namespaceMethods, "process": processMethods, "rule": ruleMethods} {
 		for m := range ms {
 			names[prefix+"."+m] = true
 		}

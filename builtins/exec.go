@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
 // Result is what a finished command gave: code, stdout, stderr, ok.
@@ -257,13 +259,10 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 	if _, err := exec.LookPath(argv[0]); err != nil {
 		return nil, errorf(fn, "cannot run %q: %v; check the name, install it, or give its full path", argv[0], unwrapExec(err))
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = environ
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if background {
-		return n.startBackground(fn, cmd, argv, in)
+		return n.startBackground(fn, argv, environ, in)
 	}
-	return n.runForeground(fn, cmd, argv, in, check, time.Duration(timeout))
+	return n.runForeground(fn, argv, environ, in, check, time.Duration(timeout))
 }
 
 func unwrapExec(err error) error {
@@ -291,7 +290,7 @@ func stdinFile(in []byte) (*os.File, error) {
 	return r, nil
 }
 
-func (n *Namespace) runForeground(fn string, cmd *exec.Cmd, argv []string, in []byte, check bool, timeout time.Duration) (starlark.Value, error) {
+func (n *Namespace) runForeground(fn string, argv, environ []string, in []byte, check bool, timeout time.Duration) (starlark.Value, error) {
 	stdin, err := stdinFile(in)
 	if err != nil {
 		return nil, errorf(fn, "%v", err)
@@ -307,8 +306,7 @@ func (n *Namespace) runForeground(fn string, cmd *exec.Cmd, argv []string, in []
 		outW.Close()
 		return nil, errorf(fn, "%v", err)
 	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, outW, errW
-	err = n.env.K.Start(n.ns, cmd)
+	cmd, err := n.env.K.Start(n.ns, argv, environ, kernel.Stdio{In: stdin, Out: outW, Err: errW})
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -367,13 +365,13 @@ func exitCode(cmd *exec.Cmd, err error) int {
 	return cmd.ProcessState.ExitCode()
 }
 
-func (n *Namespace) startBackground(fn string, cmd *exec.Cmd, argv []string, in []byte) (starlark.Value, error) {
+func (n *Namespace) startBackground(fn string, argv, environ []string, in []byte) (starlark.Value, error) {
 	dir := filepath.Join(n.env.RunDir(), "logs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, errorf(fn, "create %s: %v", dir, err)
 	}
 	seq := n.env.nextSeq()
-	p := &Process{env: n.env, ns: n, cmd: cmd, argv: argv, done: make(chan struct{}),
+	p := &Process{env: n.env, ns: n, argv: argv, done: make(chan struct{}),
 		outPath: filepath.Join(dir, fmt.Sprintf("%d-%d.out", os.Getpid(), seq)),
 		errPath: filepath.Join(dir, fmt.Sprintf("%d-%d.err", os.Getpid(), seq))}
 	stdin, err := stdinFile(in)
@@ -391,10 +389,11 @@ func (n *Namespace) startBackground(fn string, cmd *exec.Cmd, argv []string, in 
 		return nil, errorf(fn, "%v", err)
 	}
 	defer errf.Close()
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, out, errf
-	if err := n.env.K.Start(n.ns, cmd); err != nil {
+	cmd, err := n.env.K.Start(n.ns, argv, environ, kernel.Stdio{In: stdin, Out: out, Err: errf})
+	if err != nil {
 		return nil, errorf(fn, "start %q in namespace %s: %v", argv[0], n.Name(), unwrapExec(err))
 	}
+	p.cmd = cmd
 	go func() {
 		err := cmd.Wait()
 		p.mu.Lock()
@@ -410,12 +409,5 @@ func shellQuote(argv []string) string {
 	if len(argv) == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" {
 		return fmt.Sprintf("%q", argv[2])
 	}
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		q[i] = a
-	}
-	return "`" + strings.Join(q, " ") + "`"
+	return "`" + shellJoin(argv) + "`"
 }

@@ -50,9 +50,15 @@ type Kernel interface {
 	Neighbors(ns *kernel.NS) ([]kernel.NeighInfo, error)
 
 	// Inside a namespace: processes and sockets.
-	Start(ns *kernel.NS, cmd *exec.Cmd) error
+	Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*exec.Cmd, error)
 	ICMPConn(ns *kernel.NS, v6 bool) (net.PacketConn, error)
 	DialTCP(ns *kernel.NS, addr string, timeout float64) error
+	WriteEtc(name, file string, content []byte) (string, error)
+
+	// iptables, inside a namespace.
+	RuleExists(ns *kernel.NS, table, chain string, spec []string) (bool, error)
+	AppendRule(ns *kernel.NS, table, chain string, spec []string) error
+	DeleteRule(ns *kernel.NS, table, chain string, spec []string) error
 }
 
 var _ Kernel = (*kernel.Linux)(nil)

@@ -50,6 +50,7 @@ var namespaceMethods = methods{
 	"exec":   nsExec,
 	"sysctl": nsSysctl,
 	"delete": nsDelete,
+	"etc":    nsEtc,
 }
 
 func (n *Namespace) AttrNames() []string {
@@ -401,3 +402,38 @@ func (n *Namespace) lookupLinkQuiet(name string) (*Link, error) {
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// ns.etc(file, content) writes /etc/netns/NAME/FILE; processes that exec
+// starts in the namespace see it as /etc/FILE (hosts, resolv.conf, ...).
+// Equivalent to: mkdir -p /etc/netns/NAME; printf CONTENT > /etc/netns/NAME/FILE
+func nsEtc(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	n := b.Receiver().(*Namespace)
+	var file string
+	var content starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "file", &file, "content", &content); err != nil {
+		return nil, err
+	}
+	if file == "" || file == "." || file == ".." || strings.ContainsAny(file, "/\x00") {
+		return nil, errorf(b.Name(), "for parameter file: %q is not a file name in /etc: give one name like \"hosts\" or \"resolv.conf\"", file)
+	}
+	var data []byte
+	switch c := content.(type) {
+	case starlark.String:
+		data = []byte(c)
+	case starlark.Bytes:
+		data = []byte(c)
+	default:
+		return nil, errorf(b.Name(), "for parameter content: want str or bytes, got %s", content.Type())
+	}
+	if err := n.alive(b.Name()); err != nil {
+		return nil, err
+	}
+	if n.ns.Host || n.ns.Name == "" {
+		return nil, errorf(b.Name(), "namespace %s has no name, and /etc/netns files belong to named namespaces: use namespace(\"NAME\")", n.Name())
+	}
+	p, err := n.env.K.WriteEtc(n.ns.Name, file, data)
+	if err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	return starlark.String(p), nil
+}

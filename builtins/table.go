@@ -21,10 +21,12 @@ func (e *Env) Predeclared() starlark.StringDict {
 		{"exec", e.exec},
 		{"ping", e.ping},
 		{"sleep", e.sleep},
+		{"firewall", e.firewall},
 	}
 	d := starlark.StringDict{
 		"host":   e.host,
 		"assert": e.assertModule(),
+		"nat":    e.natModule(),
 	}
 	for _, f := range fns {
 		d[f.name] = starlark.NewBuiltin(f.name, withUsage(f.fn))

@@ -56,6 +56,7 @@ type Linux struct {
 	netnsOK bool // NetnsDir exists and is a shared mount point
 
 	dummyMissing bool // the kernel has no dummy driver: use ifb stand-ins
+	ipt          ipt
 }
 
 // New opens the namespace the process runs in as the host namespace.

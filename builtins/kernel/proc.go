@@ -4,24 +4,9 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 
 	"golang.org/x/sys/unix"
 )
-
-// Start starts cmd inside ns: the child is forked from a thread that is in
-// ns, so it is born there. cmd's Stdin, Stdout and Stderr must be nil or
-// *os.File, so that Start creates no goroutine on that thread.
-func (k *Linux) Start(ns *NS, cmd *exec.Cmd) error {
-	for _, f := range []any{cmd.Stdin, cmd.Stdout, cmd.Stderr} {
-		switch f.(type) {
-		case nil, *os.File:
-		default:
-			return fmt.Errorf("kernel.Start: stdio must be *os.File, not %T", f)
-		}
-	}
-	return k.Do(ns, cmd.Start)
-}
 
 // ICMPConn opens a raw ICMP socket inside ns (IPv4 or IPv6) and returns it
 // as a net.PacketConn usable from any thread: a socket stays in the

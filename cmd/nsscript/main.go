@@ -93,6 +93,7 @@ func parse(args []string) (*cli, error) {
 }
 
 func main() {
+	kernel.MaybeNetnsExec()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -1,0 +1,210 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mattn/go-shellwords"
+	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// builtinChains are the chains iptables has in each table without being
+// asked; rules go into these, as the documents do.
+var builtinChains = map[string][]string{
+	"filter":   {"INPUT", "FORWARD", "OUTPUT"},
+	"nat":      {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"},
+	"mangle":   {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"},
+	"raw":      {"PREROUTING", "OUTPUT"},
+	"security": {"INPUT", "FORWARD", "OUTPUT"},
+}
+
+// commandFlags are iptables commands; a rulespec must not carry one,
+// since nsscript adds -t TABLE -A CHAIN itself.
+var commandFlags = []string{"-t", "--table", "-A", "--append", "-I", "--insert", "-D", "--delete",
+	"-C", "--check", "-R", "--replace", "-F", "--flush", "-X", "--delete-chain", "-N", "--new-chain",
+	"-P", "--policy", "-L", "--list", "-S", "--list-rules", "-Z", "--zero", "-E", "--rename-chain"}
+
+// Rule is an iptables rule nsscript added (or found) in a namespace.
+type Rule struct {
+	env   *Env
+	ns    *Namespace
+	table string
+	chain string
+	spec  []string // as given, without the ownership comment
+}
+
+var _ starlark.HasAttrs = (*Rule)(nil)
+
+func (r *Rule) String() string {
+	return fmt.Sprintf("<rule in %s: %s>", nsLabel(r.ns), r.Command())
+}
+func (r *Rule) Type() string          { return "Rule" }
+func (r *Rule) Freeze()               {}
+func (r *Rule) Truth() starlark.Bool  { return true }
+func (r *Rule) Hash() (uint32, error) { return starlark.String(r.Command()).Hash() }
+
+// Command is the iptables command that adds the rule.
+func (r *Rule) Command() string {
+	return fmt.Sprintf("iptables -t %s -A %s %s", r.table, r.chain, shellJoin(r.spec))
+}
+
+var ruleMethods = methods{"delete": ruleDelete}
+
+func (r *Rule) AttrNames() []string {
+	return sortedNames([]string{"chain", "ns", "rule", "table"}, ruleMethods.names())
+}
+
+func (r *Rule) Attr(name string) (starlark.Value, error) {
+	if m := ruleMethods.get("rule", r, name); m != nil {
+		return m, nil
+	}
+	switch name {
+	case "ns":
+		return r.ns, nil
+	case "table":
+		return starlark.String(r.table), nil
+	case "chain":
+		return starlark.String(r.chain), nil
+	case "rule":
+		return starlark.String(shellJoin(r.spec)), nil
+	}
+	return nil, nil
+}
+
+// full is the rulespec with nsscript's ownership comment.
+func (r *Rule) full() []string {
+	return append(slices.Clone(r.spec), "-m", "comment", "--comment", "nsscript:"+r.env.Lab)
+}
+
+// rule.delete() is: ip netns exec NS iptables -t TABLE -D CHAIN RULE...
+func ruleDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	r := b.Receiver().(*Rule)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	if err := r.ns.alive(b.Name()); err != nil {
+		return nil, err
+	}
+	if err := r.env.K.DeleteRule(r.ns.ns, r.table, r.chain, r.full()); err != nil {
+		return nil, errorf(b.Name(), "%v", iptablesAdvice(err))
+	}
+	return starlark.None, nil
+}
+
+// ensure adds the rule unless it is there (iptables -C, then -A), so a
+// re-run never duplicates it. A rule iptables cannot parse fails at the
+// check, before anything is added, with iptables' own message.
+func (r *Rule) ensure(fn string) (starlark.Value, error) {
+	if err := r.ns.alive(fn); err != nil {
+		return nil, err
+	}
+	ok, err := r.env.K.RuleExists(r.ns.ns, r.table, r.chain, r.full())
+	if err == nil && !ok {
+		err = r.env.K.AppendRule(r.ns.ns, r.table, r.chain, r.full())
+	}
+	if err != nil {
+		return nil, errorf(fn, "%s in namespace %s: %v", r.Command(), r.ns.Name(), iptablesAdvice(err))
+	}
+	return r, nil
+}
+
+func iptablesAdvice(err error) error {
+	var ie *kernel.IptablesError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("iptables refused the rule: %s", ie.Msg)
+	}
+	return err
+}
+
+// checkChain refuses a table or chain iptables does not have built in.
+func checkChain(table, chain string) error {
+	chains, ok := builtinChains[table]
+	if !ok {
+		return fmt.Errorf("for parameter table: unknown table %q: use one of filter, nat, mangle, raw, security", table)
+	}
+	if !slices.Contains(chains, chain) {
+		return fmt.Errorf("for parameter chain: table %s has no built-in chain %q: use one of %s", table, chain, strings.Join(chains, ", "))
+	}
+	return nil
+}
+
+// ruleArg unpacks a rulespec: a str split like a shell would, or a list.
+type ruleArg []string
+
+func (a *ruleArg) Unpack(v starlark.Value) error {
+	var words []string
+	switch x := v.(type) {
+	case starlark.String:
+		w, err := shellwords.Parse(string(x))
+		if err != nil {
+			return fmt.Errorf("cannot split rule %s into words: %v", x, err)
+		}
+		words = w
+	case *starlark.List, starlark.Tuple:
+		it := starlark.Iterate(x)
+		defer it.Done()
+		var e starlark.Value
+		for it.Next(&e) {
+			s, ok := starlark.AsString(e)
+			if !ok {
+				return fmt.Errorf("rule element %d is %s, want str", len(words), e.Type())
+			}
+			words = append(words, s)
+		}
+	default:
+		return fmt.Errorf("want an iptables rulespec (str like \"-p tcp --dport 80 -j ACCEPT\", or a list of str), got %s", v.Type())
+	}
+	if len(words) == 0 {
+		return fmt.Errorf("rule is empty: give matches and a target, e.g. \"-p tcp --dport 80 -j ACCEPT\"")
+	}
+	for _, w := range words {
+		if slices.Contains(commandFlags, w) {
+			return fmt.Errorf("rule contains the iptables command %s: give only matches and a target (e.g. \"-p tcp --dport 80 -j ACCEPT\"); nsscript adds -t TABLE -A CHAIN", w)
+		}
+	}
+	*a = words
+	return nil
+}
+
+// firewall(ns, chain, rule, table="filter") -> Rule
+//
+// Appends a rule to a built-in chain of the namespace's own iptables
+// (each namespace has its own), unless it is there already.
+// Equivalent to: ip netns exec NS iptables -t TABLE -A CHAIN RULE...
+func (e *Env) firewall(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var ns NamespaceArg
+	var chain string
+	var rule ruleArg
+	table := "filter"
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "chain", &chain, "rule", &rule, "table?", &table); err != nil {
+		return nil, err
+	}
+	n, err := ns.need(b.Name(), "ns")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkChain(table, chain); err != nil {
+		return nil, errorf(b.Name(), "%v", err)
+	}
+	return (&Rule{env: e, ns: n, table: table, chain: chain, spec: rule}).ensure(b.Name())
+}
+
+func nsLabel(n *Namespace) string {
+	return strings.TrimSuffix(strings.TrimPrefix(n.String(), "<namespace "), ">")
+}
+
+// shellJoin quotes words for display as a shell command line.
+func shellJoin(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		if w == "" || strings.ContainsAny(w, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
+			w = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+		q[i] = w
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,142 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// netnsExecArg marks a re-run of nsscript as the in-between step of
+// exec in a named namespace (see NetnsExecCommand).
+const netnsExecArg = "__nsscript_netns_exec"
+
+// netnsExecCommand returns a command that runs argv in the named
+// namespace the way `ip netns exec NAME` does: in a private mount
+// namespace where /sys shows the namespace's own devices and each file of
+// /etc/netns/NAME/ is bound over its namesake in /etc. A Go process cannot
+// change mounts between fork and exec, so nsscript itself is started (in a
+// new mount namespace, on a thread inside the network namespace: see
+// Start), arranges the mounts, and then becomes argv with execve. Its fd 3
+// reports: closed by a successful execve, or an error message.
+func netnsExecCommand(name string, argv []string) *exec.Cmd {
+	cmd := exec.Command("/proc/self/exe", append([]string{netnsExecArg, name, "--"}, argv...)...)
+	cmd.Args[0] = argv[0]
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS, Setpgid: true}
+	return cmd
+}
+
+// MaybeNetnsExec must be called first in main: when this process is the
+// in-between step of netnsExecCommand it never returns.
+func MaybeNetnsExec() {
+	if len(os.Args) < 5 || os.Args[1] != netnsExecArg || os.Args[3] != "--" {
+		return
+	}
+	report := os.NewFile(3, "report")
+	unix.CloseOnExec(3)
+	fail := func(code int, format string, args ...any) {
+		fmt.Fprintf(report, format, args...)
+		os.Exit(code)
+	}
+	name, argv := os.Args[2], os.Args[4:]
+	if err := netnsMounts(name); err != nil {
+		fail(126, "set up the mounts of namespace %q: %v", name, err)
+	}
+	path, err := exec.LookPath(argv[0])
+	if err == nil {
+		err = syscall.Exec(path, argv, os.Environ())
+	}
+	fail(127, "%v", err)
+}
+
+// netnsMounts does what iproute2's netns_switch does after setns: keep
+// mount events from leaking back, remount /sys for this network namespace
+// and bind /etc/netns/NAME/* over /etc.
+func netnsMounts(name string) error {
+	if err := unix.Mount("", "/", "none", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("make mounts private: %w", err)
+	}
+	var flags uintptr
+	var st unix.Statfs_t
+	if unix.Statfs("/sys", &st) == nil && st.Flags&unix.ST_RDONLY != 0 {
+		flags = unix.MS_RDONLY
+	}
+	if err := unix.Unmount("/sys", unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("unmount /sys: %w", err)
+	}
+	if err := unix.Mount(name, "/sys", "sysfs", flags, ""); err != nil {
+		return fmt.Errorf("mount /sys: %w", err)
+	}
+	dir := filepath.Join(EtcNetnsDir, name)
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		src, dst := filepath.Join(dir, e.Name()), filepath.Join("/etc", e.Name())
+		if err := unix.Mount(src, dst, "none", unix.MS_BIND, ""); err != nil {
+			fmt.Fprintf(os.Stderr, "nsscript: bind %s -> %s failed: %v\n", src, dst, err)
+		}
+	}
+	return nil
+}
+
+// EtcNetnsDir holds per-namespace /etc files, as for `ip netns exec`.
+const EtcNetnsDir = "/etc/netns"
+
+// WriteEtc writes /etc/netns/NAME/FILE, which exec in NAME sees as /etc/FILE.
+func (k *Linux) WriteEtc(name, file string, content []byte) (string, error) {
+	dir := filepath.Join(EtcNetnsDir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, file)
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// Stdio is a started command's standard input, output and error.
+type Stdio struct{ In, Out, Err *os.File }
+
+// Start starts argv inside ns, as its own process group leader: like
+// `ip netns exec` for a named namespace, directly otherwise. The child is
+// forked from a thread that is in ns, so it is born there; stdio are
+// files, so the start creates no goroutine on that thread. Start returns
+// once argv itself runs (or could not be started).
+func (k *Linux) Start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error) {
+	if ns.Name == "" || ns.Host {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdio.In, stdio.Out, stdio.Err
+		return cmd, k.Do(ns, cmd.Start)
+	}
+	cmd := netnsExecCommand(ns.Name, argv)
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdio.In, stdio.Out, stdio.Err
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	cmd.ExtraFiles = []*os.File{w}
+	err = k.Do(ns, cmd.Start)
+	w.Close()
+	if err != nil {
+		return nil, err
+	}
+	msg, _ := io.ReadAll(r)
+	if len(msg) > 0 {
+		_ = cmd.Wait()
+		return nil, errors.New(string(msg))
+	}
+	return cmd, nil
+}

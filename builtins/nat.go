@@ -1,0 +1,145 @@
+package builtins
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+)
+
+// The nat module:
+//
+//	nat.masquerade(src, ns=host, out=None, not_out=None) -> Rule
+//	nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None) -> Rule
+func (e *Env) natModule() *starlarkstruct.Module {
+	return &starlarkstruct.Module{Name: "nat", Members: starlark.StringDict{
+		"masquerade": starlark.NewBuiltin("nat.masquerade", withUsage(e.masquerade)),
+		"dnat":       starlark.NewBuiltin("nat.dnat", withUsage(e.dnat)),
+	}}
+}
+
+// Prefix is a source or destination network ("192.168.15.0/24") or a
+// single address.
+type Prefix struct{ *net.IPNet }
+
+func (p *Prefix) Unpack(v starlark.Value) error {
+	if v == starlark.None {
+		return nil
+	}
+	var d Dest
+	if err := d.Unpack(v); err != nil {
+		return err
+	}
+	if d.IPNet == nil {
+		d.IPNet = &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
+	}
+	if d.IP.To4() == nil {
+		return fmt.Errorf("%s is IPv6: nat rules are IPv4 (iptables), give an IPv4 prefix like \"192.168.15.0/24\"", d)
+	}
+	p.IPNet = d.IPNet
+	return nil
+}
+
+// nat.masquerade(src, ns=host, out=None, not_out=None) -> Rule
+//
+// Rewrites the source of packets from src leaving through out (or through
+// any device but not_out) to the address of the outgoing device.
+// Equivalent to: ip netns exec NS iptables -t nat -A POSTROUTING -s SRC [-o OUT | ! -o NOT_OUT] -j MASQUERADE
+func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var src Prefix
+	var ns NamespaceArg
+	var out, notOut OptIfName
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "src", &src, "ns?", &ns, "out?", &out, "not_out?", &notOut); err != nil {
+		return nil, err
+	}
+	if src.IPNet == nil {
+		return nil, errorf(b.Name(), "for parameter src: want the source network, e.g. \"192.168.15.0/24\"")
+	}
+	if out.IfName != "" && notOut.IfName != "" {
+		return nil, errorf(b.Name(), "give out= or not_out=, not both: out=\"eth0\" masquerades what leaves through eth0, not_out=\"br0\" what leaves through anything but br0")
+	}
+	spec := []string{"-s", src.String()}
+	if out.IfName != "" {
+		spec = append(spec, "-o", string(out.IfName))
+	}
+	if notOut.IfName != "" {
+		spec = append(spec, "!", "-o", string(notOut.IfName))
+	}
+	spec = append(spec, "-j", "MASQUERADE")
+	return (&Rule{env: e, ns: ns.or(e.host), table: "nat", chain: "POSTROUTING", spec: spec}).ensure(b.Name())
+}
+
+// nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None) -> Rule
+//
+// Sends connections arriving for port (on in_, to dst) to another address.
+// Equivalent to: ip netns exec NS iptables -t nat -A PREROUTING -p PROTO --dport PORT [-i IN] [-d DST] -j DNAT --to-destination TO
+func (e *Env) dnat(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var port starlark.Value
+	var to string
+	var ns NamespaceArg
+	proto := "tcp"
+	var in OptIfName
+	var dst Prefix
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "port", &port, "to", &to, "ns?", &ns, "proto?", &proto, "in_?", &in, "dst?", &dst); err != nil {
+		return nil, err
+	}
+	p, err := portArg(port)
+	if err != nil {
+		return nil, errorf(b.Name(), "for parameter port: %v", err)
+	}
+	if err := checkDNATTarget(to); err != nil {
+		return nil, errorf(b.Name(), "for parameter to: %v", err)
+	}
+	switch proto {
+	case "tcp", "udp", "sctp", "dccp", "udplite":
+	default:
+		return nil, errorf(b.Name(), "for parameter proto: %q has no ports: use \"tcp\" or \"udp\" (or sctp, dccp, udplite)", proto)
+	}
+	spec := []string{"-p", proto, "--dport", strconv.Itoa(p)}
+	if in.IfName != "" {
+		spec = append(spec, "-i", string(in.IfName))
+	}
+	if dst.IPNet != nil {
+		spec = append(spec, "-d", dst.String())
+	}
+	spec = append(spec, "-j", "DNAT", "--to-destination", to)
+	return (&Rule{env: e, ns: ns.or(e.host), table: "nat", chain: "PREROUTING", spec: spec}).ensure(b.Name())
+}
+
+// portArg is a TCP/UDP port, 1 to 65535.
+func portArg(v starlark.Value) (int, error) {
+	p, err := asInt(v, "a port number")
+	if err != nil {
+		return 0, err
+	}
+	if p < 1 || p > 65535 {
+		return 0, fmt.Errorf("port %s is out of range: give 1 to 65535", v)
+	}
+	return p, nil
+}
+
+// checkDNATTarget accepts "IP", "IP:PORT" and "IP:PORT-PORT" (IPv4).
+func checkDNATTarget(to string) error {
+	host, ports, hasPort := strings.Cut(to, ":")
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() == nil || strings.Count(to, ":") > 1 {
+		return fmt.Errorf("%q is not an IPv4 destination like \"192.168.15.2\" or \"192.168.15.2:80\"", to)
+	}
+	if !hasPort {
+		return nil
+	}
+	lo, hi, isRange := strings.Cut(ports, "-")
+	for _, s := range []string{lo, hi} {
+		if s == "" && !isRange {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q has a bad port %q: give 1 to 65535, e.g. \"%s:80\"", to, s, host)
+		}
+	}
+	return nil
+}
