@@ -47,6 +47,7 @@ type Kernel interface {
 	DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error
 	Routes(ns *kernel.NS, table int) ([]kernel.RouteInfo, error)
 	ReplaceRoute(ns *kernel.NS, r kernel.RouteInfo) error
+	DeleteRoute(ns *kernel.NS, r kernel.RouteInfo) error
 	Neighbors(ns *kernel.NS) ([]kernel.NeighInfo, error)
 
 	// Inside a namespace: processes and sockets.

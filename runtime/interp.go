@@ -21,6 +21,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/journal"
 )
 
 // FileOptions is nsscript's dialect: Starlark with set, while, recursion,
@@ -44,6 +45,7 @@ const (
 type Options struct {
 	Lab     string
 	Sandbox bool // the process runs inside a sandbox
+	Keep    bool // on error, keep what the run made instead of rolling back
 	Stdout  io.Writer
 	Stderr  io.Writer
 }
@@ -51,6 +53,8 @@ type Options struct {
 // Interp runs one main script and the files it loads.
 type Interp struct {
 	Env         *builtins.Env
+	Journal     *journal.Kernel
+	kernel      builtins.Kernel // the unjournaled kernel, for undo
 	Predeclared starlark.StringDict
 	stdout      io.Writer
 
@@ -75,6 +79,12 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 		opts.Stdout = os.Stdout
 	}
 	env.Stdout = opts.Stdout
+	inner := env.K
+	j, err := journal.Open(inner, opts.Lab)
+	if err != nil {
+		return nil, err
+	}
+	env.K = j
 	if opts.Sandbox {
 		// The sandbox's own namespace starts with loopback down.
 		if err := env.K.SetUpByName(env.K.Host(), "lo"); err != nil {
@@ -92,7 +102,7 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 		_ = d.SetKey(starlark.String(k), starlark.String(args[k]))
 	}
 	pre["args"] = d
-	return &Interp{Env: env, Predeclared: pre, stdout: opts.Stdout, modules: map[string]*module{}}, nil
+	return &Interp{Env: env, Journal: j, kernel: inner, Predeclared: pre, stdout: opts.Stdout, modules: map[string]*module{}}, nil
 }
 
 // Thread makes a Starlark thread with nsscript's load and print.
@@ -274,9 +284,29 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if _, err := in.ExecFile(ctx, filename, src); err != nil {
+	_, err = in.ExecFile(ctx, filename, src)
+	if err != nil {
 		fmt.Fprintln(opts.Stderr, FormatError(err))
+		if opts.Keep {
+			fmt.Fprintf(opts.Stderr, "nsscript: --keep: what the run made stays; undo it with: nsscript down %s\n", opts.Lab)
+		} else {
+			in.Rollback(opts.Stderr)
+		}
+	}
+	if cerr := in.Journal.Close(); cerr != nil && err == nil {
+		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", cerr)
+	}
+	if err != nil {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// Rollback undoes what this run made (not what earlier runs of the lab
+// made), reporting what it could not undo.
+func (in *Interp) Rollback(stderr io.Writer) {
+	errs := in.Journal.Rollback(&journal.Undoer{K: in.kernel})
+	for _, e := range errs {
+		fmt.Fprintf(stderr, "nsscript: rollback: %v\n", e)
+	}
 }

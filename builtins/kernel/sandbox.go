@@ -26,7 +26,7 @@ func RunSandboxed(args []string) (int, error) {
 	defer runtime.UnlockOSThread()
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), SandboxEnv+"=1")
+	cmd.Env = append(os.Environ(), SandboxEnv+"=init")
 	cmd.SysProcAttr = &unix.SysProcAttr{
 		Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID,
 		Pdeathsig:  unix.SIGKILL,
@@ -61,7 +61,51 @@ func RunSandboxed(args []string) (int, error) {
 	return 1, err
 }
 
-// SetupSandbox, in the sandbox's child, makes the mount namespace private
+// MaybeSandboxInit must be called first in main. In the process that
+// RunSandboxed starts (PID 1 of the sandbox) it sets the sandbox up, runs
+// nsscript again as its only child, reaps every orphan the way init does
+// (so no zombie outlives its parent), passes signals on, and exits with
+// the child's status; it never returns there.
+func MaybeSandboxInit() {
+	if os.Getenv(SandboxEnv) != "init" {
+		return
+	}
+	if err := SetupSandbox(); err != nil {
+		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)
+		os.Exit(1)
+	}
+	os.Setenv(SandboxEnv, "1")
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	p, err := os.StartProcess("/proc/self/exe", os.Args, &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)
+		os.Exit(1)
+	}
+	go func() {
+		for s := range sigs {
+			_ = p.Signal(s)
+		}
+	}()
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			os.Exit(1)
+		}
+		if pid == p.Pid {
+			if ws.Exited() {
+				os.Exit(ws.ExitStatus())
+			}
+			os.Exit(128 + int(ws.Signal()))
+		}
+	}
+}
+
+// SetupSandbox, in the sandbox's init, makes the mount namespace private
 // and gives it its own /proc, /sys, /run and /etc overlays with empty
 // /run/netns, /etc/netns and /run/nsscript, so nothing reaches the host.
 func SetupSandbox() error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/term"
@@ -94,6 +93,7 @@ func parse(args []string) (*cli, error) {
 
 func main() {
 	kernel.MaybeNetnsExec()
+	kernel.MaybeSandboxInit()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -113,12 +113,6 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nsscript: %v\n", err)
 		}
 		return code
-	}
-	if kernel.InSandbox() {
-		if err := kernel.SetupSandbox(); err != nil {
-			fmt.Fprintf(stderr, "nsscript: sandbox: %v\n", err)
-			return runtime.ExitError
-		}
 	}
 	words := c.words
 	cmd := ""
@@ -152,8 +146,14 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nsscript: %v\n", err)
 			return runtime.ExitUsage
 		}
-		lab := strings.TrimSuffix(filepath.Base(file), ".star")
-		return runtime.Run(file, nil, args, c.options(lab, stdout, stderr))
+		return runtime.Run(file, nil, args, c.options(runtime.LabName(file), stdout, stderr))
+	case "down":
+		if c.lab != "" {
+			words = append(words, c.lab)
+		}
+		return runtime.Down(words, c.trace, stdout, stderr)
+	case "ls":
+		return runtime.Ls(c.json, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
 		return runtime.ExitUsage
@@ -164,7 +164,7 @@ func (c *cli) options(lab string, stdout, stderr io.Writer) runtime.Options {
 	if c.lab != "" {
 		lab = c.lab
 	}
-	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Stdout: stdout, Stderr: stderr}
+	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Keep: c.keep, Stdout: stdout, Stderr: stderr}
 }
 
 // keyValues parses the script's key=value arguments.

@@ -1,0 +1,123 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins"
+)
+
+// Labs lists the labs that hold something, sorted.
+func Labs() ([]string, error) {
+	ents, err := os.ReadDir(Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var labs []string
+	for _, e := range ents {
+		if e.IsDir() {
+			labs = append(labs, e.Name())
+		}
+	}
+	sort.Strings(labs)
+	return labs, nil
+}
+
+// Down undoes everything a lab made, newest first, and forgets the lab.
+// It reports how many changes it undid (0: nothing to do).
+func Down(inner builtins.Kernel, lab string, log func(string)) (int, []error) {
+	dir := filepath.Join(Dir, lab)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	lock, err := takeLock(dir, lab)
+	if err != nil {
+		return 0, []error{err}
+	}
+	defer lock.Close()
+	recs, err := readRecords(filepath.Join(dir, "journal"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, []error{err}
+	}
+	errs := (&Undoer{K: inner, Log: log}).Undo(recs)
+	if len(errs) > 0 {
+		// Keep the journal: a second down tries again.
+		return len(recs), errs
+	}
+	os.RemoveAll(dir)
+	os.Remove(Dir) // only when no other lab is there
+	return len(recs), nil
+}
+
+// Proc is a process a lab started.
+type Proc struct {
+	Pid     int      `json:"pid"`
+	NS      string   `json:"ns"`
+	Argv    []string `json:"argv"`
+	Running bool     `json:"running"`
+}
+
+// Summary is what `nsscript ls` shows of a lab.
+type Summary struct {
+	Lab        string   `json:"lab"`
+	Owner      string   `json:"owner,omitempty"`
+	Namespaces []string `json:"namespaces"`
+	Links      []string `json:"links"`
+	Rules      []string `json:"rules"`
+	Processes  []Proc   `json:"processes"`
+	Changes    int      `json:"changes"`
+}
+
+// Summarize reads a lab's journal.
+func Summarize(lab string) (*Summary, error) {
+	dir := filepath.Join(Dir, lab)
+	recs, err := readRecords(filepath.Join(dir, "journal"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	s := &Summary{Lab: lab, Namespaces: []string{}, Links: []string{}, Rules: []string{}, Processes: []Proc{}, Changes: len(recs)}
+	if busy(dir) {
+		b, _ := os.ReadFile(filepath.Join(dir, "owner"))
+		s.Owner = "running: " + strings.TrimSpace(string(b))
+	}
+	for _, r := range recs {
+		switch r.Op {
+		case "netns":
+			s.Namespaces = append(s.Namespaces, r.NS.Name)
+		case "link":
+			l := fmt.Sprintf("%s %s/%s", r.Kind, r.NS, r.Name)
+			if r.Peer != "" {
+				l += fmt.Sprintf(" <-> %s/%s", r.PeerNS, r.Peer)
+			}
+			s.Links = append(s.Links, l)
+		case "rule":
+			s.Rules = append(s.Rules, fmt.Sprintf("%s: iptables -t %s -A %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " ")))
+		case "proc":
+			st := startTime(r.Pid)
+			s.Processes = append(s.Processes, Proc{Pid: r.Pid, NS: r.NS.String(), Argv: r.Argv, Running: st != 0 && st == r.Start && !zombie(r.Pid)})
+		}
+	}
+	return s, nil
+}
+
+// busy reports whether a run holds the lab now.
+func busy(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "lock"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return true
+	}
+	return false
+}

@@ -1,0 +1,399 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// Undoer undoes journal records against the real kernel.
+type Undoer struct {
+	K builtins.Kernel
+	// Log, when set, is told each undo as the equivalent command.
+	Log func(string)
+}
+
+func (u *Undoer) log(format string, args ...any) {
+	if u.Log != nil {
+		u.Log(fmt.Sprintf(format, args...))
+	}
+}
+
+// errGone marks what no longer exists: nothing to undo.
+var errGone = errors.New("gone")
+
+func (u *Undoer) open(r *NSRef) (*kernel.NS, error) {
+	var ns *kernel.NS
+	var err error
+	switch {
+	case r == nil:
+		return nil, errGone
+	case r.Host:
+		ns = u.K.Host()
+	case r.Name != "":
+		ns, err = u.K.OpenNamed(r.Name)
+	default:
+		ns, err = u.K.OpenPath(r.Path)
+	}
+	if err != nil {
+		return nil, errGone
+	}
+	if r.Inode != 0 && ns.Inode != r.Inode {
+		// Another namespace now has that name (or this is another host):
+		// it is not ours to change.
+		return nil, errGone
+	}
+	return ns, nil
+}
+
+func (u *Undoer) link(r *NSRef, name string) (*kernel.NS, *kernel.LinkInfo, error) {
+	ns, err := u.open(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	li, err := u.K.LinkByName(ns, name)
+	if err != nil {
+		return nil, nil, errGone
+	}
+	return ns, li, nil
+}
+
+// Undo undoes records newest first. What is already gone is skipped;
+// other failures are collected and the rest still undone.
+func (u *Undoer) Undo(recs []Record) []error {
+	inodes := map[string]uint64{}
+	for _, r := range recs {
+		if r.Op == "netns_inode" {
+			inodes[r.NS.Name] = r.NS.Inode
+		}
+	}
+	var errs []error
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.Op == "netns" {
+			r.NS.Inode = inodes[r.NS.Name]
+		}
+		if err := u.undo(r); err != nil && !errors.Is(err, errGone) {
+			errs = append(errs, fmt.Errorf("undo %s %s: %w", r.Op, r.Name, err))
+		}
+	}
+	return errs
+}
+
+func (u *Undoer) undo(r Record) error {
+	switch r.Op {
+	case "proc":
+		return u.stopProcess(r.Pid, r.Start)
+	case "netns":
+		return u.deleteNamespace(r.NS)
+	case "netns_inode":
+		return nil // "netns" does it
+	case "netns_dir":
+		return removeNetnsDir()
+	case "link":
+		ns, li, err := u.link(r.NS, r.Name)
+		if err != nil && r.Peer != "" {
+			ns, li, err = u.link(r.PeerNS, r.Peer)
+		}
+		if err != nil {
+			return err
+		}
+		u.log("ip -n %s link del %s", r.NS, li.Name)
+		return u.K.DeleteLink(ns, li.Index)
+	case "up":
+		ns, li, err := u.link(r.NS, r.Name)
+		if err != nil {
+			return err
+		}
+		return u.K.SetUp(ns, li.Index, r.Old == "1")
+	case "mtu":
+		ns, li, err := u.link(r.NS, r.Name)
+		if err != nil {
+			return err
+		}
+		mtu, _ := strconv.Atoi(r.Old)
+		return u.K.SetMTU(ns, li.Index, mtu)
+	case "mac":
+		ns, li, err := u.link(r.NS, r.Name)
+		if err != nil {
+			return err
+		}
+		mac, err := net.ParseMAC(r.Old)
+		if err != nil {
+			return err
+		}
+		return u.K.SetMAC(ns, li.Index, mac)
+	case "master":
+		ns, li, err := u.link(r.NS, r.Name)
+		if err != nil {
+			return err
+		}
+		master := 0
+		if r.Old != "" {
+			m, err := u.K.LinkByName(ns, r.Old)
+			if err != nil {
+				return errGone
+			}
+			master = m.Index
+		}
+		return u.K.SetMaster(ns, li.Index, master)
+	case "rename":
+		ns, li, err := u.link(r.NS, r.Name)
+		if err != nil {
+			return err
+		}
+		// Linux renames only devices that are down.
+		if li.Up {
+			_ = u.K.SetUp(ns, li.Index, false)
+		}
+		err = u.K.SetName(ns, li.Index, r.Old)
+		if li.Up {
+			_ = u.K.SetUp(ns, li.Index, true)
+		}
+		return err
+	case "move":
+		_, li, err := u.link(r.To, r.Name)
+		if err != nil {
+			return err
+		}
+		from, err := u.open(r.NS)
+		if err != nil {
+			return err
+		}
+		to, _ := u.open(r.To)
+		u.log("ip -n %s link set %s netns %s", r.To, r.Name, r.NS)
+		return u.K.Move(to, li.Index, from)
+	case "addr", "addr_del":
+		ns, li, err := u.link(r.NS, r.Name)
+		if err != nil {
+			return err
+		}
+		ip, n, err := net.ParseCIDR(r.Old)
+		if err != nil {
+			return err
+		}
+		n.IP = ip
+		if r.Op == "addr" {
+			return ignoreMissing(u.K.DelAddr(ns, li.Index, n))
+		}
+		return u.K.AddAddr(ns, li.Index, n)
+	case "route":
+		ns, err := u.open(r.NS)
+		if err != nil {
+			return err
+		}
+		if r.Prev != nil {
+			if ri, err := u.routeInfo(ns, r.Prev); err == nil {
+				return u.K.ReplaceRoute(ns, ri)
+			}
+		}
+		ri, err := u.routeInfo(ns, r.Route)
+		if err != nil {
+			return err
+		}
+		return ignoreMissing(u.K.DeleteRoute(ns, ri))
+	case "sysctl":
+		ns, err := u.open(r.NS)
+		if err != nil {
+			return err
+		}
+		u.log("ip netns exec %s sysctl -w %s=%s", r.NS, r.Name, r.Old)
+		_, err = u.K.Sysctl(ns, r.Name, &r.Old)
+		return err
+	case "rule":
+		ns, err := u.open(r.NS)
+		if err != nil {
+			return err
+		}
+		u.log("ip netns exec %s iptables -t %s -D %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " "))
+		return u.K.DeleteRule(ns, r.Table, r.Chain, r.Spec)
+	case "etc":
+		if r.Has {
+			return os.WriteFile(r.Name, r.Data, 0o644)
+		}
+		return ignoreNotExist(os.Remove(r.Name))
+	case "etc_dir":
+		if err := os.Remove(r.Name); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown journal record %q", r.Op)
+}
+
+func ignoreMissing(err error) error {
+	if errors.Is(err, unix.ESRCH) || errors.Is(err, unix.EADDRNOTAVAIL) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) {
+		return nil
+	}
+	return err
+}
+
+func ignoreNotExist(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func (u *Undoer) routeInfo(ns *kernel.NS, r *Route) (kernel.RouteInfo, error) {
+	ri := kernel.RouteInfo{Metric: r.Metric, Table: r.Table}
+	if r.Dst != "" {
+		_, n, err := net.ParseCIDR(r.Dst)
+		if err != nil {
+			return ri, err
+		}
+		ri.Dst = n
+	}
+	if r.Via != "" {
+		ri.Via = net.ParseIP(r.Via)
+		if v4 := ri.Via.To4(); v4 != nil {
+			ri.Via = v4
+		}
+	}
+	if r.Dev != "" {
+		li, err := u.K.LinkByName(ns, r.Dev)
+		if err != nil {
+			return ri, errGone
+		}
+		ri.DevIndex = li.Index
+	}
+	return ri, nil
+}
+
+// deleteNamespace empties a namespace the lab created (its processes, and
+// their trees, are stopped) and deletes it, like
+// `ip netns pids NAME | xargs kill; ip netns del NAME`.
+func (u *Undoer) deleteNamespace(r *NSRef) error {
+	p := filepath.Join(kernel.NetnsDir, r.Name)
+	ns, err := u.open(r)
+	if err != nil {
+		if r.Inode == 0 {
+			// Killed while creating it: a bind mount or an empty file.
+			_ = unix.Unmount(p, unix.MNT_DETACH)
+			return ignoreNotExist(os.Remove(p))
+		}
+		return err
+	}
+	if pids, err := u.K.Pids(ns); err == nil && len(pids) > 0 {
+		killAll(pids)
+	}
+	u.log("ip netns del %s", r.Name)
+	return u.K.DeleteNamed(ns)
+}
+
+// removeNetnsDir undoes the creation of /run/netns when nothing is left in it.
+func removeNetnsDir() error {
+	ents, err := os.ReadDir(kernel.NetnsDir)
+	if err != nil || len(ents) > 0 {
+		return nil
+	}
+	for unix.Unmount(kernel.NetnsDir, unix.MNT_DETACH) == nil {
+	}
+	return ignoreNotExist(os.Remove(kernel.NetnsDir))
+}
+
+// stopProcess stops a process nsscript started and everything it started
+// (its process group and its descendants), unless the pid is now another
+// process.
+func (u *Undoer) stopProcess(pid int, start uint64) error {
+	if start == 0 || startTime(pid) != start {
+		return errGone
+	}
+	pids := append([]int{pid}, descendants(pid)...)
+	u.log("kill %v", pids)
+	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	killAll(pids)
+	return nil
+}
+
+// killAll sends TERM, waits up to two seconds, then KILL.
+func killAll(pids []int) {
+	starts := map[int]uint64{}
+	for _, p := range pids {
+		starts[p] = startTime(p)
+		_ = syscall.Kill(p, syscall.SIGTERM)
+	}
+	alive := func() []int {
+		var out []int
+		for _, p := range pids {
+			if st := startTime(p); st != 0 && st == starts[p] && !zombie(p) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for len(alive()) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, p := range alive() {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+	for i := 0; i < 100 && len(alive()) > 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func zombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || len(s) < i+3 || s[i+2] == 'Z' || s[i+2] == 'X'
+}
+
+// descendants lists a process's children, grandchildren and so on.
+func descendants(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 {
+			continue
+		}
+		pp, _ := strconv.Atoi(f[1])
+		children[pp] = append(children[pp], p)
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
