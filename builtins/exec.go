@@ -256,7 +256,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 	default:
 		return nil, errorf(fn, "for parameter stdin: want str or bytes, got %s", stdin.Type())
 	}
-	if _, err := exec.LookPath(argv[0]); err != nil {
+	if _, err := kernel.LookPath(argv[0], environ); err != nil {
 		return nil, errorf(fn, "cannot run %q: %v; check the name, install it, or give its full path", argv[0], unwrapExec(err))
 	}
 	if background {

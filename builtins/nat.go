@@ -33,6 +33,9 @@ func (p *Prefix) Unpack(v starlark.Value) error {
 	if err := d.Unpack(v); err != nil {
 		return err
 	}
+	if s, _ := starlark.AsString(v); d.IPNet == nil && strings.Contains(s, ":") {
+		return fmt.Errorf("%s is IPv6: nat rules are IPv4 (iptables), give an IPv4 prefix like \"192.168.15.0/24\"", s)
+	}
 	if d.IPNet == nil {
 		d.IPNet = &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
 	}
@@ -131,15 +134,23 @@ func checkDNATTarget(to string) error {
 	if !hasPort {
 		return nil
 	}
+	if ports == "" {
+		return fmt.Errorf("%q has no port after the colon: give one, e.g. \"%s:80\", or no colon to keep the port", to, host)
+	}
 	lo, hi, isRange := strings.Cut(ports, "-")
-	for _, s := range []string{lo, hi} {
+	var n [2]int
+	for i, s := range []string{lo, hi} {
 		if s == "" && !isRange {
 			continue
 		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 65535 {
+		var err error
+		n[i], err = strconv.Atoi(s)
+		if err != nil || strings.Trim(s, "0123456789") != "" || n[i] < 1 || n[i] > 65535 {
 			return fmt.Errorf("%q has a bad port %q: give 1 to 65535, e.g. \"%s:80\"", to, s, host)
 		}
+	}
+	if isRange && n[0] > n[1] {
+		return fmt.Errorf("%q has a port range that ends before it starts: write it low-high, e.g. \"%s:%d-%d\"", to, host, n[1], n[0])
 	}
 	return nil
 }

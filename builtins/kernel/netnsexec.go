@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -47,11 +48,37 @@ func MaybeNetnsExec() {
 	if err := netnsMounts(name); err != nil {
 		fail(126, "set up the mounts of namespace %q: %v", name, err)
 	}
-	path, err := exec.LookPath(argv[0])
+	path, err := LookPath(argv[0], os.Environ())
 	if err == nil {
 		err = syscall.Exec(path, argv, os.Environ())
 	}
 	fail(127, "%v", err)
+}
+
+// LookPath finds the program file names the way the started command's
+// own PATH (the last PATH= in env, which is the one it gets) would: so
+// exec(..., env = {"PATH": ...}) finds the same program in every
+// namespace, named or not.
+func LookPath(file string, env []string) (string, error) {
+	if strings.Contains(file, "/") {
+		return exec.LookPath(file)
+	}
+	path := ""
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "PATH=") {
+			path = kv[len("PATH="):]
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", &exec.Error{Name: file, Err: exec.ErrNotFound}
 }
 
 // netnsMounts does what iproute2's netns_switch does after setns: keep
@@ -93,12 +120,24 @@ func netnsMounts(name string) error {
 const EtcNetnsDir = "/etc/netns"
 
 // WriteEtc writes /etc/netns/NAME/FILE, which exec in NAME sees as /etc/FILE.
+// Like `ip netns exec`, exec binds the file over /etc/FILE, which must
+// already be there (a bind mount needs an existing target of the same
+// type): a file no process could see is refused here, where the script
+// names it, instead of a warning in every later command's stderr.
 func (k *Linux) WriteEtc(name, file string, content []byte) (string, error) {
 	dir := filepath.Join(EtcNetnsDir, name)
+	p := filepath.Join(dir, file)
+	etc := filepath.Join("/etc", file)
+	if st, err := os.Stat(etc); errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%s does not exist, so no process in namespace %q would see %s: exec binds it over %s, as ip netns exec does, and there is nothing to bind over; create %s first, or use a file that /etc has", etc, name, p, etc, etc)
+	} else if err != nil {
+		return "", err
+	} else if st.IsDir() {
+		return "", fmt.Errorf("%s is a directory: etc() writes one file, like \"hosts\" or \"resolv.conf\"", etc)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	p := filepath.Join(dir, file)
 	if err := os.WriteFile(p, content, 0o644); err != nil {
 		return "", err
 	}
@@ -115,7 +154,11 @@ type Stdio struct{ In, Out, Err *os.File }
 // once argv itself runs (or could not be started).
 func (k *Linux) Start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error) {
 	if ns.Name == "" || ns.Host {
-		cmd := exec.Command(argv[0], argv[1:]...)
+		path, err := LookPath(argv[0], env)
+		if err != nil {
+			return nil, err
+		}
+		cmd := &exec.Cmd{Path: path, Args: argv}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdio.In, stdio.Out, stdio.Err
 		return cmd, k.Do(ns, cmd.Start)

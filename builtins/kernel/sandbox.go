@@ -15,7 +15,17 @@ import (
 const SandboxEnv = "NSSCRIPT_IN_SANDBOX"
 
 // InSandbox reports whether this process is a sandbox's child.
-func InSandbox() bool { return os.Getenv(SandboxEnv) == "1" }
+func InSandbox() bool { return inSandbox }
+
+// inSandbox is read once, and the variable dropped, so that an nsscript
+// started from inside the sandbox (by exec) is an ordinary run there.
+var inSandbox = func() bool {
+	if os.Getenv(SandboxEnv) == "1" {
+		os.Unsetenv(SandboxEnv)
+		return true
+	}
+	return false
+}()
 
 // RunSandboxed re-runs this program with args inside fresh network, mount
 // and PID namespaces and returns its exit code. When the child exits, the

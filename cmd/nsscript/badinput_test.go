@@ -147,13 +147,16 @@ func (c badCase) checkDirect(t *testing.T) string {
 }
 
 // snapshotCmd prints what a bad call must not change. It runs in the
-// sandbox's own namespace (host) and in every named namespace.
+// sandbox's own namespace (host) and in every named namespace: links,
+// addresses, routes, and iptables rules (iptables-save without its dated
+// comment lines and the chains' packet counters).
 const snapshotCmd = `set -e
 snap() { ip "$@" -d -o link; ip "$@" -o addr; ip "$@" -4 route show table all; }
-echo "## host"; snap
+rules() { out=$("$@" iptables-save); printf '%s\n' "$out" | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//'; }
+echo "## host"; snap; rules
 echo "## ip netns list"; ip netns list
 echo "## ls /run/netns /etc/netns"; ls -1A /run/netns /etc/netns
-for n in $(ip netns list | cut -d' ' -f1); do echo "## netns $n"; snap -n "$n"; done
+for n in $(ip netns list | cut -d' ' -f1); do echo "## netns $n"; snap -n "$n"; rules ip netns exec "$n"; done
 `
 
 const (
@@ -214,11 +217,13 @@ func (c badCase) runUnchanged(t *testing.T) (msg, before, after string) {
 
 // TestBadInputSnapshotSeesChanges proves the snapshot variant would catch
 // a half-built object: here bad() creates a namespace, a device in it, an
-// address and a route, and takes a device down, before it fails.
+// address, a route and iptables rules, and takes a device down, before it
+// fails.
 func TestBadInputSnapshotSeesChanges(t *testing.T) {
 	c := badCase{name: "leaky.star", want: `veth: name and peer are both "a"`, src: `
 bridge("br0", addr = "10.5.0.1/24")
 nic = dummy("eth1")
+firewall(host, "FORWARD", "-i br0 -j ACCEPT")
 
 def bad():
     leak = namespace("leak")
@@ -226,6 +231,8 @@ def bad():
     link("lo").addr("10.7.0.1/32")
     route(host, "10.8.0.0/16", via = "10.5.0.2")
     nic.set_down()
+    firewall(host, "FORWARD", "-o br0 -j ACCEPT")
+    firewall(leak, "INPUT", "-p tcp --dport 9 -j DROP")
     veth("a", "a")
 
 bad()
@@ -239,6 +246,8 @@ bad()
 		"+ 1: lo inet 10.7.0.1/32",        // the address
 		"+ 10.8.0.0/16 via 10.5.0.2",      // the route
 		"- 3: eth1: <BROADCAST,NOARP,UP>", // the device taken down
+		`+ -A FORWARD -o br0 -m comment --comment "nsscript:leaky" -j ACCEPT`,              // a rule in the host
+		`+ -A INPUT -p tcp -m tcp --dport 9 -m comment --comment "nsscript:leaky" -j DROP`, // a rule in leak
 	} {
 		if !strings.Contains(d, want) {
 			t.Errorf("the snapshots' difference lacks %q:\n%s", want, d)
