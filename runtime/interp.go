@@ -132,8 +132,8 @@ func (in *Interp) ExecFile(ctx context.Context, filename string, src any) (starl
 		in.modules[main] = &module{}
 	}
 	thread := in.Thread("main")
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// The builtins keep the context after the file has run: functions it
+	// defined may be called later (test functions, the REPL).
 	in.Env.Ctx = ctx
 	stop := context.AfterFunc(ctx, func() { thread.Cancel("interrupted") })
 	defer stop()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	goruntime "runtime"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -20,7 +22,8 @@ const usage = `usage:
   nsscript [flags]                             interactive REPL (a script on stdin when it is not a terminal)
   nsscript down [LAB|FILE ...]                 undo what a run created
   nsscript ls                                  labs and what they hold
-  nsscript test [PATH ...]                     run *_test.star files
+  nsscript test [PATH ...]                     run *_test.star files: each test_* function in its own sandbox
+                                               (-run REGEX, -parallel N, --junit FILE, --json)
   nsscript plan FILE.star                      print the equivalent ip/iptables/sysctl commands
   nsscript graph FILE.star|LAB [--format F]    draw the topology
 
@@ -35,6 +38,8 @@ flags:
 type cli struct {
 	sandbox, trace, keep, json, help bool
 	lab, interactive, format         string
+	parallel                         int
+	runRE, junit                     string
 	words                            []string
 }
 
@@ -81,6 +86,17 @@ func parse(args []string) (*cli, error) {
 			c.interactive, err = value()
 		case "format":
 			c.format, err = value()
+		case "run":
+			c.runRE, err = value()
+		case "junit":
+			c.junit, err = value()
+		case "parallel":
+			var v string
+			if v, err = value(); err == nil {
+				if c.parallel, err = strconv.Atoi(v); err != nil || c.parallel < 1 {
+					err = fmt.Errorf("-parallel wants a number of tests at once (1 or more), got %q", v)
+				}
+			}
 		default:
 			return nil, fmt.Errorf("unknown flag %s", a)
 		}
@@ -118,7 +134,7 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(words) > 0 {
 		switch words[0] {
-		case "run", "repl", "down", "ls", "test", "plan", "graph":
+		case "run", "repl", "down", "ls", "test", "plan", "graph", "__test":
 			cmd, words = words[0], words[1:]
 		}
 	}
@@ -154,6 +170,17 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runtime.Down(words, c.trace, stdout, stderr)
 	case "ls":
 		return runtime.Ls(c.json, stdout, stderr)
+	case "test":
+		par := c.parallel
+		if par == 0 {
+			par = goruntime.NumCPU()
+		}
+		return runtime.Test(words, runtime.TestOptions{Parallel: par, Run: c.runRE, JUnit: c.junit, JSON: c.json, Stdout: stdout, Stderr: stderr})
+	case "__test": // one test function, in the sandbox runtime.Test made for it
+		if len(words) != 2 {
+			return runtime.ExitUsage
+		}
+		return runtime.RunTestFunc(words[0], words[1], c.options(runtime.LabName(words[0]), stdout, stderr))
 	default:
 		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
 		return runtime.ExitUsage

@@ -1,0 +1,363 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+)
+
+// TestOptions are `nsscript test`'s flags.
+type TestOptions struct {
+	Parallel int
+	Run      string // regexp on test names
+	JUnit    string // file to write JUnit XML to
+	JSON     bool
+	Stdout   io.Writer
+	Stderr   io.Writer
+}
+
+// TestResult is one test function's outcome.
+type TestResult struct {
+	File    string  `json:"file"`
+	Name    string  `json:"name"`
+	Status  string  `json:"status"` // "pass", "fail" or "skip"
+	Seconds float64 `json:"seconds"`
+	Where   string  `json:"where,omitempty"` // FILE:LINE:COL of the failure
+	Message string  `json:"message,omitempty"`
+	Output  string  `json:"output,omitempty"`
+}
+
+// exit codes of one test's child process
+const exitSkip = 3
+
+// skipError is raised by skip(reason) inside a test.
+type skipError struct{ reason string }
+
+func (e skipError) Error() string { return "skipped: " + e.reason }
+
+// findTests lists *_test.star files under the paths (default ".").
+func findTests(paths []string) ([]string, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != p && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(d.Name(), "_test.star") {
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// testFuncs lists a file's top-level test_* functions, in order, without
+// running it.
+func testFuncs(file string) ([]string, error) {
+	f, err := FileOptions.Parse(file, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, st := range f.Stmts {
+		if d, ok := st.(*syntax.DefStmt); ok && strings.HasPrefix(d.Name.Name, "test_") {
+			names = append(names, d.Name.Name)
+		}
+	}
+	return names, nil
+}
+
+// Test runs test files: each test function in its own sandbox (a fresh
+// nsscript process under --sandbox), up to opts.Parallel at once.
+func Test(paths []string, opts TestOptions) int {
+	files, err := findTests(paths)
+	if err != nil {
+		fmt.Fprintf(opts.Stderr, "nsscript test: %v\n", err)
+		return ExitUsage
+	}
+	var filter *regexp.Regexp
+	if opts.Run != "" {
+		if filter, err = regexp.Compile(opts.Run); err != nil {
+			fmt.Fprintf(opts.Stderr, "nsscript test: -run: %v\n", err)
+			return ExitUsage
+		}
+	}
+	type job struct{ file, name string }
+	var jobs []job
+	for _, f := range files {
+		names, err := testFuncs(f)
+		if err != nil {
+			fmt.Fprintf(opts.Stderr, "%v\n", err)
+			return ExitError
+		}
+		for _, n := range names {
+			if filter == nil || filter.MatchString(n) {
+				jobs = append(jobs, job{f, n})
+			}
+		}
+	}
+	if opts.Parallel < 1 {
+		opts.Parallel = 1
+	}
+	results := make([]*TestResult, len(jobs))
+	var mu sync.Mutex
+	next := 0 // results are printed in order, as they complete
+	sem := make(chan struct{}, opts.Parallel)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			r := runOneTest(j.file, j.name)
+			<-sem
+			mu.Lock()
+			defer mu.Unlock()
+			results[i] = r
+			for next < len(results) && results[next] != nil {
+				report(opts, results[next])
+				next++
+			}
+		}()
+	}
+	wg.Wait()
+	var pass, fail, skip int
+	for _, r := range results {
+		switch r.Status {
+		case "pass":
+			pass++
+		case "fail":
+			fail++
+		default:
+			skip++
+		}
+	}
+	if opts.JUnit != "" {
+		if err := writeJUnit(opts.JUnit, results); err != nil {
+			fmt.Fprintf(opts.Stderr, "nsscript test: --junit: %v\n", err)
+			fail++
+		}
+	}
+	if len(jobs) == 0 {
+		fmt.Fprintf(opts.Stderr, "nsscript test: no test_* functions in *_test.star files under %s\n", strings.Join(paths, " "))
+	}
+	summary := fmt.Sprintf("%d passed, %d failed", pass, fail)
+	if skip > 0 {
+		summary += fmt.Sprintf(", %d skipped", skip)
+	}
+	if opts.JSON {
+		fmt.Fprintln(opts.Stderr, summary)
+	} else {
+		fmt.Fprintln(opts.Stdout, summary)
+	}
+	if fail > 0 {
+		return ExitError
+	}
+	return ExitOK
+}
+
+func report(opts TestOptions, r *TestResult) {
+	if opts.JSON {
+		b, _ := json.Marshal(r)
+		fmt.Fprintln(opts.Stdout, string(b))
+		return
+	}
+	switch r.Status {
+	case "pass":
+		fmt.Fprintf(opts.Stdout, "ok   %s %s (%.2fs)\n", r.File, r.Name, r.Seconds)
+	case "skip":
+		fmt.Fprintf(opts.Stdout, "skip %s %s (%.2fs): %s\n", r.File, r.Name, r.Seconds, r.Message)
+	default:
+		fmt.Fprintf(opts.Stdout, "FAIL %s %s (%.2fs)\n", r.File, r.Name, r.Seconds)
+		fmt.Fprintf(opts.Stdout, "    %s\n", strings.ReplaceAll(strings.TrimSpace(r.Output), "\n", "\n    "))
+	}
+}
+
+// runOneTest runs one test function in a fresh sandboxed nsscript.
+func runOneTest(file, name string) *TestResult {
+	start := time.Now()
+	cmd := exec.Command("/proc/self/exe", "--sandbox", "__test", file, name)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	r := &TestResult{File: file, Name: name, Seconds: time.Since(start).Seconds(), Output: out.String(), Status: "pass"}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		r.Output = ""
+	case errors.As(err, &ee) && ee.ExitCode() == exitSkip:
+		r.Status = "skip"
+		r.Message = lastLine(out.String())
+		r.Output = ""
+	default:
+		r.Status = "fail"
+		r.Where, r.Message = failureLine(out.String())
+		if r.Message == "" {
+			r.Message = err.Error()
+		}
+	}
+	return r
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+var posRE = regexp.MustCompile(`^(\S+:\d+:\d+): (.*)$`)
+
+// failureLine finds the "FILE:LINE:COL: message" line of a failure.
+func failureLine(out string) (where, msg string) {
+	for _, l := range strings.Split(out, "\n") {
+		if m := posRE.FindStringSubmatch(l); m != nil {
+			return m[1], m[2]
+		}
+	}
+	return "", lastLine(out)
+}
+
+// RunTestFunc is the child side: it loads file and calls its function
+// name, returning the exit code (0 pass, 1 fail, 3 skip).
+func RunTestFunc(file, name string, opts Options) int {
+	in, err := New(opts, nil)
+	if err != nil {
+		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", err)
+		return ExitError
+	}
+	in.Predeclared["skip"] = starlark.NewBuiltin("skip", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var reason string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "reason", &reason); err != nil {
+			return nil, err
+		}
+		return nil, skipError{reason}
+	})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	globals, err := in.ExecFile(ctx, file, nil)
+	if err == nil {
+		fn, ok := globals[name].(starlark.Callable)
+		if !ok {
+			fmt.Fprintf(opts.Stderr, "%s: no function %s\n", file, name)
+			return ExitError
+		}
+		thread := in.Thread(name)
+		stopCancel := context.AfterFunc(ctx, func() { thread.Cancel("interrupted") })
+		_, err = starlark.Call(thread, fn, nil, nil)
+		stopCancel()
+	}
+	if err != nil {
+		var se skipError
+		if errors.As(err, &se) {
+			fmt.Fprintln(opts.Stdout, se.reason)
+			return exitSkip
+		}
+		fmt.Fprintln(opts.Stderr, FormatError(err))
+		return ExitError
+	}
+	return ExitOK
+}
+
+// JUnit XML, as CI systems read it.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func writeJUnit(path string, results []*TestResult) error {
+	byFile := map[string]*junitSuite{}
+	var order []string
+	for _, r := range results {
+		s, ok := byFile[r.File]
+		if !ok {
+			s = &junitSuite{Name: r.File}
+			byFile[r.File] = s
+			order = append(order, r.File)
+		}
+		c := junitCase{Name: r.Name, Classname: strings.TrimSuffix(r.File, ".star"), Time: fmt.Sprintf("%.3f", r.Seconds)}
+		switch r.Status {
+		case "fail":
+			c.Failure = &junitMessage{Message: strings.TrimSpace(r.Where + ": " + r.Message), Text: r.Output}
+			s.Failures++
+		case "skip":
+			c.Skipped = &junitMessage{Message: r.Message}
+			s.Skipped++
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, c)
+	}
+	var all junitSuites
+	for _, f := range order {
+		s := byFile[f]
+		var t float64
+		for _, c := range s.Cases {
+			var x float64
+			fmt.Sscanf(c.Time, "%f", &x)
+			t += x
+		}
+		s.Time = fmt.Sprintf("%.3f", t)
+		all.Suites = append(all.Suites, *s)
+	}
+	b, err := xml.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
+}
