@@ -35,6 +35,8 @@ type Rule struct {
 	table string
 	chain string
 	spec  []string // as given, without the ownership comment
+	// adopted: the rule was there already, without nsscript's comment.
+	adopted bool
 }
 
 var _ starlark.HasAttrs = (*Rule)(nil)
@@ -77,6 +79,9 @@ func (r *Rule) Attr(name string) (starlark.Value, error) {
 
 // full is the rulespec with nsscript's ownership comment.
 func (r *Rule) full() []string {
+	if r.adopted {
+		return r.spec
+	}
 	return append(slices.Clone(r.spec), "-m", "comment", "--comment", "nsscript:"+r.env.Lab)
 }
 
@@ -104,7 +109,10 @@ func (r *Rule) ensure(fn string) (starlark.Value, error) {
 	}
 	ok, err := r.env.K.RuleExists(r.ns.ns, r.table, r.chain, r.full())
 	if err == nil && !ok {
-		err = r.env.K.AppendRule(r.ns.ns, r.table, r.chain, r.full())
+		// The same rule made by hand (no comment) is adopted, not doubled.
+		if r.adopted, err = r.env.K.RuleExists(r.ns.ns, r.table, r.chain, r.spec); err == nil && !r.adopted {
+			err = r.env.K.AppendRule(r.ns.ns, r.table, r.chain, r.full())
+		}
 	}
 	if err != nil {
 		return nil, errorf(fn, "%s in namespace %s: %v", r.Command(), r.ns.Name(), iptablesAdvice(err))

@@ -129,7 +129,7 @@ func (k *Linux) WriteEtc(name, file string, content []byte) (string, error) {
 	p := filepath.Join(dir, file)
 	etc := filepath.Join("/etc", file)
 	if st, err := os.Stat(etc); errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%s does not exist, so no process in namespace %q would see %s: exec binds it over %s, as ip netns exec does, and there is nothing to bind over; create %s first, or use a file that /etc has", etc, name, p, etc, etc)
+		return "", fmt.Errorf("%s does not exist, so no process in namespace %q would see %s (exec binds it over %s, as ip netns exec does); create %s first, or use a file that /etc has", etc, name, p, etc, etc)
 	} else if err != nil {
 		return "", err
 	} else if st.IsDir() {
