@@ -12,4 +12,10 @@ require (
 	golang.org/x/term v0.47.0
 )
 
-require github.com/vishvananda/netns v0.0.5 // indirect
+require (
+	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
+	github.com/creack/pty v1.1.24 // indirect
+	github.com/mattn/go-runewidth v0.0.31 // indirect
+	github.com/peterh/liner v1.2.3 // indirect
+	github.com/vishvananda/netns v0.0.5 // indirect
+)

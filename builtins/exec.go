@@ -180,16 +180,9 @@ func (c *cmdArg) Unpack(v starlark.Value) error {
 		*c = []string{"/bin/sh", "-c", string(x)}
 		return nil
 	case *starlark.List, starlark.Tuple:
-		it := starlark.Iterate(x)
-		defer it.Done()
-		var argv []string
-		var e starlark.Value
-		for it.Next(&e) {
-			s, ok := starlark.AsString(e)
-			if !ok {
-				return fmt.Errorf("argv element %d is %s, want str", len(argv), e.Type())
-			}
-			argv = append(argv, s)
+		argv, err := strs(x.(starlark.Iterable), "argv")
+		if err != nil {
+			return err
 		}
 		if len(argv) == 0 || argv[0] == "" {
 			return fmt.Errorf("argv is empty: give the program to run first")

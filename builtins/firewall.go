@@ -153,16 +153,11 @@ func (a *ruleArg) Unpack(v starlark.Value) error {
 		}
 		words = w
 	case *starlark.List, starlark.Tuple:
-		it := starlark.Iterate(x)
-		defer it.Done()
-		var e starlark.Value
-		for it.Next(&e) {
-			s, ok := starlark.AsString(e)
-			if !ok {
-				return fmt.Errorf("rule element %d is %s, want str", len(words), e.Type())
-			}
-			words = append(words, s)
+		w, err := strs(x.(starlark.Iterable), "rule")
+		if err != nil {
+			return err
 		}
+		words = w
 	default:
 		return fmt.Errorf("want an iptables rulespec (str like \"-p tcp --dport 80 -j ACCEPT\", or a list of str), got %s", v.Type())
 	}

@@ -118,3 +118,19 @@ func strList(ss []string) *starlark.List {
 	}
 	return starlark.NewList(vs)
 }
+
+// strs reads a list or tuple of str; what names it in errors.
+func strs(x starlark.Iterable, what string) ([]string, error) {
+	it := x.Iterate()
+	defer it.Done()
+	var out []string
+	var e starlark.Value
+	for it.Next(&e) {
+		s, ok := starlark.AsString(e)
+		if !ok {
+			return nil, fmt.Errorf("%s element %d is %s, want str", what, len(out), e.Type())
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

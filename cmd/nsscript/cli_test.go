@@ -172,16 +172,7 @@ func cliStdin(t *testing.T, dir, src string, args ...string) result {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(src)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run nsscript: %v", err)
-	}
-	return result{code, out.String(), errb.String()}
+	return runBin(t, cmd)
 }
 
 func TestCLIStdinScript(t *testing.T) {

@@ -138,6 +138,12 @@ func nsscript(t testing.TB, dir string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	return runBin(t, cmd)
+}
+
+// runBin runs a prepared nsscript command and returns what it gave.
+func runBin(t testing.TB, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -384,16 +383,7 @@ func nsscriptWithPath(t *testing.T, path, name, src string) result {
 	cmd := exec.Command(bin, "--sandbox", name)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "PATH="+path)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run nsscript: %v", err)
-	}
-	return result{code, out.String(), errb.String()}
+	return runBin(t, cmd)
 }
 
 // TestNATMissingIptables runs nsscript where PATH has no iptables: bad
