@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -29,15 +30,38 @@ func (e *Env) assertModule() *starlarkstruct.Module {
 		"true":        assertTruth(true),
 		"false":       assertTruth(false),
 		"contains":    assertContains,
-		"fails":       assertFails,
+		"fails":       e.assertFails,
 		"reachable":   e.assertReach(true),
 		"unreachable": e.assertReach(false),
 	}
 	m := &starlarkstruct.Module{Name: "assert", Members: starlark.StringDict{}}
 	for name, f := range fns {
-		m.Members[name] = starlark.NewBuiltin("assert."+name, withUsage(f))
+		m.Members[name] = starlark.NewBuiltin("assert."+name, withUsage(e.lenient(f)))
 	}
 	return m
+}
+
+// checkError is a check that failed (not a call that was wrong).
+type checkError struct{ error }
+
+func (e *checkError) Unwrap() error { return e.error }
+
+func checkFailed(name, format string, args ...any) error {
+	return &checkError{errorf(name, format, args...)}
+}
+
+// lenient makes a failed check a comment in a plan, where what it looked
+// at (a command's output, an ARP cache) is not known: the script goes on.
+func (e *Env) lenient(f func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		v, err := f(thread, b, args, kwargs)
+		var ce *checkError
+		if p := e.planner(); p != nil && errors.As(err, &ce) {
+			p.Note("not checked in a plan: " + ce.Error())
+			return starlark.None, nil
+		}
+		return v, err
+	}
 }
 
 func withMsg(msg starlark.Value, s string) string {
@@ -63,7 +87,7 @@ func assertCompare(wantEqual bool) func(*starlark.Thread, *starlark.Builtin, sta
 			if !wantEqual {
 				op = "=="
 			}
-			return nil, errorf(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s %s %s", x.String(), op, y.String())))
+			return nil, checkFailed(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s %s %s", x.String(), op, y.String())))
 		}
 		return starlark.None, nil
 	}
@@ -77,7 +101,7 @@ func assertTruth(want bool) func(*starlark.Thread, *starlark.Builtin, starlark.T
 			return nil, err
 		}
 		if bool(x.Truth()) != want {
-			return nil, errorf(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s is %v, want %v", x.String(), !want, want)))
+			return nil, checkFailed(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s is %v, want %v", x.String(), !want, want)))
 		}
 		return starlark.None, nil
 	}
@@ -105,12 +129,12 @@ func assertContains(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		in = bool(v.Truth())
 	}
 	if !in {
-		return nil, errorf(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s not in %s", x.String(), c.String())))
+		return nil, checkFailed(b.Name(), "%s", withMsg(msg, fmt.Sprintf("%s not in %s", x.String(), c.String())))
 	}
 	return starlark.None, nil
 }
 
-func assertFails(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func (e *Env) assertFails(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var f starlark.Callable
 	var pattern string
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "fn", &f, "pattern", &pattern); err != nil {
@@ -120,16 +144,27 @@ func assertFails(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	if err != nil {
 		return nil, errorf(b.Name(), "for parameter pattern: %v", err)
 	}
+	var restore func()
+	if p := e.planner(); p != nil {
+		restore = p.Checkpoint()
+	}
 	_, err = starlark.Call(thread, f, nil, nil)
+	if err == nil && restore != nil {
+		// The kernel would have refused it, for a reason a plan cannot
+		// see (iptables' own parser, say): what it did is not planned.
+		restore()
+		e.planner().Note(fmt.Sprintf("assert.fails: %s did not fail in the plan (want an error matching %q); left out of the plan", f.Name(), pattern))
+		return starlark.String(""), nil
+	}
 	if err == nil {
-		return nil, errorf(b.Name(), "%s did not fail (want an error matching %q)", f.Name(), pattern)
+		return nil, checkFailed(b.Name(), "%s did not fail (want an error matching %q)", f.Name(), pattern)
 	}
 	msg := err.Error()
 	if ee, ok := err.(*starlark.EvalError); ok {
 		msg = ee.Msg
 	}
 	if !re.MatchString(msg) {
-		return nil, errorf(b.Name(), "error %q does not match %q", msg, pattern)
+		return nil, checkFailed(b.Name(), "error %q does not match %q", msg, pattern)
 	}
 	return starlark.String(msg), nil
 }
@@ -147,6 +182,10 @@ func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, s
 		n, err := ns.need(b.Name(), "ns")
 		if err != nil {
 			return nil, err
+		}
+		if p := e.planner(); p != nil {
+			p.Note(fmt.Sprintf("not checked in a plan (no packets are sent): %s(%s, %q)", b.Name(), nsVar(n), dst))
+			return starlark.None, nil
 		}
 		var ok bool
 		var how string
@@ -175,9 +214,9 @@ func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, s
 		}
 		if ok != want {
 			if want {
-				return nil, errorf(b.Name(), "%s is not reachable from namespace %s (%s); check the addresses, routes and links there (%s.links, %s.routes)", dst, n.Name(), how, nsVar(n), nsVar(n))
+				return nil, checkFailed(b.Name(), "%s is not reachable from namespace %s (%s); check the addresses, routes and links there (%s.links, %s.routes)", dst, n.Name(), how, nsVar(n), nsVar(n))
 			}
-			return nil, errorf(b.Name(), "%s is reachable from namespace %s (%s), want unreachable", dst, n.Name(), how)
+			return nil, checkFailed(b.Name(), "%s is reachable from namespace %s (%s), want unreachable", dst, n.Name(), how)
 		}
 		return starlark.None, nil
 	}

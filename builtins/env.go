@@ -43,10 +43,16 @@ func NewEnv(lab string) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewEnvWith(k, lab), nil
+}
+
+// NewEnvWith prepares a run's state on a given kernel: a recorder for
+// `nsscript plan`, or a wrapper around the real one.
+func NewEnvWith(k Kernel, lab string) *Env {
 	e := &Env{K: k, Lab: lab, Stdout: os.Stdout, Ctx: context.Background(),
 		nss: map[uint64]*Namespace{}, links: map[linkKey]*Link{}}
 	e.host = e.wrapNS(k.Host())
-	return e, nil
+	return e
 }
 
 // Host is the namespace nsscript runs in.

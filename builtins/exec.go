@@ -60,21 +60,59 @@ type Process struct {
 	done chan struct{}
 	mu   sync.Mutex
 	code int
+
+	// planned: a process nsscript plan pretends to run (no cmd).
+	planned Planner
+	pid     int
 }
 
 var _ starlark.HasAttrs = (*Process)(nil)
 
 func (p *Process) String() string {
-	return fmt.Sprintf("<process %d in %s: %s>", p.cmd.Process.Pid, p.ns.Name(), strings.Join(p.argv, " "))
+	return fmt.Sprintf("<process %d in %s: %s>", p.Pid(), p.ns.Name(), strings.Join(p.argv, " "))
 }
 func (p *Process) Type() string          { return "Process" }
 func (p *Process) Freeze()               {}
 func (p *Process) Truth() starlark.Bool  { return true }
-func (p *Process) Hash() (uint32, error) { return uint32(p.cmd.Process.Pid), nil }
+func (p *Process) Hash() (uint32, error) { return uint32(p.Pid()), nil }
 
 // Pid is the process id; Running whether it has not exited.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+func (p *Process) Pid() int {
+	if p.planned != nil {
+		return p.pid
+	}
+	return p.cmd.Process.Pid
+}
+
+// endPlanned ends a planned process: it was killed, or waited for.
+func (p *Process) endPlanned(signal string, code int) {
+	if !p.Running() {
+		return
+	}
+	p.planned.Signal(p.pid, signal)
+	if signal == "STOP" || signal == "CONT" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.done:
+	default:
+		p.code = code
+		close(p.done)
+	}
+}
 func (p *Process) Running() bool {
+	if p.planned != nil && !p.planned.Alive(p.pid) {
+		p.mu.Lock()
+		select {
+		case <-p.done:
+		default:
+			p.code = 128 + int(syscall.SIGTERM)
+			close(p.done)
+		}
+		p.mu.Unlock()
+	}
 	select {
 	case <-p.done:
 		return false
@@ -117,6 +155,9 @@ func procWait(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
+	if p.planned != nil {
+		p.endPlanned("", 0) // in a plan, waiting is the process ending
+	}
 	select {
 	case <-p.done:
 		return starlark.MakeInt(p.code), nil
@@ -148,6 +189,10 @@ func procKill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		sort.Strings(names)
 		return nil, errorf(b.Name(), "unknown signal %q: use one of %s", sig, strings.Join(names, ", "))
 	}
+	if p.planned != nil {
+		p.endPlanned(strings.TrimPrefix(strings.ToUpper(sig), "SIG"), 128+int(s))
+		return starlark.None, nil
+	}
 	if p.Running() {
 		_ = syscall.Kill(-p.Pid(), s)
 	}
@@ -156,6 +201,10 @@ func procKill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 
 // Stop ends a background process group (TERM, then KILL after grace).
 func (p *Process) Stop(grace time.Duration) {
+	if p.planned != nil {
+		p.endPlanned("TERM", 128+int(syscall.SIGTERM))
+		return
+	}
 	if !p.Running() {
 		return
 	}
@@ -184,7 +233,9 @@ func (c *cmdArg) Unpack(v starlark.Value) error {
 		if err != nil {
 			return err
 		}
-		if len(argv) == 0 || argv[0] == "" {
+		// An empty program name is refused by exec (a plan, where a
+		// name read from a command's output is "", records it).
+		if len(argv) == 0 {
 			return fmt.Errorf("argv is empty: give the program to run first")
 		}
 		*c = argv
@@ -229,6 +280,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 		return nil, err
 	}
 	environ := os.Environ()
+	base := len(environ)
 	if env != nil {
 		for _, kv := range env.Items() {
 			k, ok1 := starlark.AsString(kv[0])
@@ -249,6 +301,12 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 	default:
 		return nil, errorf(fn, "for parameter stdin: want str or bytes, got %s", stdin.Type())
 	}
+	if p := n.env.planner(); p != nil {
+		return n.plan(p, argv, environ[base:], in, background, check)
+	}
+	if argv[0] == "" {
+		return nil, errorf(fn, "for parameter cmd: argv is empty: give the program to run first")
+	}
 	if _, err := kernel.LookPath(argv[0], environ); err != nil {
 		return nil, errorf(fn, "cannot run %q: %v; check the name, install it, or give its full path", argv[0], unwrapExec(err))
 	}
@@ -256,6 +314,24 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 		return n.startBackground(fn, argv, environ, in)
 	}
 	return n.runForeground(fn, argv, environ, in, check, time.Duration(timeout))
+}
+
+// plan records the command instead of running it (nsscript plan): a
+// command gives an empty, successful Result (with check=False a failed
+// one, code 1); a background one a Process that runs until it is killed.
+func (n *Namespace) plan(p Planner, argv, env []string, in []byte, background, check bool) (starlark.Value, error) {
+	pid := p.Exec(n.ns, argv, env, in, background, check)
+	if !background && !check {
+		// A script that lets a command fail is ready for it to: the
+		// cautious answer, since nothing ran.
+		return &Result{Code: 1, Stderr: "not run: nsscript plan runs no command"}, nil
+	}
+	if !background {
+		return &Result{}, nil
+	}
+	proc := &Process{env: n.env, ns: n, argv: argv, done: make(chan struct{}), planned: p, pid: pid}
+	n.env.addProc(proc)
+	return proc, nil
 }
 
 func unwrapExec(err error) error {

@@ -3,6 +3,7 @@ package builtins
 import (
 	"net"
 	"os/exec"
+	"time"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
@@ -63,3 +64,45 @@ type Kernel interface {
 }
 
 var _ Kernel = (*kernel.Linux)(nil)
+
+// Planner is a Kernel that only records what a script would do (the
+// recorder behind `nsscript plan`): nothing runs and no packet is sent.
+// The builtins that observe the network or processes ask it instead:
+//   - exec runs nothing: a command gives an empty, successful Result
+//     (with check=False a failed one: code 1, since the script is ready
+//     for that), and a background command a Process that runs until it
+//     is killed;
+//   - ping and assert.reachable/unreachable succeed without effect;
+//   - a check that fails (assert.*, fail) is recorded instead of stopping
+//     the script, since what it looked at may be a command's output;
+//   - sleep takes no time.
+//
+// Each of these leaves a comment in the plan.
+type Planner interface {
+	Kernel
+	// Note records a comment: a check that was not evaluated.
+	Note(text string)
+	// Exec records a command started in ns (argv, the environment the
+	// script added, its stdin) and returns the pid of the (pretend)
+	// process.
+	Exec(ns *kernel.NS, argv, env []string, stdin []byte, background, check bool) int
+	// Signal records a signal sent to a process Exec started; it ends it
+	// unless the signal is STOP or CONT ("": it ended on its own).
+	Signal(pid int, signal string)
+	// Alive reports whether a process Exec started still runs in the plan
+	// (a command like `kill PID` may have ended it).
+	Alive(pid int) bool
+	// Sleep advances the plan's clock; it fails when a script has waited
+	// so long that it is likely polling for something a plan cannot see.
+	Sleep(d time.Duration) error
+	// Checkpoint marks the state; calling what it returns undoes every
+	// change recorded since (for assert.fails, whose call a plan cannot
+	// always see fail).
+	Checkpoint() (restore func())
+}
+
+// planner is the run's Planner, or nil on a real kernel.
+func (e *Env) planner() Planner {
+	p, _ := e.K.(Planner)
+	return p
+}

@@ -82,6 +82,11 @@ func (l *Link) Attr(name string) (starlark.Value, error) {
 	}
 	li, err := l.Info()
 	if err != nil {
+		if name == "name" {
+			// A device that just went (a veth whose peer's namespace
+			// was deleted) still has the name it had.
+			return starlark.String(l.name), nil
+		}
 		return nil, err
 	}
 	switch name {

@@ -1,6 +1,10 @@
 package builtins
 
-import "go.starlark.net/starlark"
+import (
+	"strings"
+
+	"go.starlark.net/starlark"
+)
 
 // Predeclared is the registration table: every name a script sees besides
 // Starlark's own (and args, print, load, which the runtime adds).
@@ -31,5 +35,28 @@ func (e *Env) Predeclared() starlark.StringDict {
 	for _, f := range fns {
 		d[f.name] = starlark.NewBuiltin(f.name, withUsage(f.fn))
 	}
+	if e.planner() != nil {
+		d["fail"] = starlark.NewBuiltin("fail", e.planFail)
+	}
 	return d
+}
+
+// planFail is fail(*args, sep=" ") in a plan: a script fails mostly on
+// what it saw (a command's output, a reply), which a plan does not know,
+// so the failure is recorded and the script goes on.
+func (e *Env) planFail(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	sep := " "
+	if err := starlark.UnpackArgs("fail", nil, kwargs, "sep?", &sep); err != nil {
+		return nil, err
+	}
+	words := make([]string, len(args))
+	for i, a := range args {
+		if s, ok := starlark.AsString(a); ok {
+			words[i] = s
+		} else {
+			words[i] = a.String()
+		}
+	}
+	e.planner().Note("not checked in a plan: fail: " + strings.Join(words, sep))
+	return starlark.None, nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/plan"
 )
 
 // FileOptions is nsscript's dialect: Starlark with set, while, recursion,
@@ -46,6 +47,7 @@ type Options struct {
 	Lab     string
 	Sandbox bool // the process runs inside a sandbox
 	Keep    bool // on error, keep what the run made instead of rolling back
+	Trace   bool // print each kernel change as the equivalent command (to Stderr)
 	Stdout  io.Writer
 	Stderr  io.Writer
 }
@@ -80,6 +82,15 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 	}
 	env.Stdout = opts.Stdout
 	inner := env.K
+	if opts.Trace {
+		// Under the journal: it prints what reaches the kernel, rollback
+		// included.
+		w := opts.Stderr
+		if w == nil {
+			w = os.Stderr
+		}
+		inner = plan.NewTracer(inner, w)
+	}
 	j, err := journal.Open(inner, opts.Lab)
 	if err != nil {
 		return nil, err

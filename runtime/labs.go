@@ -9,6 +9,7 @@ import (
 
 	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/plan"
 )
 
 // LabName is the lab a script file runs as: its name without .star.
@@ -34,13 +35,22 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 			return ExitError
 		}
 	}
+	k := env.K
 	var log func(string)
 	if trace {
-		log = func(s string) { fmt.Fprintln(stderr, s) }
+		// The tracer prints each kernel change, with the same commands as
+		// --trace and nsscript plan; the undoer adds what is not one (the
+		// processes it stops).
+		k = plan.NewTracer(k, stderr)
+		log = func(s string) {
+			if strings.HasPrefix(s, "kill ") {
+				fmt.Fprintln(stderr, s)
+			}
+		}
 	}
 	code := ExitOK
 	for _, lab := range labs {
-		n, errs := journal.Down(env.K, lab, log)
+		n, errs := journal.Down(k, lab, log)
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
 			code = ExitError

@@ -10,6 +10,8 @@ package journal
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,7 +90,21 @@ type Record struct {
 	Pid    int      `json:"pid,omitempty"`
 	Start  uint64   `json:"start,omitempty"`
 	Argv   []string `json:"argv,omitempty"`
+	Token  string   `json:"token,omitempty"` // OwnerEnv's value in a started process
+	// A device of the host's that moves loses its addresses, master,
+	// up state and routes: "move" keeps them to put them back.
+	Addrs  []string `json:"addrs,omitempty"`
+	Master string   `json:"master,omitempty"`
+	Routes []Route  `json:"routes,omitempty"`
+	Lab    string   `json:"lab,omitempty"` // shared_sysctl: the lab among its users
 }
+
+// OwnerEnv marks the environment of every process a run starts with the
+// run's token (LAB:RUN). Children inherit it, also those that leave their
+// parent and process group (a daemon that double-forks), so undo finds
+// the whole tree in /proc/PID/environ. (One token per run, not per
+// process: every command of a run sees the same environment.)
+const OwnerEnv = "NSSCRIPT_OWNER"
 
 // ErrBusy is returned when another run holds the lab.
 var ErrBusy = errors.New("lab is in use")
@@ -103,23 +119,30 @@ type Kernel struct {
 	builtins.Kernel
 	Lab string
 
-	dir   string
-	lock  *os.File
-	file  *os.File
-	start int64 // where this run's records begin
-	n     int   // records written by this run
+	dir     string
+	lock    *os.File
+	file    *os.File
+	start   int64  // where this run's records begin
+	n       int    // records written by this run
+	token   string // OwnerEnv's value in the processes this run starts
+	spawned bool   // the token is journaled
 
 	createdNS    map[uint64]bool
 	createdLinks map[linkKey]bool
 }
 
-// Open returns the journaling kernel for a lab. It changes nothing: the
+// Open returns the journaling kernel for a lab. It changes nothing: a new
 // lab's directory and lock are taken at the first change (so a script that
-// only looks makes no lab), and a lab another run holds is refused then,
-// before anything is made.
+// only looks makes no lab), an existing lab's at once; a lab another run
+// holds is refused then, before anything is made.
 func Open(inner builtins.Kernel, lab string) (*Kernel, error) {
 	k := &Kernel{Kernel: inner, Lab: lab, dir: filepath.Join(Dir, lab),
 		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]bool{}}
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	k.token = lab + ":" + hex.EncodeToString(id[:])
 	// What earlier runs of the lab made counts as made by the lab.
 	recs, err := readRecords(filepath.Join(k.dir, "journal"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -127,6 +150,13 @@ func Open(inner builtins.Kernel, lab string) (*Kernel, error) {
 	}
 	for _, r := range recs {
 		k.note(r)
+	}
+	if len(recs) > 0 {
+		// The lab exists: take it now, so that a second run of a lab
+		// another run holds is refused before its script does anything.
+		if err := k.begin(); err != nil {
+			return nil, err
+		}
 	}
 	return k, nil
 }
@@ -257,17 +287,7 @@ func (k *Kernel) Sysctl(ns *kernel.NS, key string, value *string) (string, error
 	if value == nil || k.owned(ns) {
 		return k.Kernel.Sysctl(ns, key, value)
 	}
-	old, err := k.Kernel.Sysctl(ns, key, nil)
-	if err != nil {
-		return "", err
-	}
-	if old == *value {
-		return old, nil
-	}
-	if err := k.write(Record{Op: "sysctl", NS: ref(ns), Name: key, Old: old}); err != nil {
-		return "", err
-	}
-	return k.Kernel.Sysctl(ns, key, value)
+	return k.sharedSysctl(ns, key, *value)
 }
 
 // --- devices ---
@@ -320,9 +340,33 @@ func boolStr(b bool) string {
 	return "0"
 }
 
+// upRecord is the "up" record of a device of the host's about to go up or
+// down, with what the kernel changes on the side: loopback gets
+// 127.0.0.1/8 the first time it comes up (and keeps it when it goes down
+// again), and a device that goes down loses the routes through it.
+func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
+	rec := Record{Op: "up", NS: ref(ns), Name: li.Name, Old: boolStr(li.Up)}
+	if up && li.Kind == "loopback" {
+		rec.Kind = "loopback" // Addrs are what it had, possibly none
+		rec.Addrs, _ = k.Kernel.Addrs(ns, li.Index)
+	}
+	if !up {
+		rec.Routes = k.devRoutes(ns, li.Index)
+	}
+	return rec
+}
+
 func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
-	return k.attr(ns, index, "up", func(li *kernel.LinkInfo) string { return boolStr(li.Up) },
-		func() error { return k.Kernel.SetUp(ns, index, up) })
+	li, err := k.linkName(ns, index)
+	if err != nil {
+		return err
+	}
+	if li.Up != up && !k.linkOwned(ns, li.Name) {
+		if err := k.write(k.upRecord(ns, li, up)); err != nil {
+			return err
+		}
+	}
+	return k.Kernel.SetUp(ns, index, up)
 }
 
 func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
@@ -332,7 +376,7 @@ func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
 			return err
 		}
 		if !li.Up {
-			if err := k.write(Record{Op: "up", NS: ref(ns), Name: name, Old: "0"}); err != nil {
+			if err := k.write(k.upRecord(ns, li, true)); err != nil {
 				return err
 			}
 		}
@@ -351,6 +395,19 @@ func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
 }
 
 func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {
+	// A bridge takes the lowest mac of its ports, and keeps it when the
+	// port leaves (or gets all zeroes): keep a bridge's own to put it back.
+	if master != 0 {
+		br, err := k.Kernel.LinkByIndex(ns, master)
+		if err != nil {
+			return err
+		}
+		if !k.linkOwned(ns, br.Name) {
+			if err := k.write(Record{Op: "mac", NS: ref(ns), Name: br.Name, Old: br.MAC}); err != nil {
+				return err
+			}
+		}
+	}
 	return k.attr(ns, index, "master", func(li *kernel.LinkInfo) string {
 		if li.MasterIndex == 0 {
 			return ""
@@ -380,10 +437,40 @@ func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	if err != nil {
 		return err
 	}
-	if err := k.write(Record{Op: "move", NS: ref(ns), To: ref(target), Name: li.Name}); err != nil {
+	rec := Record{Op: "move", NS: ref(ns), To: ref(target), Name: li.Name}
+	if !k.linkOwned(ns, li.Name) {
+		// What the device loses on the way, to put back when it returns.
+		rec.Old = boolStr(li.Up)
+		if rec.Addrs, err = k.Kernel.Addrs(ns, index); err != nil {
+			return err
+		}
+		if li.MasterIndex != 0 {
+			if m, err := k.Kernel.LinkByIndex(ns, li.MasterIndex); err == nil {
+				rec.Master = m.Name
+			}
+		}
+		rec.Routes = k.devRoutes(ns, index)
+	}
+	if err := k.write(rec); err != nil {
 		return err
 	}
 	return k.Kernel.Move(ns, index, target)
+}
+
+// devRoutes lists the routes through a device that the kernel did not
+// make itself (those come back with the device's addresses).
+func (k *Kernel) devRoutes(ns *kernel.NS, index int) []Route {
+	rs, err := k.Kernel.Routes(ns, 0)
+	if err != nil {
+		return nil
+	}
+	var out []Route
+	for _, r := range rs {
+		if r.DevIndex == index && !r.Kernel {
+			out = append(out, *k.routeRec(ns, r))
+		}
+	}
+	return out
 }
 
 // --- addresses and routes ---
@@ -484,13 +571,30 @@ func (k *Kernel) WriteEtc(name, file string, content []byte) (string, error) {
 	return k.Kernel.WriteEtc(name, file, content)
 }
 
+// Start journals the token the process will carry before the run's first
+// start (killed right after a start, nsscript still leaves a trace that
+// finds the process), then each process itself.
 func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*exec.Cmd, error) {
-	cmd, err := k.Kernel.Start(ns, argv, env, stdio)
+	token := k.token
+	if !k.spawned {
+		if err := k.write(Record{Op: "spawn", NS: ref(ns), Argv: argv, Token: token}); err != nil {
+			return nil, err
+		}
+		k.spawned = true
+	}
+	marked := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, OwnerEnv+"=") {
+			marked = append(marked, kv)
+		}
+	}
+	marked = append(marked, OwnerEnv+"="+token)
+	cmd, err := k.Kernel.Start(ns, argv, marked, stdio)
 	if err != nil {
 		return nil, err
 	}
 	pid := cmd.Process.Pid
-	if werr := k.write(Record{Op: "proc", NS: ref(ns), Pid: pid, Start: startTime(pid), Argv: argv}); werr != nil {
+	if werr := k.write(Record{Op: "proc", NS: ref(ns), Pid: pid, Start: startTime(pid), Argv: argv, Token: token}); werr != nil {
 		return cmd, werr
 	}
 	return cmd, nil

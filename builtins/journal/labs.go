@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,7 +25,7 @@ func Labs() ([]string, error) {
 	}
 	var labs []string
 	for _, e := range ents {
-		if e.IsDir() {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") { // not .sysctl (see shared.go)
 			labs = append(labs, e.Name())
 		}
 	}
@@ -89,7 +90,14 @@ func Summarize(lab string) (*Summary, error) {
 		b, _ := os.ReadFile(filepath.Join(dir, "owner"))
 		s.Owner = "running: " + strings.TrimSpace(string(b))
 	}
+	var marked map[string][]procID
+	listed := map[int]bool{}
+	var tokens []string
+	nsNames := map[uint64]string{} // by inode, for the processes found by token
 	for _, r := range recs {
+		if r.NS != nil && r.NS.Inode != 0 {
+			nsNames[r.NS.Inode] = r.NS.String()
+		}
 		switch r.Op {
 		case "netns":
 			s.Namespaces = append(s.Namespaces, r.NS.Name)
@@ -102,11 +110,48 @@ func Summarize(lab string) (*Summary, error) {
 		case "rule":
 			s.Rules = append(s.Rules, fmt.Sprintf("%s: iptables -t %s -A %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " ")))
 		case "proc":
-			st := startTime(r.Pid)
-			s.Processes = append(s.Processes, Proc{Pid: r.Pid, NS: r.NS.String(), Argv: r.Argv, Running: st != 0 && st == r.Start && !zombie(r.Pid)})
+			// The live ones (a command that ended is history), and what
+			// they started that lives on, a daemon that left them included.
+			if st := startTime(r.Pid); st != 0 && st == r.Start && !zombie(r.Pid) {
+				s.Processes = append(s.Processes, Proc{Pid: r.Pid, NS: r.NS.String(), Argv: r.Argv, Running: true})
+				listed[r.Pid] = true
+			}
+			if r.Token != "" && !slices.Contains(tokens, r.Token) {
+				tokens = append(tokens, r.Token)
+			}
+		}
+	}
+	for _, tok := range tokens {
+		if marked == nil {
+			marked = markedProcesses()
+		}
+		for _, p := range marked[tok] {
+			if !listed[p.pid] && startTime(p.pid) == p.start && !zombie(p.pid) {
+				s.Processes = append(s.Processes, Proc{Pid: p.pid, NS: procNS(p.pid, nsNames), Argv: cmdline(p.pid), Running: true})
+				listed[p.pid] = true
+			}
 		}
 	}
 	return s, nil
+}
+
+// procNS names the network namespace a process is in.
+func procNS(pid int, names map[uint64]string) string {
+	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return "?"
+	}
+	var inode uint64
+	if _, err := fmt.Sscanf(l, "net:[%d]", &inode); err == nil && names[inode] != "" {
+		return names[inode]
+	}
+	return l
+}
+
+// cmdline is a process's argv.
+func cmdline(pid int) []string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 }
 
 // busy reports whether a run holds the lab now.

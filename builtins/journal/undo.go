@@ -1,11 +1,13 @@
 package journal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +25,14 @@ type Undoer struct {
 	K builtins.Kernel
 	// Log, when set, is told each undo as the equivalent command.
 	Log func(string)
+
+	marked map[string][]procID // OwnerEnv token -> processes, read once
+}
+
+// procID is a process, told from a later one with its pid by start time.
+type procID struct {
+	pid   int
+	start uint64
 }
 
 func (u *Undoer) log(format string, args ...any) {
@@ -79,23 +89,82 @@ func (u *Undoer) Undo(recs []Record) []error {
 			inodes[r.NS.Name] = r.NS.Inode
 		}
 	}
+	// A veth with an end in a namespace this undo deletes goes with that
+	// namespace: the kernel tears the namespaces down in one batch, far
+	// faster than deleting each veth (each waits for an RCU grace period).
+	// Its other end is then awaited, so nothing lingers once down returns.
+	doomed := map[string]bool{}
+	if _, ok := u.K.(releaser); ok {
+		for _, r := range recs {
+			if r.Op == "netns" {
+				doomed[r.NS.Name] = true
+			}
+		}
+	}
+	inDoomed := func(ref *NSRef) bool { return ref != nil && ref.Name != "" && doomed[ref.Name] }
+	var await []linkEnd
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
 		if r.Op == "netns" {
 			r.NS.Inode = inodes[r.NS.Name]
 		}
+		if r.Op == "link" && r.Kind == "veth" && (inDoomed(r.NS) || inDoomed(r.PeerNS)) {
+			switch {
+			case !inDoomed(r.NS):
+				await = append(await, linkEnd{r.NS, r.Name})
+			case !inDoomed(r.PeerNS):
+				await = append(await, linkEnd{r.PeerNS, r.Peer})
+			}
+			continue
+		}
 		if err := u.undo(r); err != nil && !errors.Is(err, errGone) {
 			errs = append(errs, fmt.Errorf("undo %s %s: %w", r.Op, r.Name, err))
 		}
 	}
+	u.awaitGone(await)
 	return errs
+}
+
+// releaser is a kernel that can let a namespace go without deleting its
+// devices one by one (kernel.Linux.ReleaseNamed).
+type releaser interface {
+	ReleaseNamed(ns *kernel.NS) error
+}
+
+type linkEnd struct {
+	ns   *NSRef
+	name string
+}
+
+// awaitGone waits until the veth ends whose peers died with their
+// namespaces are gone too, and deletes any that outlive the wait.
+func (u *Undoer) awaitGone(ends []linkEnd) {
+	deadline := time.Now().Add(5 * time.Second)
+	for len(ends) > 0 {
+		var left []linkEnd
+		for _, e := range ends {
+			if _, _, err := u.link(e.ns, e.name); err == nil {
+				left = append(left, e)
+			}
+		}
+		ends = left
+		if len(ends) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, e := range ends {
+		if ns, li, err := u.link(e.ns, e.name); err == nil {
+			_ = u.K.DeleteLink(ns, li.Index)
+		}
+	}
 }
 
 func (u *Undoer) undo(r Record) error {
 	switch r.Op {
-	case "proc":
-		return u.stopProcess(r.Pid, r.Start)
+	case "proc", "spawn":
+		return u.stopProcess(r)
 	case "netns":
 		return u.deleteNamespace(r.NS)
 	case "netns_inode":
@@ -103,27 +172,48 @@ func (u *Undoer) undo(r Record) error {
 	case "netns_dir":
 		return removeNetnsDir()
 	case "link":
+		where := r.NS
 		ns, li, err := u.link(r.NS, r.Name)
 		if err != nil && r.Peer != "" {
+			where = r.PeerNS
 			ns, li, err = u.link(r.PeerNS, r.Peer)
 		}
 		if err != nil {
 			return err
 		}
-		u.log("ip -n %s link del %s", r.NS, li.Name)
+		u.log("%s link del %s", ipIn(where), li.Name)
 		return u.K.DeleteLink(ns, li.Index)
 	case "up":
 		ns, li, err := u.link(r.NS, r.Name)
 		if err != nil {
 			return err
 		}
-		return u.K.SetUp(ns, li.Index, r.Old == "1")
+		want := r.Old == "1"
+		if li.Up != want {
+			if err := u.K.SetUp(ns, li.Index, want); err != nil {
+				return err
+			}
+		}
+		if r.Kind == "loopback" && !want && !slices.Contains(r.Addrs, "127.0.0.1/8") {
+			// The kernel gave it 127.0.0.1/8 when it came up.
+			lo := &net.IPNet{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(8, 32)}
+			if err := ignoreMissing(u.K.DelAddr(ns, li.Index, lo)); err != nil {
+				return err
+			}
+		}
+		if want {
+			return u.restoreRoutes(ns, r.Routes)
+		}
+		return nil
 	case "mtu":
 		ns, li, err := u.link(r.NS, r.Name)
 		if err != nil {
 			return err
 		}
 		mtu, _ := strconv.Atoi(r.Old)
+		if li.MTU == mtu {
+			return nil
+		}
 		return u.K.SetMTU(ns, li.Index, mtu)
 	case "mac":
 		ns, li, err := u.link(r.NS, r.Name)
@@ -133,6 +223,9 @@ func (u *Undoer) undo(r Record) error {
 		mac, err := net.ParseMAC(r.Old)
 		if err != nil {
 			return err
+		}
+		if li.MAC == mac.String() {
+			return nil
 		}
 		return u.K.SetMAC(ns, li.Index, mac)
 	case "master":
@@ -147,6 +240,9 @@ func (u *Undoer) undo(r Record) error {
 				return errGone
 			}
 			master = m.Index
+		}
+		if li.MasterIndex == master {
+			return nil
 		}
 		return u.K.SetMaster(ns, li.Index, master)
 	case "rename":
@@ -173,8 +269,15 @@ func (u *Undoer) undo(r Record) error {
 			return err
 		}
 		to, _ := u.open(r.To)
-		u.log("ip -n %s link set %s netns %s", r.To, r.Name, r.NS)
-		return u.K.Move(to, li.Index, from)
+		back := r.NS.String()
+		if r.NS.Host {
+			back = "1" // the namespace of PID 1
+		}
+		u.log("%s link set %s netns %s", ipIn(r.To), r.Name, back)
+		if err := u.K.Move(to, li.Index, from); err != nil {
+			return err
+		}
+		return u.restore(from, r)
 	case "addr", "addr_del":
 		ns, li, err := u.link(r.NS, r.Name)
 		if err != nil {
@@ -204,12 +307,14 @@ func (u *Undoer) undo(r Record) error {
 			return err
 		}
 		return ignoreMissing(u.K.DeleteRoute(ns, ri))
+	case "shared_sysctl":
+		return u.undoSharedSysctl(r)
 	case "sysctl":
 		ns, err := u.open(r.NS)
 		if err != nil {
 			return err
 		}
-		u.log("ip netns exec %s sysctl -w %s=%s", r.NS, r.Name, r.Old)
+		u.log("%ssysctl -w %s=%s", execIn(r.NS), r.Name, r.Old)
 		_, err = u.K.Sysctl(ns, r.Name, &r.Old)
 		return err
 	case "rule":
@@ -217,7 +322,7 @@ func (u *Undoer) undo(r Record) error {
 		if err != nil {
 			return err
 		}
-		u.log("ip netns exec %s iptables -t %s -D %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " "))
+		u.log("%siptables -t %s -D %s %s", execIn(r.NS), r.Table, r.Chain, strings.Join(r.Spec, " "))
 		return u.K.DeleteRule(ns, r.Table, r.Chain, r.Spec)
 	case "etc":
 		if r.Has {
@@ -231,6 +336,73 @@ func (u *Undoer) undo(r Record) error {
 		return nil
 	}
 	return fmt.Errorf("unknown journal record %q", r.Op)
+}
+
+// ipIn is the ip command for a namespace: "ip", "ip -n NAME".
+func ipIn(r *NSRef) string {
+	if r == nil || r.Host {
+		return "ip"
+	}
+	if r.Name != "" {
+		return "ip -n " + r.Name
+	}
+	return "nsenter --net=" + r.Path + " ip"
+}
+
+// execIn is what runs a command in a namespace: "", "ip netns exec NAME ".
+func execIn(r *NSRef) string {
+	if r == nil || r.Host {
+		return ""
+	}
+	if r.Name != "" {
+		return "ip netns exec " + r.Name + " "
+	}
+	return "nsenter --net=" + r.Path + " "
+}
+
+// restore gives a device of the host's that came back from a namespace
+// what it had before it left: addresses, master, up state and routes.
+func (u *Undoer) restore(ns *kernel.NS, r Record) error {
+	if r.Old == "" {
+		return nil // the lab's own device
+	}
+	li, err := u.K.LinkByName(ns, r.Name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, a := range r.Addrs {
+		ip, n, err := net.ParseCIDR(a)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n.IP = ip
+		errs = append(errs, u.K.AddAddr(ns, li.Index, n))
+	}
+	if r.Master != "" {
+		if m, err := u.K.LinkByName(ns, r.Master); err == nil {
+			errs = append(errs, u.K.SetMaster(ns, li.Index, m.Index))
+		}
+	}
+	if r.Old == "1" {
+		errs = append(errs, u.K.SetUp(ns, li.Index, true))
+	}
+	errs = append(errs, u.restoreRoutes(ns, r.Routes))
+	return errors.Join(errs...)
+}
+
+// restoreRoutes puts back routes the kernel dropped with a device.
+func (u *Undoer) restoreRoutes(ns *kernel.NS, routes []Route) error {
+	var errs []error
+	for _, rt := range routes {
+		ri, err := u.routeInfo(ns, &rt)
+		if err == nil {
+			err = u.K.ReplaceRoute(ns, ri)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func ignoreMissing(err error) error {
@@ -290,6 +462,9 @@ func (u *Undoer) deleteNamespace(r *NSRef) error {
 		killAll(pids)
 	}
 	u.log("ip netns del %s", r.Name)
+	if rel, ok := u.K.(releaser); ok {
+		return rel.ReleaseNamed(ns)
+	}
 	return u.K.DeleteNamed(ns)
 }
 
@@ -304,18 +479,61 @@ func removeNetnsDir() error {
 	return ignoreNotExist(os.Remove(kernel.NetnsDir))
 }
 
-// stopProcess stops a process nsscript started and everything it started
-// (its process group and its descendants), unless the pid is now another
-// process.
-func (u *Undoer) stopProcess(pid int, start uint64) error {
-	if start == 0 || startTime(pid) != start {
+// stopProcess stops a process nsscript started and everything it started:
+// its process group and descendants, and every process that carries its
+// token (OwnerEnv), such as a daemon that double-forked out of both. A pid
+// that is now another process is left alone.
+func (u *Undoer) stopProcess(r Record) error {
+	var pids []int
+	if r.Pid != 0 && r.Start != 0 && startTime(r.Pid) == r.Start {
+		pids = append(pids, r.Pid)
+		pids = append(pids, descendants(r.Pid)...)
+		_ = syscall.Kill(-r.Pid, syscall.SIGTERM)
+	}
+	if r.Token != "" {
+		if u.marked == nil {
+			u.marked = markedProcesses()
+		}
+		for _, p := range u.marked[r.Token] {
+			if !slices.Contains(pids, p.pid) && startTime(p.pid) == p.start && !zombie(p.pid) {
+				pids = append(pids, p.pid)
+			}
+		}
+	}
+	if len(pids) == 0 {
 		return errGone
 	}
-	pids := append([]int{pid}, descendants(pid)...)
 	u.log("kill %v", pids)
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
 	killAll(pids)
 	return nil
+}
+
+// markedProcesses reads the OwnerEnv token of every live process but this
+// one (a down that a lab's own process runs does not stop itself).
+func markedProcesses() map[string][]procID {
+	out := map[string][]procID{}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	prefix := []byte(OwnerEnv + "=")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if bytes.HasPrefix(kv, prefix) {
+				tok := string(kv[len(prefix):])
+				out[tok] = append(out[tok], procID{pid, startTime(pid)})
+			}
+		}
+	}
+	return out
 }
 
 // killAll sends TERM, waits up to two seconds, then KILL.

@@ -292,6 +292,18 @@ func (k *Linux) DeleteNamed(ns *NS) error {
 			}
 		}
 	}
+	return k.ReleaseNamed(ns)
+}
+
+// ReleaseNamed is `ip netns del` exactly: it unmounts the name and lets
+// go of the namespace, which the kernel then tears down with its devices
+// in the background (many namespaces at once in one batch, far faster
+// than deleting their veths one by one). A caller that must not see the
+// devices afterwards waits for them to go.
+func (k *Linux) ReleaseNamed(ns *NS) error {
+	if ns.Host || ns.Name == "" {
+		return fmt.Errorf("namespace %s has no name to delete", ns)
+	}
 	p := filepath.Join(NetnsDir, ns.Name)
 	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("unmount %s: %w", p, err)

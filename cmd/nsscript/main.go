@@ -20,12 +20,13 @@ const usage = `usage:
   nsscript [flags] FILE.star [key=value ...]   run a script (it sees key=value in args)
   nsscript [flags] run FILE.star [key=value ...]
   nsscript [flags]                             interactive REPL (a script on stdin when it is not a terminal)
+  nsscript [flags] repl [key=value ...]        the REPL (-i FILE runs FILE first and keeps its globals)
   nsscript down [LAB|FILE ...]                 undo what a run created
   nsscript ls                                  labs and what they hold
   nsscript test [PATH ...]                     run *_test.star files: each test_* function in its own sandbox
                                                (-run REGEX, -parallel N, --junit FILE, --json)
-  nsscript plan FILE.star                      print the equivalent ip/iptables/sysctl commands
-  nsscript graph FILE.star|LAB [--format F]    draw the topology
+  nsscript plan FILE.star [key=value ...]      print the equivalent ip/iptables/sysctl commands (no kernel change)
+  nsscript graph FILE.star|LAB [--format F]    draw the topology (F: text, dot, mermaid, svg)
 
 flags:
   --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
@@ -33,11 +34,13 @@ flags:
   --trace       print each kernel change as the equivalent command
   --keep        on error, leave what was built instead of rolling back
   --json        machine-readable output (ls, plan, graph, test)
+  --history F   the REPL's history file (default $NSSCRIPT_HISTORY, else ~/.nsscript_history)
 `
 
 type cli struct {
 	sandbox, trace, keep, json, help bool
 	lab, interactive, format         string
+	history                          string
 	parallel                         int
 	runRE, junit                     string
 	words                            []string
@@ -84,6 +87,8 @@ func parse(args []string) (*cli, error) {
 			c.lab, err = value()
 		case "i":
 			c.interactive, err = value()
+		case "history":
+			c.history, err = value()
 		case "format":
 			c.format, err = value()
 		case "run":
@@ -138,6 +143,16 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 			cmd, words = words[0], words[1:]
 		}
 	}
+	if cmd == "repl" || cmd == "" && c.interactive != "" || cmd == "" && len(words) == 0 && term.IsTerminal(int(stdin.Fd())) {
+		// The REPL: its words are key=value arguments, for args.
+		args, err := keyValues(words)
+		if err != nil {
+			fmt.Fprintf(stderr, "nsscript: %v\n", err)
+			return runtime.ExitUsage
+		}
+		return runtime.REPL(runtime.REPLOptions{Options: c.options(runtime.REPLLab, stdout, stderr),
+			File: c.interactive, Args: args, History: runtime.HistoryFile(c.history)})
+	}
 	switch cmd {
 	case "", "run":
 		if len(words) == 0 {
@@ -145,16 +160,12 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "nsscript run: which script? nsscript run FILE.star [key=value ...]\n")
 				return runtime.ExitUsage
 			}
-			if c.interactive == "" && !term.IsTerminal(int(stdin.Fd())) {
-				src, err := io.ReadAll(stdin)
-				if err != nil {
-					fmt.Fprintf(stderr, "nsscript: read stdin: %v\n", err)
-					return runtime.ExitError
-				}
-				return runtime.Run("<stdin>", src, nil, c.options("stdin", stdout, stderr))
+			src, err := io.ReadAll(stdin) // not a terminal: a script
+			if err != nil {
+				fmt.Fprintf(stderr, "nsscript: read stdin: %v\n", err)
+				return runtime.ExitError
 			}
-			fmt.Fprintf(stderr, "nsscript: the interactive REPL is not available in this version; run a script: nsscript FILE.star\n")
-			return runtime.ExitUsage
+			return runtime.Run("<stdin>", src, nil, c.options("stdin", stdout, stderr))
 		}
 		file, rest := words[0], words[1:]
 		args, err := keyValues(rest)
@@ -181,6 +192,10 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return runtime.ExitUsage
 		}
 		return runtime.RunTestFunc(words[0], words[1], c.options(runtime.LabName(words[0]), stdout, stderr))
+	case "plan":
+		return runtime.PlanCommand(words, c.lab, c.json, stdout, stderr)
+	case "graph":
+		return runtime.GraphCommand(words, c.format, c.lab, c.json, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
 		return runtime.ExitUsage
@@ -191,7 +206,7 @@ func (c *cli) options(lab string, stdout, stderr io.Writer) runtime.Options {
 	if c.lab != "" {
 		lab = c.lab
 	}
-	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Keep: c.keep, Stdout: stdout, Stderr: stderr}
+	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Keep: c.keep, Trace: c.trace, Stdout: stdout, Stderr: stderr}
 }
 
 // keyValues parses the script's key=value arguments.

@@ -1,0 +1,320 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// Graph is a topology: namespaces with their devices, and the veth pairs
+// between them. `nsscript graph` draws it; --json prints it.
+type Graph struct {
+	Title      string `json:"title,omitempty"`
+	Namespaces []*Box `json:"namespaces"`
+	Links      []Pair `json:"links"`
+}
+
+// Box is a namespace.
+type Box struct {
+	ID         string   `json:"id"` // "host", a name, or a path
+	Host       bool     `json:"host,omitempty"`
+	LoUp       bool     `json:"lo_up"`
+	Forwarding bool     `json:"forwarding"`
+	NAT        []string `json:"nat,omitempty"`      // nat rules, as iptables -S shows them
+	Firewall   []string `json:"firewall,omitempty"` // filter rules
+	Routes     []string `json:"routes,omitempty"`   // routes other than the connected ones
+	Devices    []*Dev   `json:"devices"`            // lo aside; a bridge's ports follow it
+}
+
+// Dev is a network device.
+type Dev struct {
+	Name   string   `json:"name"`
+	Kind   string   `json:"kind"`
+	Up     bool     `json:"up"`
+	Addrs  []string `json:"addrs,omitempty"`
+	Master string   `json:"master,omitempty"`
+	Peer   *End     `json:"peer,omitempty"` // a veth's other end
+}
+
+// End is a device in a namespace.
+type End struct {
+	NS  string `json:"ns"`
+	Dev string `json:"dev"`
+}
+
+func (e End) String() string { return e.NS + "/" + e.Dev }
+
+// Pair is a veth pair.
+type Pair struct {
+	A End `json:"a"`
+	B End `json:"b"`
+}
+
+// RuleLister lists iptables rules (the real kernel and the recorder can).
+type RuleLister interface {
+	ListRules(ns *kernel.NS, table, chain string) ([]string, error)
+}
+
+// Labeler names namespaces in a graph (the recorder names a process's
+// namespace after the $pidN of its plan).
+type Labeler interface {
+	Label(ns *kernel.NS) string
+}
+
+// boxLabel is "host", a name, "pid N" for /proc/N/ns/net, or the path.
+func boxLabel(k builtins.Kernel, ns *kernel.NS) string {
+	if l, ok := k.(Labeler); ok {
+		if s := l.Label(ns); s != "" {
+			return s
+		}
+	}
+	if ns.Host || ns.Name != "" {
+		return nsLabel(ns)
+	}
+	if pid, ok := pidOf(ns); ok {
+		return "pid " + strconv.Itoa(pid)
+	}
+	return ns.Path
+}
+
+// Unknown is the namespace a veth's peer is in when it is none of those
+// drawn.
+const Unknown = "?"
+
+// Build reads the topology of the namespaces nss (the host first) from k.
+func Build(k builtins.Kernel, nss []*kernel.NS) (*Graph, error) {
+	g := &Graph{Namespaces: []*Box{}, Links: []Pair{}}
+	sorted := append([]*kernel.NS(nil), nss...)
+	sort.SliceStable(sorted, func(i, j int) bool { return nsOrder(sorted[i]) < nsOrder(sorted[j]) })
+	label := map[uint64]string{}
+	for _, ns := range sorted {
+		label[ns.Inode] = boxLabel(k, ns)
+	}
+	for _, ns := range sorted {
+		b, err := box(k, ns, sorted, label)
+		if err != nil {
+			return nil, fmt.Errorf("namespace %s: %w", nsLabel(ns), err)
+		}
+		g.Namespaces = append(g.Namespaces, b)
+	}
+	seen := map[string]bool{}
+	for _, b := range g.Namespaces {
+		for _, d := range b.Devices {
+			if d.Peer == nil {
+				continue
+			}
+			a := End{b.ID, d.Name}
+			if seen[d.Peer.String()+"\x00"+a.String()] {
+				continue
+			}
+			seen[a.String()+"\x00"+d.Peer.String()] = true
+			g.Links = append(g.Links, Pair{a, *d.Peer})
+		}
+	}
+	return g, nil
+}
+
+func nsOrder(ns *kernel.NS) string {
+	switch {
+	case ns.Host:
+		return "0"
+	case ns.Name != "":
+		return "1" + ns.Name
+	}
+	return "2" + ns.Path
+}
+
+func box(k builtins.Kernel, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*Box, error) {
+	b := &Box{ID: label[ns.Inode], Host: ns.Host, Devices: []*Dev{}}
+	if v, err := k.Sysctl(ns, "net.ipv4.ip_forward", nil); err == nil {
+		b.Forwarding = v == "1"
+	}
+	links, err := k.Links(ns)
+	if err != nil {
+		return nil, err
+	}
+	byIndex := map[int]*kernel.LinkInfo{}
+	for _, l := range links {
+		byIndex[l.Index] = l
+	}
+	devs := map[string]*Dev{}
+	var names []string
+	for _, l := range links {
+		if l.Kind == "loopback" {
+			b.LoUp = l.Up
+			continue
+		}
+		d := &Dev{Name: l.Name, Kind: l.Kind, Up: l.Up}
+		d.Addrs, _ = k.Addrs(ns, l.Index)
+		if m := byIndex[l.MasterIndex]; l.MasterIndex != 0 && m != nil {
+			d.Master = m.Name
+		}
+		if l.Kind == "veth" && l.PeerIndex != 0 {
+			d.Peer = peerEnd(k, ns, l, all, label)
+		}
+		devs[l.Name] = d
+		names = append(names, l.Name)
+	}
+	sort.Strings(names)
+	// Devices by name, each bridge followed by its ports.
+	for _, n := range names {
+		d := devs[n]
+		if d.Master != "" && devs[d.Master] != nil {
+			continue
+		}
+		b.Devices = append(b.Devices, d)
+		if d.Kind == "bridge" {
+			for _, p := range names {
+				if devs[p].Master == d.Name {
+					b.Devices = append(b.Devices, devs[p])
+				}
+			}
+		}
+	}
+	if rs, err := k.Routes(ns, 0); err == nil {
+		for _, r := range rs {
+			if r.Kernel {
+				continue
+			}
+			dev := ""
+			if l := byIndex[r.DevIndex]; l != nil {
+				dev = l.Name
+			}
+			s := Spec(r, dev)
+			line := s.Dst
+			if s.Via != "" {
+				line += " via " + s.Via
+			}
+			if s.Dev != "" {
+				line += " dev " + s.Dev
+			}
+			if s.Metric != 0 {
+				line += fmt.Sprintf(" metric %d", s.Metric)
+			}
+			b.Routes = append(b.Routes, line)
+		}
+	}
+	if rl, ok := k.(RuleLister); ok {
+		b.NAT = rules(rl, ns, "nat", "PREROUTING", "POSTROUTING", "OUTPUT")
+		b.Firewall = rules(rl, ns, "filter", "INPUT", "FORWARD", "OUTPUT")
+	}
+	return b, nil
+}
+
+func rules(rl RuleLister, ns *kernel.NS, table string, chains ...string) []string {
+	var out []string
+	for _, c := range chains {
+		rs, err := rl.ListRules(ns, table, c)
+		if err != nil {
+			continue
+		}
+		for _, r := range rs {
+			if !strings.HasPrefix(r, "-A ") {
+				continue
+			}
+			r = strings.TrimPrefix(r, "-A ")
+			// nsscript's ownership mark says nothing about the topology.
+			if i := strings.Index(r, " -m comment --comment "); i >= 0 {
+				rest := r[i+len(" -m comment --comment "):]
+				word, after, _ := strings.Cut(rest, " ")
+				if strings.HasPrefix(strings.Trim(word, `"`), "nsscript:") {
+					r = strings.TrimSpace(r[:i] + " " + after)
+				}
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func peerEnd(k builtins.Kernel, ns *kernel.NS, l *kernel.LinkInfo, all []*kernel.NS, label map[uint64]string) *End {
+	if l.PeerNetnsID < 0 {
+		if p, err := k.LinkByIndex(ns, l.PeerIndex); err == nil {
+			return &End{label[ns.Inode], p.Name}
+		}
+		return &End{Unknown, Unknown}
+	}
+	for _, c := range all {
+		if c.Inode == ns.Inode {
+			continue
+		}
+		id, err := k.NetnsID(ns, c)
+		if err != nil || id != l.PeerNetnsID {
+			continue
+		}
+		if p, err := k.LinkByIndex(c, l.PeerIndex); err == nil {
+			return &End{label[c.Inode], p.Name}
+		}
+	}
+	return &End{Unknown, Unknown}
+}
+
+// Formats are what Draw draws.
+var Formats = []string{"text", "dot", "mermaid", "svg"}
+
+// ErrFormat is an unknown format.
+var ErrFormat = errors.New("unknown format")
+
+// Draw renders the graph in a format: text (boxes drawn with characters),
+// dot (Graphviz), mermaid, or svg (Graphviz when `dot` is installed,
+// else drawn natively).
+func (g *Graph) Draw(format string) (string, error) {
+	switch format {
+	case "", "text":
+		return g.Text(), nil
+	case "dot":
+		return g.Dot(), nil
+	case "mermaid":
+		return g.Mermaid(), nil
+	case "svg":
+		return g.SVG(), nil
+	}
+	return "", fmt.Errorf("%w %q: use one of %s", ErrFormat, format, strings.Join(Formats, ", "))
+}
+
+// marks are what the title of a namespace's box says of it.
+func (b *Box) marks() []string {
+	var m []string
+	if b.Forwarding {
+		m = append(m, "forwarding")
+	}
+	masq, dnat := false, false
+	for _, r := range b.NAT {
+		masq = masq || strings.Contains(r, "MASQUERADE") || strings.Contains(r, "SNAT")
+		dnat = dnat || strings.Contains(r, "DNAT")
+	}
+	if masq {
+		m = append(m, "NAT")
+	}
+	if dnat {
+		m = append(m, "DNAT")
+	}
+	if len(b.Firewall) > 0 {
+		m = append(m, "firewall")
+	}
+	if !b.LoUp {
+		m = append(m, "lo down")
+	}
+	return m
+}
+
+// Title is a box's heading: its name and marks.
+func (b *Box) Title() string {
+	m := b.marks()
+	if len(m) == 0 {
+		return b.ID
+	}
+	return b.ID + " (" + strings.Join(m, ", ") + ")"
+}
+
+func (d *Dev) state() string {
+	if d.Up {
+		return "up"
+	}
+	return "DOWN"
+}

@@ -1,0 +1,79 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Op is one recorded operation: what it is, as data, and the equivalent
+// shell command (Cmd, possibly several lines; empty for a blank line).
+type Op struct {
+	Op         string     `json:"op"`
+	NS         string     `json:"ns,omitempty"` // "host", a name, or a path
+	Dev        string     `json:"dev,omitempty"`
+	Name       string     `json:"name,omitempty"` // a rename's new name
+	Peer       string     `json:"peer,omitempty"`
+	PeerNS     string     `json:"peer_ns,omitempty"`
+	To         string     `json:"to,omitempty"`
+	MTU        int        `json:"mtu,omitempty"`
+	MAC        string     `json:"mac,omitempty"`
+	Master     string     `json:"master,omitempty"`
+	Up         *bool      `json:"up,omitempty"`
+	On         *bool      `json:"on,omitempty"`
+	Addr       string     `json:"addr,omitempty"`
+	Route      *RouteSpec `json:"route,omitempty"`
+	Key        string     `json:"key,omitempty"`
+	Value      string     `json:"value,omitempty"`
+	Table      string     `json:"table,omitempty"`
+	Chain      string     `json:"chain,omitempty"`
+	Rule       []string   `json:"rule,omitempty"`
+	File       string     `json:"file,omitempty"`
+	Content    string     `json:"content,omitempty"`
+	Argv       []string   `json:"argv,omitempty"`
+	Env        []string   `json:"env,omitempty"`
+	Stdin      *string    `json:"stdin,omitempty"`
+	Background bool       `json:"background,omitempty"`
+	Check      *bool      `json:"check,omitempty"`
+	Pid        int        `json:"pid,omitempty"`
+	Signal     string     `json:"signal,omitempty"`
+	Text       string     `json:"text,omitempty"`
+	Cmd        string     `json:"cmd"`
+}
+
+// Header is how a plan script begins.
+func Header(file, lab string) string {
+	return fmt.Sprintf(`#!/bin/sh
+# nsscript plan %s (lab %s): the commands that build what the script builds.
+# Made against a model of a fresh host (as under --sandbox), without root and
+# without changing anything. In a plan, exec runs nothing: each command is
+# recorded below (to the script its output was empty, and with check=False
+# it failed); background commands get $pidN. ping, assert.reachable and
+# assert.unreachable send no packets, and a check that failed on what the
+# plan cannot know is kept as a comment.
+set -e
+`, file, lab)
+}
+
+// WriteScript writes the plan as a shell script.
+func WriteScript(w io.Writer, file, lab string, ops []Op) error {
+	var b strings.Builder
+	b.WriteString(Header(file, lab))
+	for _, op := range ops {
+		b.WriteString(op.Cmd)
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the operations as a JSON array.
+func WriteJSON(w io.Writer, ops []Op) error {
+	if ops == nil {
+		ops = []Op{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(ops)
+}

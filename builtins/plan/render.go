@@ -1,0 +1,334 @@
+// Package plan shows what nsscript does in the commands its users know:
+// a recording backend (Recorder) that runs a script against a model of
+// the kernel and writes the equivalent shell script (`nsscript plan`), a
+// wrapper (Tracer) that prints each change a real run makes as that
+// command (`--trace`), and the topology drawn as text, Graphviz, Mermaid
+// or SVG (`nsscript graph`). Both the recorder and the tracer render
+// commands with the same Renderer.
+package plan
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// q quotes a word for sh when it needs it.
+func q(w string) string {
+	if w == "" {
+		return "''"
+	}
+	if w == "!" {
+		return w // a word of its own is no history expansion, nor a pipeline's negation
+	}
+	if strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%^") == "" {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+}
+
+// Renderer turns kernel changes into iproute2, iptables, sysctl and shell
+// commands.
+type Renderer struct {
+	// PidVar names the shell variable that holds a process's pid in a
+	// plan script ("pid1"), when pid is one a plan started.
+	PidVar func(pid int) (string, bool)
+}
+
+var procNet = regexp.MustCompile(`^/proc/(\d+)(?:/task/\d+)?/ns/net$`)
+
+// word renders a word that may contain pids of planned processes, as
+// "$pidN" (the rest quoted as needed).
+func (r *Renderer) word(w string) string {
+	if r == nil || r.PidVar == nil {
+		return q(w)
+	}
+	locs := digits.FindAllStringIndex(w, -1)
+	var out strings.Builder
+	last, changed := 0, false
+	for _, l := range locs {
+		pid, err := strconv.Atoi(w[l[0]:l[1]])
+		if err != nil {
+			continue
+		}
+		v, ok := r.PidVar(pid)
+		if !ok {
+			continue
+		}
+		if l[0] > last {
+			out.WriteString(q(w[last:l[0]]))
+		}
+		out.WriteString(`"$` + v + `"`)
+		last, changed = l[1], true
+	}
+	if !changed {
+		return q(w)
+	}
+	if last < len(w) {
+		out.WriteString(q(w[last:]))
+	}
+	return out.String()
+}
+
+var digits = regexp.MustCompile(`\d+`)
+
+func (r *Renderer) words(ws []string) string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = r.word(w)
+	}
+	return strings.Join(out, " ")
+}
+
+// pidOf is the process whose namespace an unnamed ns is known by.
+func pidOf(ns *kernel.NS) (int, bool) {
+	m := procNet.FindStringSubmatch(ns.Path)
+	if m == nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(m[1])
+	return pid, err == nil
+}
+
+// enter is the command prefix that runs a program inside ns: nothing for
+// the host, `ip netns exec NAME` for a named namespace, nsenter for one
+// known by a process or a path.
+func (r *Renderer) enter(ns *kernel.NS) string {
+	switch {
+	case ns.Host:
+		return ""
+	case ns.Name != "":
+		return "ip netns exec " + q(ns.Name) + " "
+	}
+	if pid, ok := pidOf(ns); ok {
+		return "nsenter -t " + r.word(strconv.Itoa(pid)) + " -n "
+	}
+	return "nsenter --net=" + q(ns.Path) + " "
+}
+
+// ip is an iproute2 command inside ns: `ip -n NAME ...` for a named one.
+func (r *Renderer) ip(ns *kernel.NS, args ...string) string {
+	pre := "ip "
+	if !ns.Host && ns.Name != "" {
+		pre = "ip -n " + q(ns.Name) + " "
+	} else if !ns.Host {
+		pre = r.enter(ns) + "ip "
+	}
+	return pre + r.words(args)
+}
+
+// Target names ns after `netns` in ip link: a name, a pid, or a path; the
+// host is the namespace the shell runs in.
+func (r *Renderer) Target(ns *kernel.NS) string {
+	switch {
+	case ns.Host:
+		return "$$"
+	case ns.Name != "":
+		return q(ns.Name)
+	}
+	if pid, ok := pidOf(ns); ok {
+		return r.word(strconv.Itoa(pid))
+	}
+	return q(ns.Path)
+}
+
+// NetnsAdd is `ip netns add NAME`.
+func (r *Renderer) NetnsAdd(name string) string { return "ip netns add " + q(name) }
+
+// NetnsDel is `ip netns del NAME`.
+func (r *Renderer) NetnsDel(name string) string { return "ip netns del " + q(name) }
+
+// VethAdd creates a pair with each end in its namespace.
+func (r *Renderer) VethAdd(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) string {
+	args := []string{"link", "add", name}
+	if mtu > 0 {
+		args = append(args, "mtu", strconv.Itoa(mtu))
+	}
+	args = append(args, "type", "veth", "peer", "name", peer)
+	s := r.ip(ns, args...)
+	if peerNS.Inode != ns.Inode {
+		s += " netns " + r.Target(peerNS)
+	}
+	if mtu > 0 {
+		s += " mtu " + strconv.Itoa(mtu)
+	}
+	return s
+}
+
+// BridgeAdd is `ip link add NAME type bridge`.
+func (r *Renderer) BridgeAdd(ns *kernel.NS, name string) string {
+	return r.ip(ns, "link", "add", name, "type", "bridge")
+}
+
+// BridgeSTP is `ip link set NAME type bridge stp_state 0|1`.
+func (r *Renderer) BridgeSTP(ns *kernel.NS, name string, on bool) string {
+	v := "0"
+	if on {
+		v = "1"
+	}
+	return r.ip(ns, "link", "set", name, "type", "bridge", "stp_state", v)
+}
+
+// DummyAdd is `ip link add NAME type dummy`. ifb: what nsscript does on a
+// kernel without the dummy driver; unknown: both, the first that works.
+func (r *Renderer) DummyAdd(ns *kernel.NS, name string, ifb, unknown bool) string {
+	dummy := r.ip(ns, "link", "add", name, "type", "dummy")
+	stand := r.ip(ns, "link", "add", name, "type", "ifb") + " && " + r.ip(ns, "link", "set", name, "alias", kernel.DummyAlias)
+	switch {
+	case unknown:
+		return dummy + " 2>/dev/null ||\n    { " + stand + "; }  # no dummy driver: an ifb device, as nsscript does"
+	case ifb:
+		return stand
+	}
+	return dummy
+}
+
+// LinkSet is `ip link set DEV ARGS...` (up, down, mtu M, address MAC,
+// name NEW, master BR, nomaster).
+func (r *Renderer) LinkSet(ns *kernel.NS, dev string, args ...string) string {
+	return r.ip(ns, append([]string{"link", "set", dev}, args...)...)
+}
+
+// LinkDel is `ip link del DEV`.
+func (r *Renderer) LinkDel(ns *kernel.NS, dev string) string { return r.ip(ns, "link", "del", dev) }
+
+// Move is `ip link set DEV netns TARGET`.
+func (r *Renderer) Move(ns *kernel.NS, dev string, to *kernel.NS) string {
+	return r.ip(ns, "link", "set", dev) + " netns " + r.Target(to)
+}
+
+// Addr is `ip addr add|del CIDR dev DEV`.
+func (r *Renderer) Addr(ns *kernel.NS, verb string, cidr *net.IPNet, dev string) string {
+	return r.ip(ns, "addr", verb, cidr.String(), "dev", dev)
+}
+
+// RouteSpec is a route with its device by name.
+type RouteSpec struct {
+	Dst    string `json:"dst"` // "default" or a prefix
+	Via    string `json:"via,omitempty"`
+	Dev    string `json:"dev,omitempty"`
+	Metric int    `json:"metric,omitempty"`
+	Table  int    `json:"table,omitempty"`
+}
+
+// Spec describes a kernel route, naming its device with devName.
+func Spec(ri kernel.RouteInfo, devName string) RouteSpec {
+	s := RouteSpec{Dst: "default", Dev: devName, Metric: ri.Metric}
+	if ri.Dst != nil {
+		s.Dst = ri.Dst.String()
+	}
+	if ri.Via != nil {
+		s.Via = ri.Via.String()
+	}
+	if ri.Table != 0 && ri.Table != kernel.MainTable {
+		s.Table = ri.Table
+	}
+	return s
+}
+
+// Route is `ip route replace|del DST [via GW] [dev DEV] [metric M] [table T]`.
+func (r *Renderer) Route(ns *kernel.NS, verb string, s RouteSpec) string {
+	args := []string{"route", verb, s.Dst}
+	if s.Dst == "default" && strings.Contains(s.Via, ":") {
+		args = append([]string{"-6"}, args...)
+	}
+	if s.Via != "" {
+		args = append(args, "via", s.Via)
+	}
+	if s.Dev != "" {
+		args = append(args, "dev", s.Dev)
+	}
+	if s.Metric != 0 {
+		args = append(args, "metric", strconv.Itoa(s.Metric))
+	}
+	if s.Table != 0 {
+		args = append(args, "table", strconv.Itoa(s.Table))
+	}
+	return r.ip(ns, args...)
+}
+
+// Sysctl is `sysctl -w KEY=VALUE` inside ns.
+func (r *Renderer) Sysctl(ns *kernel.NS, key, value string) string {
+	return r.enter(ns) + "sysctl -w " + q(key+"="+value)
+}
+
+// Iptables is `iptables -t TABLE -A|-D CHAIN RULE...` inside ns.
+func (r *Renderer) Iptables(ns *kernel.NS, flag, table, chain string, spec []string) string {
+	return r.enter(ns) + "iptables -t " + q(table) + " " + flag + " " + q(chain) + " " + r.words(spec)
+}
+
+// Etc writes /etc/netns/NAME/FILE.
+func (r *Renderer) Etc(name, file string, content []byte) string {
+	dir := kernel.EtcNetnsDir + "/" + name
+	p := dir + "/" + file
+	s := "mkdir -p " + q(dir) + "\n"
+	text := string(content)
+	marker := "EOF"
+	for strings.Contains("\n"+text, "\n"+marker+"\n") {
+		marker += "_"
+	}
+	if strings.HasSuffix(text, "\n") {
+		return s + "cat > " + q(p) + " <<'" + marker + "'\n" + text + marker
+	}
+	return s + "printf '%s' " + q(text) + " > " + q(p)
+}
+
+// Exec is a command started inside ns, as `ip netns exec` runs it: argv
+// (a `/bin/sh -c` string shown as the shell line itself when it is one
+// simple command), the variables the script added, its stdin.
+func (r *Renderer) Exec(ns *kernel.NS, argv, env []string, stdin []byte) string {
+	var cmd string
+	if len(argv) == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" && simpleShell(argv[2]) {
+		cmd = r.words(strings.Fields(argv[2]))
+	} else if len(argv) == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" {
+		cmd = "sh -c " + r.word(argv[2])
+	} else {
+		cmd = r.words(argv)
+	}
+	if len(env) > 0 {
+		cmd = "env " + r.words(env) + " " + cmd
+	}
+	cmd = r.enter(ns) + cmd
+	if stdin != nil {
+		cmd = "printf '%s' " + q(string(stdin)) + " | " + cmd
+	}
+	return cmd
+}
+
+// simpleShell reports a shell line that is plain words: running it as
+// words means the same as sh -c.
+func simpleShell(s string) bool {
+	if strings.TrimSpace(s) == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c == ' ' || strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%^", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// comment renders text as shell comment lines.
+func comment(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight("# "+l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func boolWord(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
+
+func errComment(cmd string, err error) string {
+	return fmt.Sprintf("%s  # failed: %v", cmd, err)
+}

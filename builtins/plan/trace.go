@@ -1,0 +1,243 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"sync"
+
+	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// Tracer is a builtins.Kernel that prints each change it passes on to the
+// kernel as the equivalent command, once it is made (`--trace`). Placed
+// right above the real kernel, it prints what really happens: a run's
+// changes, its rollback, `nsscript down`'s undo.
+type Tracer struct {
+	builtins.Kernel
+	R *Renderer
+
+	mu sync.Mutex
+	w  io.Writer
+}
+
+// NewTracer wraps inner, printing to w.
+func NewTracer(inner builtins.Kernel, w io.Writer) *Tracer {
+	return &Tracer{Kernel: inner, R: &Renderer{}, w: w}
+}
+
+func (t *Tracer) print(cmd string, err error) {
+	if err != nil {
+		cmd = errComment(cmd, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintln(t.w, cmd)
+}
+
+func (t *Tracer) name(ns *kernel.NS, index int) string {
+	if li, err := t.Kernel.LinkByIndex(ns, index); err == nil {
+		return li.Name
+	}
+	return "if" + strconv.Itoa(index)
+}
+
+// CreateNamed prints `ip netns add` when it creates the namespace.
+func (t *Tracer) CreateNamed(name string) (*kernel.NS, bool, error) {
+	ns, created, err := t.Kernel.CreateNamed(name)
+	if created || err != nil {
+		t.print(t.R.NetnsAdd(name), err)
+	}
+	return ns, created, err
+}
+
+// DeleteNamed prints what nsscript does: the veths first when no process
+// keeps the namespace alive, then `ip netns del`.
+func (t *Tracer) DeleteNamed(ns *kernel.NS) error {
+	var cmds []string
+	if pids, err := t.Kernel.Pids(ns); err == nil && len(pids) == 0 {
+		if links, err := t.Kernel.Links(ns); err == nil {
+			gone := map[int]bool{}
+			for _, l := range links {
+				if l.Kind == "veth" && !gone[l.Index] {
+					cmds = append(cmds, t.R.LinkDel(ns, l.Name))
+					if l.PeerNetnsID < 0 {
+						gone[l.PeerIndex] = true
+					}
+				}
+			}
+		}
+	}
+	err := t.Kernel.DeleteNamed(ns)
+	for _, c := range cmds {
+		t.print(c, nil)
+	}
+	t.print(t.R.NetnsDel(ns.Name), err)
+	return err
+}
+
+// Sysctl prints a write.
+func (t *Tracer) Sysctl(ns *kernel.NS, key string, value *string) (string, error) {
+	old, err := t.Kernel.Sysctl(ns, key, value)
+	if value != nil {
+		t.print(t.R.Sysctl(ns, key, *value), err)
+	}
+	return old, err
+}
+
+func (t *Tracer) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) error {
+	err := t.Kernel.AddVeth(ns, name, peerNS, peer, mtu)
+	t.print(t.R.VethAdd(ns, name, peerNS, peer, mtu), err)
+	return err
+}
+
+func (t *Tracer) AddBridge(ns *kernel.NS, name string) error {
+	err := t.Kernel.AddBridge(ns, name)
+	t.print(t.R.BridgeAdd(ns, name), err)
+	return err
+}
+
+func (t *Tracer) SetBridgeSTP(ns *kernel.NS, index int, on bool) error {
+	name := t.name(ns, index)
+	err := t.Kernel.SetBridgeSTP(ns, index, on)
+	t.print(t.R.BridgeSTP(ns, name, on), err)
+	return err
+}
+
+// AddDummy prints what the kernel got: a dummy, or the ifb stand-in.
+func (t *Tracer) AddDummy(ns *kernel.NS, name string) error {
+	err := t.Kernel.AddDummy(ns, name)
+	ifb := false
+	if d, ok := t.Kernel.(interface{ DummyIsIfb() bool }); ok {
+		ifb = d.DummyIsIfb()
+	}
+	t.print(t.R.DummyAdd(ns, name, ifb, false), err)
+	return err
+}
+
+func (t *Tracer) SetUp(ns *kernel.NS, index int, up bool) error {
+	name := t.name(ns, index)
+	err := t.Kernel.SetUp(ns, index, up)
+	t.print(t.R.LinkSet(ns, name, boolWord(up)), err)
+	return err
+}
+
+func (t *Tracer) SetUpByName(ns *kernel.NS, name string) error {
+	err := t.Kernel.SetUpByName(ns, name)
+	t.print(t.R.LinkSet(ns, name, "up"), err)
+	return err
+}
+
+func (t *Tracer) SetMTU(ns *kernel.NS, index, mtu int) error {
+	name := t.name(ns, index)
+	err := t.Kernel.SetMTU(ns, index, mtu)
+	t.print(t.R.LinkSet(ns, name, "mtu", strconv.Itoa(mtu)), err)
+	return err
+}
+
+func (t *Tracer) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
+	name := t.name(ns, index)
+	err := t.Kernel.SetMAC(ns, index, mac)
+	t.print(t.R.LinkSet(ns, name, "address", mac.String()), err)
+	return err
+}
+
+func (t *Tracer) SetName(ns *kernel.NS, index int, name string) error {
+	old := t.name(ns, index)
+	err := t.Kernel.SetName(ns, index, name)
+	t.print(t.R.LinkSet(ns, old, "name", name), err)
+	return err
+}
+
+func (t *Tracer) SetMaster(ns *kernel.NS, index, master int) error {
+	name := t.name(ns, index)
+	args := []string{"nomaster"}
+	if master != 0 {
+		args = []string{"master", t.name(ns, master)}
+	}
+	err := t.Kernel.SetMaster(ns, index, master)
+	t.print(t.R.LinkSet(ns, name, args...), err)
+	return err
+}
+
+func (t *Tracer) Move(ns *kernel.NS, index int, target *kernel.NS) error {
+	name := t.name(ns, index)
+	err := t.Kernel.Move(ns, index, target)
+	t.print(t.R.Move(ns, name, target), err)
+	return err
+}
+
+func (t *Tracer) DeleteLink(ns *kernel.NS, index int) error {
+	name := t.name(ns, index)
+	err := t.Kernel.DeleteLink(ns, index)
+	t.print(t.R.LinkDel(ns, name), err)
+	return err
+}
+
+func (t *Tracer) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
+	name := t.name(ns, index)
+	err := t.Kernel.AddAddr(ns, index, cidr)
+	t.print(t.R.Addr(ns, "add", cidr, name), err)
+	return err
+}
+
+func (t *Tracer) DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
+	name := t.name(ns, index)
+	err := t.Kernel.DelAddr(ns, index, cidr)
+	t.print(t.R.Addr(ns, "del", cidr, name), err)
+	return err
+}
+
+func (t *Tracer) route(ns *kernel.NS, r kernel.RouteInfo) RouteSpec {
+	dev := ""
+	if r.DevIndex != 0 {
+		dev = t.name(ns, r.DevIndex)
+	}
+	return Spec(r, dev)
+}
+
+func (t *Tracer) ReplaceRoute(ns *kernel.NS, r kernel.RouteInfo) error {
+	s := t.route(ns, r)
+	err := t.Kernel.ReplaceRoute(ns, r)
+	t.print(t.R.Route(ns, "replace", s), err)
+	return err
+}
+
+func (t *Tracer) DeleteRoute(ns *kernel.NS, r kernel.RouteInfo) error {
+	s := t.route(ns, r)
+	err := t.Kernel.DeleteRoute(ns, r)
+	t.print(t.R.Route(ns, "del", s), err)
+	return err
+}
+
+func (t *Tracer) AppendRule(ns *kernel.NS, table, chain string, spec []string) error {
+	err := t.Kernel.AppendRule(ns, table, chain, spec)
+	t.print(t.R.Iptables(ns, "-A", table, chain, spec), err)
+	return err
+}
+
+func (t *Tracer) DeleteRule(ns *kernel.NS, table, chain string, spec []string) error {
+	err := t.Kernel.DeleteRule(ns, table, chain, spec)
+	t.print(t.R.Iptables(ns, "-D", table, chain, spec), err)
+	return err
+}
+
+func (t *Tracer) WriteEtc(name, file string, content []byte) (string, error) {
+	p, err := t.Kernel.WriteEtc(name, file, content)
+	t.print(t.R.Etc(name, file, content), err)
+	return p, err
+}
+
+// Start prints the command a process runs (its pid once started).
+func (t *Tracer) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*exec.Cmd, error) {
+	cmd, err := t.Kernel.Start(ns, argv, env, stdio)
+	line := t.R.Exec(ns, argv, nil, nil)
+	if err == nil && cmd.Process != nil {
+		line += "  # pid " + strconv.Itoa(cmd.Process.Pid)
+	}
+	t.print(line, err)
+	return cmd, err
+}
