@@ -103,16 +103,7 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 		}
 	}
 	pre := env.Predeclared()
-	d := starlark.NewDict(len(args))
-	keys := make([]string, 0, len(args))
-	for k := range args {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		_ = d.SetKey(starlark.String(k), starlark.String(args[k]))
-	}
-	pre["args"] = d
+	pre["args"] = argsDict(args)
 	return &Interp{Env: env, Journal: j, kernel: inner, Predeclared: pre, stdout: opts.Stdout, modules: map[string]*module{}}, nil
 }
 
@@ -320,4 +311,18 @@ func (in *Interp) Rollback(stderr io.Writer) {
 	for _, e := range errs {
 		fmt.Fprintf(stderr, "nsscript: rollback: %v\n", e)
 	}
+}
+
+// argsDict is the script's args: the command line's key=value pairs.
+func argsDict(args map[string]string) *starlark.Dict {
+	d := starlark.NewDict(len(args))
+	keys := make([]string, 0, len(args))
+	for k := range args {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		_ = d.SetKey(starlark.String(k), starlark.String(args[k]))
+	}
+	return d
 }

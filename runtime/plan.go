@@ -6,11 +6,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
-
-	"go.starlark.net/starlark"
 
 	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/plan"
@@ -39,16 +36,7 @@ func PlanRun(file string, args map[string]string, lab string) (*plan.Recorder, e
 	out := printRecorder{rec}
 	env.Stdout = out
 	pre := env.Predeclared()
-	d := starlark.NewDict(len(args))
-	keys := make([]string, 0, len(args))
-	for k := range args {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		_ = d.SetKey(starlark.String(k), starlark.String(args[k]))
-	}
-	pre["args"] = d
+	pre["args"] = argsDict(args)
 	in := &Interp{Env: env, Predeclared: pre, stdout: out, modules: map[string]*module{}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
