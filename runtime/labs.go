@@ -42,11 +42,7 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 		// --trace and nsscript plan; the undoer adds what is not one (the
 		// processes it stops).
 		k = plan.NewTracer(k, stderr)
-		log = func(s string) {
-			if strings.HasPrefix(s, "kill ") {
-				fmt.Fprintln(stderr, s)
-			}
-		}
+		log = func(s string) { fmt.Fprintln(stderr, s) }
 	}
 	code := ExitOK
 	for _, lab := range labs {

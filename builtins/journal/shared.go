@@ -129,7 +129,6 @@ func (u *Undoer) undoSharedSysctl(r Record) error {
 		if nsErr != nil {
 			return nil, nil // the namespace is gone, and its sysctls with it
 		}
-		u.log("%ssysctl -w %s=%s", execIn(r.NS), r.Name, e.Orig)
 		if _, err := u.K.Sysctl(ns, r.Name, &e.Orig); err != nil {
 			return e, err
 		}

@@ -23,7 +23,8 @@ import (
 // Undoer undoes journal records against the real kernel.
 type Undoer struct {
 	K builtins.Kernel
-	// Log, when set, is told each undo as the equivalent command.
+	// Log, when set, is told of the processes undo stops; the kernel
+	// changes themselves show through a tracing Kernel (plan.NewTracer).
 	Log func(string)
 
 	marked map[string][]procID // OwnerEnv token -> processes, read once
@@ -172,16 +173,13 @@ func (u *Undoer) undo(r Record) error {
 	case "netns_dir":
 		return removeNetnsDir()
 	case "link":
-		where := r.NS
 		ns, li, err := u.link(r.NS, r.Name)
 		if err != nil && r.Peer != "" {
-			where = r.PeerNS
 			ns, li, err = u.link(r.PeerNS, r.Peer)
 		}
 		if err != nil {
 			return err
 		}
-		u.log("%s link del %s", ipIn(where), li.Name)
 		return u.K.DeleteLink(ns, li.Index)
 	case "up":
 		ns, li, err := u.link(r.NS, r.Name)
@@ -269,11 +267,6 @@ func (u *Undoer) undo(r Record) error {
 			return err
 		}
 		to, _ := u.open(r.To)
-		back := r.NS.String()
-		if r.NS.Host {
-			back = "1" // the namespace of PID 1
-		}
-		u.log("%s link set %s netns %s", ipIn(r.To), r.Name, back)
 		if err := u.K.Move(to, li.Index, from); err != nil {
 			return err
 		}
@@ -314,7 +307,6 @@ func (u *Undoer) undo(r Record) error {
 		if err != nil {
 			return err
 		}
-		u.log("%ssysctl -w %s=%s", execIn(r.NS), r.Name, r.Old)
 		_, err = u.K.Sysctl(ns, r.Name, &r.Old)
 		return err
 	case "rule":
@@ -322,7 +314,6 @@ func (u *Undoer) undo(r Record) error {
 		if err != nil {
 			return err
 		}
-		u.log("%siptables -t %s -D %s %s", execIn(r.NS), r.Table, r.Chain, strings.Join(r.Spec, " "))
 		return u.K.DeleteRule(ns, r.Table, r.Chain, r.Spec)
 	case "etc":
 		if r.Has {
@@ -336,28 +327,6 @@ func (u *Undoer) undo(r Record) error {
 		return nil
 	}
 	return fmt.Errorf("unknown journal record %q", r.Op)
-}
-
-// ipIn is the ip command for a namespace: "ip", "ip -n NAME".
-func ipIn(r *NSRef) string {
-	if r == nil || r.Host {
-		return "ip"
-	}
-	if r.Name != "" {
-		return "ip -n " + r.Name
-	}
-	return "nsenter --net=" + r.Path + " ip"
-}
-
-// execIn is what runs a command in a namespace: "", "ip netns exec NAME ".
-func execIn(r *NSRef) string {
-	if r == nil || r.Host {
-		return ""
-	}
-	if r.Name != "" {
-		return "ip netns exec " + r.Name + " "
-	}
-	return "nsenter --net=" + r.Path + " "
 }
 
 // restore gives a device of the host's that came back from a namespace
@@ -461,7 +430,6 @@ func (u *Undoer) deleteNamespace(r *NSRef) error {
 	if pids, err := u.K.Pids(ns); err == nil && len(pids) > 0 {
 		killAll(pids)
 	}
-	u.log("ip netns del %s", r.Name)
 	if rel, ok := u.K.(releaser); ok {
 		return rel.ReleaseNamed(ns)
 	}
