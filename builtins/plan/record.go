@@ -558,6 +558,11 @@ func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer s
 
 // AddBridge creates a bridge, down.
 func (r *Recorder) AddBridge(ns *kernel.NS, name string) error {
+	return r.addDevice(ns, name, "bridge", "bridge_add", r.R.BridgeAdd(ns, name))
+}
+
+// addDevice creates a device of one kind, down, unless the name is taken.
+func (r *Recorder) addDevice(ns *kernel.NS, name, kind, op, cmd string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, err := r.nsOf(ns)
@@ -567,8 +572,8 @@ func (r *Recorder) AddBridge(ns *kernel.NS, name string) error {
 	if n.byName(name) != nil {
 		return exists(name)
 	}
-	r.addLink(n, name, "bridge", 0)
-	r.record(Op{Op: "bridge_add", NS: nsLabel(ns), Dev: name, Cmd: r.R.BridgeAdd(ns, name)})
+	r.addLink(n, name, kind, 0)
+	r.record(Op{Op: op, NS: nsLabel(ns), Dev: name, Cmd: cmd})
 	return nil
 }
 
@@ -591,18 +596,7 @@ func (r *Recorder) SetBridgeSTP(ns *kernel.NS, index int, on bool) error {
 // AddDummy creates a dummy device (the plan tries the dummy driver and
 // falls back to an ifb stand-in, as nsscript does).
 func (r *Recorder) AddDummy(ns *kernel.NS, name string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n, err := r.nsOf(ns)
-	if err != nil {
-		return err
-	}
-	if n.byName(name) != nil {
-		return exists(name)
-	}
-	r.addLink(n, name, "dummy", 0)
-	r.record(Op{Op: "dummy_add", NS: nsLabel(ns), Dev: name, Cmd: r.R.DummyAdd(ns, name, false, true)})
-	return nil
+	return r.addDevice(ns, name, "dummy", "dummy_add", r.R.DummyAdd(ns, name, false, true))
 }
 
 // setUp changes IFF_UP and what follows from it: an up device gets the
