@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -357,9 +356,9 @@ func withUsage(f builtinFunc) builtinFunc {
 var (
 	// Starlark quotes a parameter named by keyword, not one given by
 	// position: `for parameter "mtu":`; nsscript never quotes it.
-	quotedParam = regexp.MustCompile(`^([\w.]+: for parameter )"(\w+)":`)
-	shapeError  = regexp.MustCompile(`^[\w.]+: (unexpected keyword argument|missing argument for|got \d+ arguments, want|got multiple values for)`)
-	wantBool    = regexp.MustCompile(`: got \w+, want bool$`)
+	quotedParam = LazyRegexp(`^([\w.]+: for parameter )"(\w+)":`)
+	shapeError  = LazyRegexp(`^[\w.]+: (unexpected keyword argument|missing argument for|got \d+ arguments, want|got multiple values for)`)
+	wantBool    = LazyRegexp(`: got \w+, want bool$`)
 )
 
 // argError is a Starlark argument error, reworded.
@@ -381,11 +380,11 @@ func explainArgs(name string, err error) error {
 	if !strings.HasPrefix(msg, name+": ") {
 		return err
 	}
-	out := quotedParam.ReplaceAllString(msg, "$1$2:")
-	if wantBool.MatchString(out) {
+	out := quotedParam().ReplaceAllString(msg, "$1$2:")
+	if wantBool().MatchString(out) {
 		out += " (True or False)"
 	}
-	if u, ok := usage[name]; ok && shapeError.MatchString(out) {
+	if u, ok := usage[name]; ok && shapeError().MatchString(out) {
 		out += "; usage: " + u
 	}
 	if out == msg {

@@ -34,7 +34,7 @@ func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		}
 	}
 	if err == nil {
-		err = l.converge(fn, 0, nil, addr.IPNet, up)
+		err = l.converge(fn, nil, created, 0, nil, addr.IPNet, up)
 	}
 	return e.finishDevice(fn, l, created, err)
 }
@@ -61,7 +61,7 @@ func (e *Env) dummy(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err != nil {
 		return nil, err
 	}
-	return e.finishDevice(fn, l, created, l.converge(fn, 0, nil, addr.IPNet, up))
+	return e.finishDevice(fn, l, created, l.converge(fn, nil, created, 0, nil, addr.IPNet, up))
 }
 
 // device adopts the device NAME of the given kind in n, or creates it.
@@ -90,6 +90,7 @@ func (e *Env) device(fn, kind string, n *Namespace, name string, create func() e
 // failed, so that nothing is left half-built.
 func (e *Env) finishDevice(fn string, l *Link, created bool, err error) (starlark.Value, error) {
 	if err == nil {
+		e.K.Sync(l.ns.ns, l.index) // (see kernel.Sync)
 		return l, nil
 	}
 	if created {

@@ -107,6 +107,13 @@ func (e *Env) wrapLink(ns *Namespace, index int, name string) *Link {
 	return l
 }
 
+// knownLink is the Link value this run already has for a device, or nil.
+func (e *Env) knownLink(ns *Namespace, index int) *Link {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.links[linkKey{ns.ns.Inode, index}]
+}
+
 func (e *Env) relinkLocked(l *Link, ns *Namespace, index int) {
 	delete(e.links, linkKey{l.ns.ns.Inode, l.index})
 	l.ns, l.index = ns, index

@@ -1,7 +1,6 @@
 package builtins
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -127,9 +126,9 @@ var TypeDoc = map[string]string{
 var (
 	// A form is what is inside one pair of parentheses of a usage entry,
 	// which may show several: namespace(name, lo=True), namespace(pid=N).
-	usageForm = regexp.MustCompile(`\(([^()]*)\)`)
+	usageForm = LazyRegexp(`\(([^()]*)\)`)
 	// A parameter is a name, or name=default.
-	usageParam = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*(=.*)?$`)
+	usageParam = LazyRegexp(`^([A-Za-z_][A-Za-z0-9_]*)\s*(=.*)?$`)
 )
 
 // Params lists the parameters a builtin or method takes, in signature
@@ -137,9 +136,9 @@ var (
 func Params(name string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, form := range usageForm.FindAllStringSubmatch(usage[name], -1) {
+	for _, form := range usageForm().FindAllStringSubmatch(usage[name], -1) {
 		for _, p := range strings.Split(form[1], ",") {
-			m := usageParam.FindStringSubmatch(strings.TrimSpace(p))
+			m := usageParam().FindStringSubmatch(strings.TrimSpace(p))
 			if m != nil && !seen[m[1]] {
 				seen[m[1]] = true
 				out = append(out, m[1])

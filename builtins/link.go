@@ -184,10 +184,14 @@ func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up
 	if err := l.env.K.SetUp(l.ns.ns, l.index, up); err != nil {
 		return nil, errorf(b.Name(), "%s: %v", l.name, err)
 	}
-	if up && li.Kind == "veth" {
-		// The peer got its carrier back too: apply it now (see kernel.Sync).
-		if p, _ := l.peer(li); p != nil {
-			l.env.K.Sync(p.ns.ns, p.index)
+	if up {
+		// Apply the carrier change now (see kernel.Sync), here and on a
+		// veth's peer, which got its carrier back too.
+		l.env.K.Sync(l.ns.ns, l.index)
+		if li.Kind == "veth" {
+			if p, _ := l.peer(li); p != nil {
+				l.env.K.Sync(p.ns.ns, p.index)
+			}
 		}
 	}
 	return l, nil
@@ -243,19 +247,23 @@ func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cidr", &c); err != nil {
 		return nil, err
 	}
-	if err := l.ensureAddr(b.Name(), c.IPNet); err != nil {
+	if err := l.ensureAddr(b.Name(), c.IPNet, false); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-func (l *Link) ensureAddr(fn string, c *net.IPNet) error {
-	have, err := l.env.K.Addrs(l.ns.ns, l.index)
-	if err != nil {
-		return errorf(fn, "%v", err)
-	}
-	if slices.Contains(have, c.String()) {
-		return nil
+// ensureAddr adds c unless the device has it. A fresh device (made by
+// this call) has none yet: no need to ask.
+func (l *Link) ensureAddr(fn string, c *net.IPNet, fresh bool) error {
+	if !fresh {
+		have, err := l.env.K.Addrs(l.ns.ns, l.index)
+		if err != nil {
+			return errorf(fn, "%v", err)
+		}
+		if slices.Contains(have, c.String()) {
+			return nil
+		}
 	}
 	if err := l.env.K.AddAddr(l.ns.ns, l.index, c); err != nil {
 		return errorf(fn, "add %s to %q in %s: %v", c, l.name, l.ns.Name(), err)
@@ -316,10 +324,14 @@ func (a BridgeArg) checkSameNS(fn, param, port string, ns *Namespace) error {
 	return nil
 }
 
-func (l *Link) setMaster(fn string, br *Link) error {
-	li, err := l.Info()
-	if err != nil {
-		return errorf(fn, "%v", err)
+// setMaster attaches l to br (nil: detaches it); li is what l is now,
+// or nil to read it.
+func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link) error {
+	if li == nil {
+		var err error
+		if li, err = l.Info(); err != nil {
+			return errorf(fn, "%v", err)
+		}
 	}
 	want := 0
 	if br != nil {
@@ -347,7 +359,7 @@ func linkSetMaster(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err := br.checkSameNS(b.Name(), "bridge", l.name, l.ns); err != nil {
 		return nil, err
 	}
-	if err := l.setMaster(b.Name(), br.Link); err != nil {
+	if err := l.setMaster(b.Name(), nil, br.Link); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -439,10 +451,15 @@ var (
 
 // converge brings a device to the configuration a creating builtin asked
 // for: mtu, bridge, address, and up (up is never forced down on a re-run).
-func (l *Link) converge(fn string, mtu MTU, master *Link, addr *net.IPNet, up bool) error {
-	li, err := l.Info()
-	if err != nil {
-		return errorf(fn, "%v", err)
+// The caller syncs what came up (kernel.Sync) when all of it is up.
+// li is what the device is now (nil: read it); fresh says this call made
+// it, so it has no address yet.
+func (l *Link) converge(fn string, li *kernel.LinkInfo, fresh bool, mtu MTU, master *Link, addr *net.IPNet, up bool) error {
+	if li == nil {
+		var err error
+		if li, err = l.Info(); err != nil {
+			return errorf(fn, "%v", err)
+		}
 	}
 	if mtu != 0 && int(mtu) != li.MTU {
 		if err := l.env.K.SetMTU(l.ns.ns, l.index, int(mtu)); err != nil {
@@ -450,12 +467,12 @@ func (l *Link) converge(fn string, mtu MTU, master *Link, addr *net.IPNet, up bo
 		}
 	}
 	if master != nil {
-		if err := l.setMaster(fn, master); err != nil {
+		if err := l.setMaster(fn, li, master); err != nil {
 			return err
 		}
 	}
 	if addr != nil {
-		if err := l.ensureAddr(fn, addr); err != nil {
+		if err := l.ensureAddr(fn, addr, fresh); err != nil {
 			return err
 		}
 	}

@@ -225,9 +225,10 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	}
 	var ns *kernel.NS
 	var err error
+	created := false
 	switch {
 	case name != "":
-		ns, _, err = e.K.CreateNamed(string(name))
+		ns, created, err = e.K.CreateNamed(string(name))
 	case pid != starlark.None:
 		p, perr := asInt(pid, "a process id")
 		if perr != nil || p <= 0 {
@@ -243,12 +244,22 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	n := e.wrapNS(ns)
 	n.deleted = false
 	if lo && name != "" {
-		if err := e.K.SetUpByName(ns, "lo"); err != nil {
+		if created {
+			// The kernel gives a new namespace's loopback index 1
+			// (LOOPBACK_IFINDEX): no lookup needed.
+			err = e.K.SetUp(ns, loopbackIndex, true)
+		} else {
+			err = e.K.SetUpByName(ns, "lo")
+		}
+		if err != nil {
 			return nil, errorf(b.Name(), "set lo up in %s: %v", n.Name(), err)
 		}
 	}
 	return n, nil
 }
+
+// loopbackIndex is the index of every namespace's loopback device.
+const loopbackIndex = 1
 
 // namespaces() lists the named namespaces. Equivalent to: ip netns list
 func (e *Env) namespaces(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -394,11 +405,17 @@ func (e *Env) forwarding(thread *starlark.Thread, b *starlark.Builtin, args star
 
 // lookupLinkQuiet finds a device by name with a plain error.
 func (n *Namespace) lookupLinkQuiet(name string) (*Link, error) {
+	l, _, err := n.lookupLinkInfo(name)
+	return l, err
+}
+
+// lookupLinkInfo is lookupLinkQuiet that also returns what it read.
+func (n *Namespace) lookupLinkInfo(name string) (*Link, *kernel.LinkInfo, error) {
 	li, err := n.env.K.LinkByName(n.ns, name)
 	if err != nil {
-		return nil, fmt.Errorf("device %q in namespace %s: %w", name, n.Name(), err)
+		return nil, nil, fmt.Errorf("device %q in namespace %s: %w", name, n.Name(), err)
 	}
-	return n.env.wrapLink(n, li.Index, li.Name), nil
+	return n.env.wrapLink(n, li.Index, li.Name), li, nil
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

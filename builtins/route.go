@@ -12,6 +12,12 @@ import (
 
 // routeValue makes the Route value for a kernel route.
 func (n *Namespace) routeValue(r kernel.RouteInfo) starlark.Value {
+	return n.routeValueDev(r, "")
+}
+
+// routeValueDev is routeValue when the device's name is known ("": look
+// it up).
+func (n *Namespace) routeValueDev(r kernel.RouteInfo, devName string) starlark.Value {
 	dst := "default"
 	if r.Dst != nil {
 		dst = r.Dst.String()
@@ -21,7 +27,9 @@ func (n *Namespace) routeValue(r kernel.RouteInfo) starlark.Value {
 		via = starlark.String(r.Via.String())
 	}
 	var dev starlark.Value = starlark.None
-	if li, err := n.env.K.LinkByIndex(n.ns, r.DevIndex); err == nil {
+	if devName != "" {
+		dev = starlark.String(devName)
+	} else if li, err := n.env.K.LinkByIndex(n.ns, r.DevIndex); err == nil {
 		dev = starlark.String(li.Name)
 	}
 	return newRecord("Route", "ns", n, "dst", starlark.String(dst), "via", via, "dev", dev,
@@ -106,8 +114,9 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		devLink = l
 		r.DevIndex = l.index
 	}
+	gwDev := 0
 	if via.IP != nil {
-		if err := n.checkGateway(fn, via.IP, r); err != nil {
+		if gwDev, err = n.checkGateway(fn, via.IP, r); err != nil {
 			return nil, err
 		}
 	}
@@ -123,12 +132,20 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if r.Table == 0 {
 		r.Table = kernel.MainTable
 	}
+	devName := ""
+	if devLink != nil {
+		devName = devLink.name
+	}
 	if r.DevIndex == 0 {
 		// The kernel chose the device from the gateway: report it, so the
 		// value equals the one ns.routes lists.
-		r.DevIndex = n.resolvedDev(r)
+		if r.DevIndex = gwDev; gwDev == 0 {
+			r.DevIndex = n.resolvedDev(r)
+		} else if l := e.knownLink(n, gwDev); l != nil {
+			devName = l.name
+		}
 	}
-	return n.routeValue(r), nil
+	return n.routeValueDev(r, devName), nil
 }
 
 // resolvedDev is the device of the kernel's route matching r, or 0.
@@ -146,8 +163,10 @@ func (n *Namespace) resolvedDev(r kernel.RouteInfo) int {
 }
 
 // checkGateway refuses a gateway that no connected route reaches, which is
-// what the kernel checks, with advice instead of "Nexthop has invalid gateway".
-func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) error {
+// what the kernel checks, with advice instead of "Nexthop has invalid
+// gateway". It returns the device the kernel will take for the gateway
+// when one connected route is the most specific that holds it (else 0).
+func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) (int, error) {
 	tables := []int{kernel.MainTable}
 	if r.Table != 0 && r.Table != kernel.MainTable {
 		tables = append(tables, r.Table)
@@ -155,8 +174,9 @@ func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) error
 	for _, t := range tables {
 		rs, err := n.env.K.Routes(n.ns, t)
 		if err != nil {
-			return errorf(fn, "%v", err)
+			return 0, errorf(fn, "%v", err)
 		}
+		dev, best, ties := 0, -1, 0
 		for _, cr := range rs {
 			if cr.Via != nil || cr.Dst == nil || !cr.Dst.Contains(gw) {
 				continue
@@ -164,7 +184,18 @@ func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) error
 			if r.DevIndex != 0 && cr.DevIndex != r.DevIndex {
 				continue
 			}
-			return nil
+			switch ones, _ := cr.Dst.Mask.Size(); {
+			case ones > best:
+				dev, best, ties = cr.DevIndex, ones, 1
+			case ones == best:
+				ties++
+			}
+		}
+		if best >= 0 {
+			if ties > 1 || len(tables) > 1 {
+				dev = 0
+			}
+			return dev, nil
 		}
 	}
 	where := "any interface"
@@ -173,5 +204,5 @@ func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) error
 			where = quote(li.Name)
 		}
 	}
-	return errorf(fn, "gateway %s is not reachable from %s in namespace %s: no address there is in its subnet; add one first (e.g. addr= on the veth or bridge), or check that the device is up", gw, where, n.Name())
+	return 0, errorf(fn, "gateway %s is not reachable from %s in namespace %s: no address there is in its subnet; add one first (e.g. addr= on the veth or bridge), or check that the device is up", gw, where, n.Name())
 }

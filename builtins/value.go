@@ -2,7 +2,9 @@ package builtins
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"sync"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
@@ -133,4 +135,10 @@ func strs(x starlark.Iterable, what string) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// LazyRegexp compiles expr on first use instead of at program start:
+// every run, even of an empty script, pays for what package init does.
+func LazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

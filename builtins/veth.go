@@ -75,17 +75,17 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, errorf(fn, "%v", err)
 	}
 
-	a, err := n.lookupLinkQuiet(string(name))
+	a, ali, err := n.lookupLinkInfo(string(name))
 	if err != nil {
 		return nil, errorf(fn, "%v", err)
 	}
-	p, err := pn.lookupLinkQuiet(string(peer))
+	p, pli, err := pn.lookupLinkInfo(string(peer))
 	if err != nil {
 		return nil, errorf(fn, "%v", err)
 	}
-	err = a.converge(fn, mtu, master.Link, addr.IPNet, up)
+	err = a.converge(fn, ali, created, mtu, master.Link, addr.IPNet, up)
 	if err == nil {
-		err = p.converge(fn, mtu, peerMaster.Link, peerAddr.IPNet, up)
+		err = p.converge(fn, pli, created, mtu, peerMaster.Link, peerAddr.IPNet, up)
 	}
 	if err != nil {
 		if created {
@@ -97,10 +97,11 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, err
 	}
 	if up {
-		// The first end got its carrier when the second came up: make
-		// the kernel apply that now (and to the bridges that gained a
-		// port), so the first packets are not dropped.
+		// Both ends got their carrier when the second came up: make the
+		// kernel apply that now (and to the bridges that gained a port),
+		// so the first packets are not dropped.
 		e.K.Sync(n.ns, a.index)
+		e.K.Sync(pn.ns, p.index)
 		for _, br := range []*Link{master.Link, peerMaster.Link} {
 			if br != nil {
 				e.K.Sync(br.ns.ns, br.index)

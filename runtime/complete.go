@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 
@@ -149,7 +148,7 @@ func (c *completer) complete(line string, pos int) (head string, items []string,
 	}
 	if call := st.call(); call != nil && !strings.HasSuffix(strings.TrimRight(head, " "), "=") {
 		given := map[string]bool{}
-		for _, m := range keywordGiven.FindAllStringSubmatch(before[call.pos:], -1) {
+		for _, m := range keywordGiven().FindAllStringSubmatch(before[call.pos:], -1) {
 			given[m[1]] = true
 		}
 		for _, p := range c.params(call.callee) {
@@ -164,7 +163,7 @@ func (c *completer) complete(line string, pos int) (head string, items []string,
 	return head, append(items, c.names(word)...), tail
 }
 
-var keywordGiven = regexp.MustCompile(`([A-Za-z_]\w*)\s*=(?:[^=]|$)`)
+var keywordGiven = builtins.LazyRegexp(`([A-Za-z_]\w*)\s*=(?:[^=]|$)`)
 
 // starlarkWords are the keywords a statement may start with.
 var starlarkWords = []string{"and", "break", "continue", "def", "elif", "else", "for", "if", "in", "lambda", "load", "not", "or", "pass", "return", "while"}

@@ -129,6 +129,15 @@ type Kernel struct {
 
 	createdNS    map[uint64]bool
 	createdLinks map[linkKey]bool
+	// ownedIdx: devices of the lab's, by index, as lookups meet them, so
+	// that a change to one needs no lookup to know it needs no record.
+	// (The kernel does not reuse an index in a namespace soon.)
+	ownedIdx map[idxKey]bool
+}
+
+type idxKey struct {
+	ns    uint64
+	index int
 }
 
 // Open returns the journaling kernel for a lab. It changes nothing: a new
@@ -137,7 +146,7 @@ type Kernel struct {
 // holds is refused then, before anything is made.
 func Open(inner builtins.Kernel, lab string) (*Kernel, error) {
 	k := &Kernel{Kernel: inner, Lab: lab, dir: filepath.Join(Dir, lab),
-		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]bool{}}
+		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]bool{}, ownedIdx: map[idxKey]bool{}}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
@@ -256,7 +265,35 @@ func (k *Kernel) linkOwned(ns *kernel.NS, name string) bool {
 }
 
 func (k *Kernel) linkName(ns *kernel.NS, index int) (*kernel.LinkInfo, error) {
-	return k.Kernel.LinkByIndex(ns, index)
+	return k.LinkByIndex(ns, index)
+}
+
+// indexOwned is linkOwned for a device known by index: true when the lab
+// made its namespace, or a lookup has met it as the lab's.
+func (k *Kernel) indexOwned(ns *kernel.NS, index int) bool {
+	return k.createdNS[ns.Inode] || k.ownedIdx[idxKey{ns.Inode, index}]
+}
+
+func (k *Kernel) seen(ns *kernel.NS, li *kernel.LinkInfo) {
+	if k.createdLinks[linkKey{ns.Inode, li.Name}] {
+		k.ownedIdx[idxKey{ns.Inode, li.Index}] = true
+	}
+}
+
+func (k *Kernel) LinkByName(ns *kernel.NS, name string) (*kernel.LinkInfo, error) {
+	li, err := k.Kernel.LinkByName(ns, name)
+	if err == nil {
+		k.seen(ns, li)
+	}
+	return li, err
+}
+
+func (k *Kernel) LinkByIndex(ns *kernel.NS, index int) (*kernel.LinkInfo, error) {
+	li, err := k.Kernel.LinkByIndex(ns, index)
+	if err == nil {
+		k.seen(ns, li)
+	}
+	return li, err
 }
 
 // --- namespaces ---
@@ -321,6 +358,9 @@ func (k *Kernel) AddDummy(ns *kernel.NS, name string) error {
 // attr journals the old value of a device attribute before it changes,
 // unless the lab made the device (it goes away whole).
 func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.LinkInfo) string, change func() error) error {
+	if k.indexOwned(ns, index) {
+		return change()
+	}
 	li, err := k.linkName(ns, index)
 	if err != nil {
 		return err
@@ -357,6 +397,9 @@ func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
 }
 
 func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
+	if k.indexOwned(ns, index) {
+		return k.Kernel.SetUp(ns, index, up)
+	}
 	li, err := k.linkName(ns, index)
 	if err != nil {
 		return err
@@ -397,8 +440,8 @@ func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
 func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {
 	// A bridge takes the lowest mac of its ports, and keeps it when the
 	// port leaves (or gets all zeroes): keep a bridge's own to put it back.
-	if master != 0 {
-		br, err := k.Kernel.LinkByIndex(ns, master)
+	if master != 0 && !k.indexOwned(ns, master) {
+		br, err := k.LinkByIndex(ns, master)
 		if err != nil {
 			return err
 		}
@@ -484,6 +527,9 @@ func (k *Kernel) DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 }
 
 func (k *Kernel) addrChange(ns *kernel.NS, index int, op string, cidr *net.IPNet, change func() error) error {
+	if k.indexOwned(ns, index) {
+		return change()
+	}
 	li, err := k.linkName(ns, index)
 	if err != nil {
 		return err

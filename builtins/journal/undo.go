@@ -28,6 +28,30 @@ type Undoer struct {
 	Log func(string)
 
 	marked map[string][]procID // OwnerEnv token -> processes, read once
+	// nsPids: the processes in each namespace, read once for all the
+	// namespaces an undo deletes (by then it has stopped its own).
+	nsPids map[uint64][]int
+}
+
+// pidLister is a kernel that lists every namespace's processes at once.
+type pidLister interface {
+	PidsByNetns() (map[uint64][]int, error)
+}
+
+// pids lists the processes in ns.
+func (u *Undoer) pids(ns *kernel.NS) ([]int, error) {
+	pl, ok := u.K.(pidLister)
+	if !ok {
+		return u.K.Pids(ns)
+	}
+	if u.nsPids == nil {
+		all, err := pl.PidsByNetns()
+		if err != nil {
+			return nil, err
+		}
+		u.nsPids = all
+	}
+	return u.nsPids[ns.Inode], nil
 }
 
 // procID is a process, told from a later one with its pid by start time.
@@ -143,9 +167,24 @@ type linkEnd struct {
 func (u *Undoer) awaitGone(ends []linkEnd) {
 	deadline := time.Now().Add(5 * time.Second)
 	for len(ends) > 0 {
+		// One listing per namespace, not a lookup per device.
+		have := map[string]map[string]bool{}
 		var left []linkEnd
 		for _, e := range ends {
-			if _, _, err := u.link(e.ns, e.name); err == nil {
+			key := e.ns.String()
+			names, ok := have[key]
+			if !ok {
+				names = map[string]bool{}
+				if ns, err := u.open(e.ns); err == nil {
+					if links, err := u.K.Links(ns); err == nil {
+						for _, l := range links {
+							names[l.Name] = true
+						}
+					}
+				}
+				have[key] = names
+			}
+			if names[e.name] {
 				left = append(left, e)
 			}
 		}
@@ -153,7 +192,7 @@ func (u *Undoer) awaitGone(ends []linkEnd) {
 		if len(ends) == 0 || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(time.Millisecond)
 	}
 	for _, e := range ends {
 		if ns, li, err := u.link(e.ns, e.name); err == nil {
@@ -427,7 +466,7 @@ func (u *Undoer) deleteNamespace(r *NSRef) error {
 		}
 		return err
 	}
-	if pids, err := u.K.Pids(ns); err == nil && len(pids) > 0 {
+	if pids, err := u.pids(ns); err == nil && len(pids) > 0 {
 		killAll(pids)
 	}
 	if rel, ok := u.K.(releaser); ok {

@@ -246,25 +246,34 @@ func (k *Linux) AddDummy(ns *NS, name string) error {
 // DummyIsIfb reports whether dummies are ifb stand-ins on this kernel.
 func (k *Linux) DummyIsIfb() bool { return k.dummyMissing }
 
+// withLink runs a change on the device with that index. The netlink
+// calls it makes address the device by index alone, so no lookup comes
+// first: a device that is gone makes the kernel answer ENODEV, which is
+// ErrNoLink here.
 func (k *Linux) withLink(ns *NS, index int, f func(h *netlink.Handle, l netlink.Link) error) error {
-	l, h, err := k.linkByIndex(ns, index)
+	h, err := k.Handle(ns)
 	if err != nil {
 		return err
 	}
-	return f(h, l)
+	l := &netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: index}}
+	if err := f(h, l); err != nil {
+		if notFound(err) {
+			return ErrNoLink
+		}
+		return err
+	}
+	return nil
 }
 
-// SetUp sets a device up or down. Equivalent to: ip -n NS link set DEV up|down
+// SetUp sets a device up or down; a caller that sends packets through it
+// next calls Sync (once the other end of a veth is up too). Equivalent to:
+// ip -n NS link set DEV up|down
 func (k *Linux) SetUp(ns *NS, index int, up bool) error {
 	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error {
 		if !up {
 			return h.LinkSetDown(l)
 		}
-		if err := h.LinkSetUp(l); err != nil {
-			return err
-		}
-		k.Sync(ns, index)
-		return nil
+		return h.LinkSetUp(l)
 	})
 }
 

@@ -243,6 +243,9 @@ func (k *Linux) CreateNamed(name string) (*NS, bool, error) {
 		return nil, false, fmt.Errorf("create %s: %w", p, err)
 	}
 	f.Close()
+	// The thread that makes the namespace also opens nsscript's netlink
+	// handle there while it is inside: one trip instead of two.
+	var h *netlink.Handle
 	err = k.spawn(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("unshare: %w", err)
@@ -250,6 +253,7 @@ func (k *Linux) CreateNamed(name string) (*NS, bool, error) {
 		if err := unix.Mount("/proc/thread-self/ns/net", p, "none", unix.MS_BIND, ""); err != nil {
 			return fmt.Errorf("bind %s: %w", p, err)
 		}
+		h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
 		return nil
 	})
 	if err != nil {
@@ -258,7 +262,20 @@ func (k *Linux) CreateNamed(name string) (*NS, bool, error) {
 	}
 	ns, err := k.OpenNamed(name)
 	if err != nil {
+		if h != nil {
+			h.Close()
+		}
 		return nil, false, err
+	}
+	if h != nil {
+		ns.mu.Lock()
+		if ns.handle == nil {
+			ns.handle, h = h, nil
+		}
+		ns.mu.Unlock()
+		if h != nil {
+			h.Close()
+		}
 	}
 	return ns, true, nil
 }
@@ -365,21 +382,28 @@ func PidInode(pid int) (uint64, error) {
 
 // Pids lists the processes inside ns, like `ip netns pids`.
 func (k *Linux) Pids(ns *NS) ([]int, error) {
+	all, err := k.PidsByNetns()
+	return all[ns.Inode], err
+}
+
+// PidsByNetns lists every process by the inode of its network namespace:
+// one pass over /proc for many namespaces.
+func (k *Linux) PidsByNetns() (map[uint64][]int, error) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, err
 	}
-	var pids []int
+	out := map[uint64][]int{}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if ino, err := PidInode(pid); err == nil && ino == ns.Inode {
-			pids = append(pids, pid)
+		if ino, err := PidInode(pid); err == nil {
+			out[ino] = append(out[ino], pid)
 		}
 	}
-	return pids, nil
+	return out, nil
 }
 
 // Identify finds the namespace a process is in, like `ip netns identify`:

@@ -299,7 +299,7 @@ func (r *Recorder) OpenPath(path string) (*kernel.NS, error) {
 	if path == "/proc/self/ns/net" || path == "/proc/thread-self/ns/net" || path == "/proc/1/ns/net" {
 		return r.host.ns, nil
 	}
-	if m := procNet.FindStringSubmatch(path); m != nil {
+	if m := procNet().FindStringSubmatch(path); m != nil {
 		pid, _ := strconv.Atoi(m[1])
 		if p := r.proc(pid); p != nil {
 			if !p.alive {

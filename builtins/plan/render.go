@@ -9,8 +9,8 @@ package plan
 
 import (
 	"fmt"
+	"github.com/nsscript/nsscript/builtins"
 	"net"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -39,7 +39,7 @@ type Renderer struct {
 	PidVar func(pid int) (string, bool)
 }
 
-var procNet = regexp.MustCompile(`^/proc/(\d+)(?:/task/\d+)?/ns/net$`)
+var procNet = builtins.LazyRegexp(`^/proc/(\d+)(?:/task/\d+)?/ns/net$`)
 
 // word renders a word that may contain pids of planned processes, as
 // "$pidN" (the rest quoted as needed).
@@ -47,7 +47,7 @@ func (r *Renderer) word(w string) string {
 	if r == nil || r.PidVar == nil {
 		return q(w)
 	}
-	locs := digits.FindAllStringIndex(w, -1)
+	locs := digits().FindAllStringIndex(w, -1)
 	var out strings.Builder
 	last, changed := 0, false
 	for _, l := range locs {
@@ -74,7 +74,7 @@ func (r *Renderer) word(w string) string {
 	return out.String()
 }
 
-var digits = regexp.MustCompile(`\d+`)
+var digits = builtins.LazyRegexp(`\d+`)
 
 func (r *Renderer) words(ws []string) string {
 	out := make([]string, len(ws))
@@ -86,7 +86,7 @@ func (r *Renderer) words(ws []string) string {
 
 // pidOf is the process whose namespace an unnamed ns is known by.
 func pidOf(ns *kernel.NS) (int, bool) {
-	m := procNet.FindStringSubmatch(ns.Path)
+	m := procNet().FindStringSubmatch(ns.Path)
 	if m == nil {
 		return 0, false
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	goruntime "runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -118,6 +119,26 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// profile writes a CPU profile of this run to file (for go tool pprof)
+// when NSSCRIPT_CPUPROFILE names one.
+func profile(file string) (stop func()) {
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nsscript: NSSCRIPT_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	c, err := parse(argv)
 	if err != nil {
@@ -135,6 +156,7 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		return code
 	}
+	defer profile(os.Getenv("NSSCRIPT_CPUPROFILE"))()
 	words := c.words
 	cmd := ""
 	if len(words) > 0 {

@@ -1,0 +1,115 @@
+package direct
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// State describes the calling process's namespace and every namespace in
+// /run/netns: devices (name, kind, master, up), their addresses (not
+// IPv6 link-local) and IPv4 routes, and ip_forward; sorted, without what
+// the kernel numbers (indexes, MACs). Two builds of one topology give the
+// same State.
+func State() (string, error) {
+	var b strings.Builder
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return "", err
+	}
+	defer h.Close()
+	if err := describe(&b, "host", h); err != nil {
+		return "", err
+	}
+	fwd, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	fmt.Fprintf(&b, "host ip_forward %s", fwd)
+	ents, _ := os.ReadDir(netnsDir)
+	for _, e := range ents {
+		nh, err := handleAt(filepath.Join(netnsDir, e.Name()))
+		if err != nil {
+			return "", err
+		}
+		err = describe(&b, e.Name(), nh)
+		nh.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+func handleAt(path string) (*netlink.Handle, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var h *netlink.Handle
+	c := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			c <- err
+			return
+		}
+		defer unix.Close(orig)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			c <- err
+			return
+		}
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+		if e := unix.Setns(orig, unix.CLONE_NEWNET); e != nil {
+			c <- e
+			return
+		}
+		runtime.UnlockOSThread()
+		c <- err
+	}()
+	return h, <-c
+}
+
+func describe(b *strings.Builder, ns string, h *netlink.Handle) error {
+	links, err := h.LinkList()
+	if err != nil {
+		return fmt.Errorf("%s: %w", ns, err)
+	}
+	names := map[int]string{}
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	var lines []string
+	for _, l := range links {
+		a := l.Attrs()
+		line := fmt.Sprintf("%s link %s %s up=%v master=%s", ns, a.Name, l.Type(), a.Flags&net.FlagUp != 0, names[a.MasterIndex])
+		addrs, err := h.AddrList(l, netlink.FAMILY_ALL)
+		if err != nil {
+			return err
+		}
+		for _, ad := range addrs {
+			if !ad.IP.IsLinkLocalUnicast() {
+				line += " " + ad.IPNet.String()
+			}
+		}
+		lines = append(lines, line)
+	}
+	routes, err := h.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return err
+	}
+	for _, r := range routes {
+		lines = append(lines, fmt.Sprintf("%s route %v via %v dev %s scope %v", ns, r.Dst, r.Gw, names[r.LinkIndex], r.Scope))
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	return nil
+}
