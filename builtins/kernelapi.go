@@ -28,7 +28,8 @@ type Kernel interface {
 	LinkByName(ns *kernel.NS, name string) (*kernel.LinkInfo, error)
 	LinkByIndex(ns *kernel.NS, index int) (*kernel.LinkInfo, error)
 	Links(ns *kernel.NS) ([]*kernel.LinkInfo, error)
-	AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) error
+	// AddVeth returns the index of name in ns when it knows it, else 0.
+	AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error)
 	AddBridge(ns *kernel.NS, name string) error
 	SetBridgeSTP(ns *kernel.NS, index int, on bool) error
 	AddDummy(ns *kernel.NS, name string) error

@@ -19,6 +19,7 @@ type Link struct {
 	ns    *Namespace
 	index int
 	name  string
+	kind  string // as last read; a device's kind never changes
 }
 
 var _ starlark.HasAttrs = (*Link)(nil)
@@ -63,7 +64,7 @@ func (l *Link) Info() (*kernel.LinkInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.name = li.Name
+	l.name, l.kind = li.Name, li.Kind
 	return li, nil
 }
 
@@ -305,12 +306,16 @@ func (a *BridgeArg) Unpack(v starlark.Value) error {
 		}
 		return fmt.Errorf("want a bridge Link, got %s", v.Type())
 	}
-	li, err := l.Info()
-	if err != nil {
-		return err
-	}
-	if li.Kind != "bridge" {
-		return fmt.Errorf("%q is a %s, not a bridge: a master must be a bridge; create one with bridge(\"NAME\") and pass that", li.Name, li.Kind)
+	if l.kind != "bridge" || l.ns.deleted {
+		// (Known as a bridge, it needs no read: if it is gone since, the
+		// kernel refuses the port, and the builtin undoes what it made.)
+		li, err := l.Info()
+		if err != nil {
+			return err
+		}
+		if li.Kind != "bridge" {
+			return fmt.Errorf("%q is a %s, not a bridge: a master must be a bridge; create one with bridge(\"NAME\") and pass that", li.Name, li.Kind)
+		}
 	}
 	a.Link = l
 	return nil

@@ -44,39 +44,55 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, err
 	}
 
+	// Create first: on a first run the names are free, and asking first
+	// would cost two round trips per veth. Only when the kernel says a
+	// name is taken does veth look: a re-run finds its own veth (and
+	// converges it), anything else is an error that says what is there.
 	created := false
-	li, err := e.K.LinkByName(n.ns, string(name))
+	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), int(mtu))
 	switch {
-	case err == nil:
-		if li.Kind != "veth" {
-			return nil, errorf(fn, "namespace %s already has a device %q of kind %s, not a veth: choose another name or delete it", n.Name(), name, li.Kind)
-		}
-		a := e.wrapLink(n, li.Index, li.Name)
-		p, err := a.peer(li)
-		if err != nil {
-			return nil, errorf(fn, "%v", err)
-		}
-		if p == nil || p.name != string(peer) || p.ns != pn {
-			have := "in a namespace nsscript cannot see"
-			if p != nil {
-				have = "is " + quote(p.name) + " in namespace " + p.ns.Name()
-			}
-			return nil, errorf(fn, "veth %q already exists in namespace %s but its peer %s, not %q in namespace %s: delete it or use other names", name, n.Name(), have, peer, pn.Name())
-		}
-	case errors.Is(err, kernel.ErrNoLink):
-		if pli, err := e.K.LinkByName(pn.ns, string(peer)); err == nil {
-			return nil, errorf(fn, "peer name %q is already taken in namespace %s by a %s: choose another peer name", peer, pn.Name(), pli.Kind)
-		}
-		if err := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), int(mtu)); err != nil {
-			return nil, errorf(fn, "%v", err)
-		}
+	case aerr == nil:
 		created = true
+	case !errors.Is(aerr, kernel.ErrExist):
+		return nil, errorf(fn, "%v", aerr)
 	default:
-		return nil, errorf(fn, "%v", err)
+		li, err := e.K.LinkByName(n.ns, string(name))
+		switch {
+		case err == nil:
+			if li.Kind != "veth" {
+				return nil, errorf(fn, "namespace %s already has a device %q of kind %s, not a veth: choose another name or delete it", n.Name(), name, li.Kind)
+			}
+			a := e.wrapLink(n, li.Index, li.Name)
+			p, err := a.peer(li)
+			if err != nil {
+				return nil, errorf(fn, "%v", err)
+			}
+			if p == nil || p.name != string(peer) || p.ns != pn {
+				have := "in a namespace nsscript cannot see"
+				if p != nil {
+					have = "is " + quote(p.name) + " in namespace " + p.ns.Name()
+				}
+				return nil, errorf(fn, "veth %q already exists in namespace %s but its peer %s, not %q in namespace %s: delete it or use other names", name, n.Name(), have, peer, pn.Name())
+			}
+		case errors.Is(err, kernel.ErrNoLink):
+			if pli, err := e.K.LinkByName(pn.ns, string(peer)); err == nil {
+				return nil, errorf(fn, "peer name %q is already taken in namespace %s by a %s: choose another peer name", peer, pn.Name(), pli.Kind)
+			}
+			return nil, errorf(fn, "%v", aerr)
+		default:
+			return nil, errorf(fn, "%v", err)
+		}
 	}
 
-	a, ali, err := n.lookupLinkInfo(string(name))
-	if err != nil {
+	var a *Link
+	var ali *kernel.LinkInfo
+	var err error
+	if created && index != 0 {
+		// What a new veth end is: no read needed.
+		a = e.wrapLink(n, index, string(name))
+		a.kind = "veth"
+		ali = &kernel.LinkInfo{Name: string(name), Index: index, Kind: "veth", MTU: int(mtu)}
+	} else if a, ali, err = n.lookupLinkInfo(string(name)); err != nil {
 		return nil, errorf(fn, "%v", err)
 	}
 	p, pli, err := pn.lookupLinkInfo(string(peer))

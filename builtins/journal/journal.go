@@ -329,22 +329,67 @@ func (k *Kernel) Sysctl(ns *kernel.NS, key string, value *string) (string, error
 
 // --- devices ---
 
-func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) error {
-	if !k.owned(ns) || !k.owned(peerNS) {
-		if err := k.write(Record{Op: "link", Kind: "veth", NS: ref(ns), Name: name, PeerNS: ref(peerNS), Peer: peer}); err != nil {
-			return err
-		}
+func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error) {
+	var index int
+	add := func() (err error) {
+		index, err = k.Kernel.AddVeth(ns, name, peerNS, peer, mtu)
+		return err
 	}
-	return k.Kernel.AddVeth(ns, name, peerNS, peer, mtu)
+	var err error
+	if k.owned(ns) && k.owned(peerNS) {
+		err = add()
+	} else {
+		err = k.tentative(Record{Op: "link", Kind: "veth", NS: ref(ns), Name: name, PeerNS: ref(peerNS), Peer: peer}, add)
+	}
+	if err == nil && index != 0 {
+		k.ownedIdx[idxKey{ns.Inode, index}] = true
+	}
+	return index, err
 }
 
 func (k *Kernel) addLink(ns *kernel.NS, name, kind string, add func() error) error {
-	if !k.owned(ns) {
-		if err := k.write(Record{Op: "link", Kind: kind, NS: ref(ns), Name: name}); err != nil {
-			return err
+	if k.owned(ns) {
+		return add()
+	}
+	return k.tentative(Record{Op: "link", Kind: kind, NS: ref(ns), Name: name}, add)
+}
+
+// tentative journals the creation rec before making it, and takes the
+// record back if the kernel refuses (a name already taken, say): the
+// device there is not the lab's, and down must not delete it.
+func (k *Kernel) tentative(rec Record, create func() error) error {
+	if err := k.begin(); err != nil {
+		return err
+	}
+	st, err := k.file.Stat()
+	if err != nil {
+		return err
+	}
+	keys := []linkKey{{rec.NS.Inode, rec.Name}}
+	if rec.Peer != "" {
+		keys = append(keys, linkKey{rec.PeerNS.Inode, rec.Peer})
+	}
+	had := make([]bool, len(keys))
+	for i, key := range keys {
+		had[i] = k.createdLinks[key]
+	}
+	if err := k.write(rec); err != nil {
+		return err
+	}
+	cerr := create()
+	if cerr == nil {
+		return nil
+	}
+	if err := k.file.Truncate(st.Size()); err != nil {
+		return fmt.Errorf("%w (and taking its journal record back failed: %v)", cerr, err)
+	}
+	k.n--
+	for i, key := range keys {
+		if !had[i] {
+			delete(k.createdLinks, key)
 		}
 	}
-	return add()
+	return cerr
 }
 
 func (k *Kernel) AddBridge(ns *kernel.NS, name string) error {

@@ -150,12 +150,13 @@ func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 }
 
 // AddVeth creates a veth pair with one end in ns and the other in peerNS,
-// in one netlink call. Equivalent to:
+// in one netlink call, and returns the index of name (the netlink package
+// reads it back after creating). Equivalent to:
 // ip -n NS link add NAME [mtu M] type veth peer name PEER [netns PEER_NS] [mtu M]
-func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, mtu int) error {
+func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, mtu int) (int, error) {
 	h, err := k.Handle(ns)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
@@ -165,9 +166,9 @@ func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, mtu int) e
 		v.PeerNamespace = netlink.NsFd(peerNS.fd)
 	}
 	if err := h.LinkAdd(v); err != nil {
-		return fmt.Errorf("create veth %q/%q: %w", name, peer, err)
+		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, err)
 	}
-	return nil
+	return v.Index, nil
 }
 
 // AddBridge creates a bridge. Equivalent to: ip -n NS link add NAME type bridge

@@ -531,29 +531,29 @@ func exists(name string) error {
 }
 
 // AddVeth creates a pair, each end in its namespace, down.
-func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) error {
+func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, err := r.nsOf(ns)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	pn, err := r.nsOf(peerNS)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n.byName(name) != nil {
-		return exists(name)
+		return 0, exists(name)
 	}
 	if pn.byName(peer) != nil || (n == pn && name == peer) {
-		return exists(peer)
+		return 0, exists(peer)
 	}
 	a := r.addLink(n, name, "veth", mtu)
 	b := r.addLink(pn, peer, "veth", mtu)
 	a.peer, b.peer = b, a
 	r.record(Op{Op: "veth_add", NS: nsLabel(ns), Dev: name, Peer: peer, PeerNS: nsLabel(peerNS), MTU: mtu,
 		Cmd: r.R.VethAdd(ns, name, peerNS, peer, mtu)})
-	return nil
+	return a.index, nil
 }
 
 // AddBridge creates a bridge, down.

@@ -88,10 +88,10 @@ func (t *Tracer) Sysctl(ns *kernel.NS, key string, value *string) (string, error
 	return old, err
 }
 
-func (t *Tracer) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) error {
-	err := t.Kernel.AddVeth(ns, name, peerNS, peer, mtu)
+func (t *Tracer) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error) {
+	index, err := t.Kernel.AddVeth(ns, name, peerNS, peer, mtu)
 	t.print(t.R.VethAdd(ns, name, peerNS, peer, mtu), err)
-	return err
+	return index, err
 }
 
 func (t *Tracer) AddBridge(ns *kernel.NS, name string) error {

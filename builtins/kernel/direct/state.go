@@ -1,6 +1,7 @@
 package direct
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -76,7 +78,23 @@ func handleAt(path string) (*netlink.Handle, error) {
 	return h, <-c
 }
 
+// describe writes one namespace's state; a dump the kernel interrupts
+// (the tables changed while being read: IPv6 addresses still settling on
+// a thousand devices, say) is read again.
 func describe(b *strings.Builder, ns string, h *netlink.Handle) error {
+	var err error
+	for range 20 {
+		var sb strings.Builder
+		if err = describeOnce(&sb, ns, h); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			b.WriteString(sb.String())
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return err
+}
+
+func describeOnce(b *strings.Builder, ns string, h *netlink.Handle) error {
 	links, err := h.LinkList()
 	if err != nil {
 		return fmt.Errorf("%s: %w", ns, err)
