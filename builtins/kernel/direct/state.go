@@ -83,13 +83,13 @@ func handleAt(path string) (*netlink.Handle, error) {
 // a thousand devices, say) is read again.
 func describe(b *strings.Builder, ns string, h *netlink.Handle) error {
 	var err error
-	for range 20 {
+	for range 500 {
 		var sb strings.Builder
 		if err = describeOnce(&sb, ns, h); !errors.Is(err, netlink.ErrDumpInterrupted) {
 			b.WriteString(sb.String())
 			return err
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 	return err
 }
@@ -103,18 +103,24 @@ func describeOnce(b *strings.Builder, ns string, h *netlink.Handle) error {
 	for _, l := range links {
 		names[l.Attrs().Index] = l.Attrs().Name
 	}
+	addrs, err := h.AddrList(nil, netlink.FAMILY_ALL) // one dump for all devices
+	if err != nil {
+		return err
+	}
+	byLink := map[int][]string{}
+	for _, ad := range addrs {
+		if !ad.IP.IsLinkLocalUnicast() {
+			byLink[ad.LinkIndex] = append(byLink[ad.LinkIndex], ad.IPNet.String())
+		}
+	}
 	var lines []string
 	for _, l := range links {
 		a := l.Attrs()
+		as := byLink[a.Index]
+		sort.Strings(as)
 		line := fmt.Sprintf("%s link %s %s up=%v master=%s", ns, a.Name, l.Type(), a.Flags&net.FlagUp != 0, names[a.MasterIndex])
-		addrs, err := h.AddrList(l, netlink.FAMILY_ALL)
-		if err != nil {
-			return err
-		}
-		for _, ad := range addrs {
-			if !ad.IP.IsLinkLocalUnicast() {
-				line += " " + ad.IPNet.String()
-			}
+		for _, ad := range as {
+			line += " " + ad
 		}
 		lines = append(lines, line)
 	}
