@@ -114,15 +114,12 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	if up {
 		// Both ends got their carrier when the second came up: make the
-		// kernel apply that now (and to the bridges that gained a port),
-		// so the first packets are not dropped.
+		// kernel apply that now, so the first packets are not dropped.
+		// (Measured: without it a first ping with a 300ms timeout failed
+		// 10-40% of the time, through a bridge or not. The bridge that
+		// gains the port needs no such read: 0 failures in 560.)
 		e.K.Sync(n.ns, a.index)
 		e.K.Sync(pn.ns, p.index)
-		for _, br := range []*Link{master.Link, peerMaster.Link} {
-			if br != nil {
-				e.K.Sync(br.ns.ns, br.index)
-			}
-		}
 	}
 	return starlark.Tuple{a, p}, nil
 }
