@@ -22,6 +22,7 @@ type report struct {
 	Empty     time.Duration `json:"empty_script"`
 	Ping      time.Duration `json:"ping"`
 	Reachable time.Duration `json:"assert_reachable"`
+	Exec      time.Duration `json:"exec"`
 	Errors    []string      `json:"errors,omitempty"`
 }
 
@@ -47,6 +48,10 @@ func measure(o options) *report {
 			}
 			if r := sandboxed("calls", o.nsscript, o.scripts, "reachable", strconv.Itoa(o.calls)); !fail("assert.reachable", r) {
 				rep.Reachable = r.Build
+			}
+			// A process start costs thousands of pings: fewer calls.
+			if r := sandboxed("calls", o.nsscript, o.scripts, "exec", strconv.Itoa(max(1, o.calls/20))); !fail("exec", r) {
+				rep.Exec = r.Build
 			}
 		}
 	}
@@ -176,6 +181,9 @@ func (rep *report) print(w io.Writer) {
 	}
 	if rep.Ping > 0 || rep.Reachable > 0 {
 		fmt.Fprintf(w, "on a ready link: ping() %.3f ms, assert.reachable %.3f ms per call\n", float64(rep.Ping)/1e6, float64(rep.Reachable)/1e6)
+	}
+	if rep.Exec > 0 {
+		fmt.Fprintf(w, "exec(ns, [\"true\"]): %.1f ms per call\n", float64(rep.Exec)/1e6)
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
