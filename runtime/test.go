@@ -21,6 +21,8 @@ import (
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
+
+	"github.com/nsscript/nsscript/builtins"
 )
 
 // TestOptions are `nsscript test`'s flags.
@@ -240,12 +242,12 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-var posRE = regexp.MustCompile(`^(\S+:\d+:\d+): (.*)$`)
+var posRE = builtins.LazyRegexp(`^(\S+:\d+:\d+): (.*)$`)
 
 // failureLine finds the "FILE:LINE:COL: message" line of a failure.
 func failureLine(out string) (where, msg string) {
 	for _, l := range strings.Split(out, "\n") {
-		if m := posRE.FindStringSubmatch(l); m != nil {
+		if m := posRE().FindStringSubmatch(l); m != nil {
 			return m[1], m[2]
 		}
 	}
