@@ -163,48 +163,24 @@ func addNamed(name string) (hostNS, error) {
 		return hostNS{}, err
 	}
 	f.Close()
-	type result struct {
-		ns  hostNS
-		err error
-	}
-	c := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			c <- result{err: err}
-			return
+	var ns hostNS
+	err = onThread(func() error { return unix.Unshare(unix.CLONE_NEWNET) }, func() error {
+		err := unix.Mount("/proc/thread-self/ns/net", p, "none", unix.MS_BIND, "")
+		if err == nil {
+			ns.fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		}
-		defer unix.Close(orig)
-		var r result
-		if r.err = unix.Unshare(unix.CLONE_NEWNET); r.err == nil {
-			if r.err = unix.Mount("/proc/thread-self/ns/net", p, "none", unix.MS_BIND, ""); r.err == nil {
-				if r.ns.fd, r.err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0); r.err == nil {
-					r.ns.h, r.err = netlink.NewHandle(unix.NETLINK_ROUTE)
-				}
-			}
+		if err == nil {
+			ns.h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 		}
-		if err := unix.Setns(orig, unix.CLONE_NEWNET); err != nil {
-			c <- result{err: err} // the thread stays locked and dies
-			return
-		}
-		runtime.UnlockOSThread()
-		c <- r
-	}()
-	r := <-c
-	return r.ns, r.err
+		return err
+	})
+	return ns, err
 }
 
-// Ping sends one ICMP echo from the first host to the last and waits for
-// the answer. Equivalent to: ip netns exec h1 ping -c 1 ADDR
-func (t Topo) Ping() error {
-	dst, _, _ := net.ParseCIDR(t.HostAddr(t.Hosts))
-	nsfd, err := unix.Open(filepath.Join(netnsDir, "h1"), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(nsfd)
-	var fd int
+// onThread runs fn on a locked OS thread that enter has moved into another
+// network namespace, then moves the thread back. If it cannot go back, it
+// stays locked, and Go discards it with its goroutine.
+func onThread(enter, fn func() error) error {
 	c := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -214,11 +190,9 @@ func (t Topo) Ping() error {
 			return
 		}
 		defer unix.Close(orig)
-		if err := unix.Setns(nsfd, unix.CLONE_NEWNET); err != nil {
-			c <- err
-			return
+		if err = enter(); err == nil {
+			err = fn()
 		}
-		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.IPPROTO_ICMP)
 		if e := unix.Setns(orig, unix.CLONE_NEWNET); e != nil {
 			c <- e
 			return
@@ -226,7 +200,29 @@ func (t Topo) Ping() error {
 		runtime.UnlockOSThread()
 		c <- err
 	}()
-	if err := <-c; err != nil {
+	return <-c
+}
+
+// inside runs fn on a thread inside the namespace at path.
+func inside(path string, fn func() error) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return onThread(func() error { return unix.Setns(fd, unix.CLONE_NEWNET) }, fn)
+}
+
+// Ping sends one ICMP echo from the first host to the last and waits for
+// the answer. Equivalent to: ip netns exec h1 ping -c 1 ADDR
+func (t Topo) Ping() error {
+	dst, _, _ := net.ParseCIDR(t.HostAddr(t.Hosts))
+	var fd int
+	err := inside(filepath.Join(netnsDir, "h1"), func() (err error) {
+		fd, err = unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.IPPROTO_ICMP)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	f := os.NewFile(uintptr(fd), "icmp")

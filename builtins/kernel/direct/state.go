@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -47,35 +46,12 @@ func State() (string, error) {
 	return b.String(), nil
 }
 
-func handleAt(path string) (*netlink.Handle, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	var h *netlink.Handle
-	c := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			c <- err
-			return
-		}
-		defer unix.Close(orig)
-		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
-			c <- err
-			return
-		}
+func handleAt(path string) (h *netlink.Handle, err error) {
+	err = inside(path, func() (err error) {
 		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
-		if e := unix.Setns(orig, unix.CLONE_NEWNET); e != nil {
-			c <- e
-			return
-		}
-		runtime.UnlockOSThread()
-		c <- err
-	}()
-	return h, <-c
+		return err
+	})
+	return h, err
 }
 
 // describe writes one namespace's state; a dump the kernel interrupts
