@@ -571,20 +571,10 @@ func (k *Kernel) DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 	return k.addrChange(ns, index, "addr_del", cidr, func() error { return k.Kernel.DelAddr(ns, index, cidr) })
 }
 
+// addrChange journals an address added or deleted: the record names the
+// address, which undo deletes or puts back.
 func (k *Kernel) addrChange(ns *kernel.NS, index int, op string, cidr *net.IPNet, change func() error) error {
-	if k.indexOwned(ns, index) {
-		return change()
-	}
-	li, err := k.linkName(ns, index)
-	if err != nil {
-		return err
-	}
-	if !k.linkOwned(ns, li.Name) {
-		if err := k.write(Record{Op: op, NS: ref(ns), Name: li.Name, Old: cidr.String()}); err != nil {
-			return err
-		}
-	}
-	return change()
+	return k.attr(ns, index, op, func(*kernel.LinkInfo) string { return cidr.String() }, change)
 }
 
 func (k *Kernel) routeRec(ns *kernel.NS, r kernel.RouteInfo) *Route {
