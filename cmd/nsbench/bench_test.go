@@ -60,7 +60,7 @@ func TestBench(t *testing.T) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("the ip way needs iproute2")
 	}
-	o := options{ns: []int{5}, perBridge: 2, ways: []string{"nsscript", "netlink", "ip"},
+	o := options{ns: []int{5}, perBridge: 2, hostIPv6: true, ways: []string{"nsscript", "netlink", "ip"},
 		nsscript: buildNsscript(t), scripts: scriptsDir(t), calls: 3, runs: 1}
 	rep := measure(o)
 	if len(rep.Errors) > 0 {
@@ -104,7 +104,7 @@ func TestBenchCatchesDifferentStates(t *testing.T) {
 		t.Fatal("the bench script no longer names its hosts as this test expects: update the test")
 	}
 	os.WriteFile(filepath.Join(dir, "hosts.star"), []byte(changed), 0o644)
-	o := options{ns: []int{4}, perBridge: 2, ways: []string{"netlink", "nsscript"},
+	o := options{ns: []int{4}, perBridge: 2, hostIPv6: false, ways: []string{"netlink", "nsscript"},
 		nsscript: buildNsscript(t), scripts: dir, runs: 1}
 	rep := measure(o)
 	errs := strings.Join(rep.Errors, "\n")
@@ -123,7 +123,7 @@ func BenchmarkHosts200(b *testing.B) {
 		b.Run(way, func(b *testing.B) {
 			var build, down time.Duration
 			for range b.N {
-				r := sandboxed("build", way, "200", "250", bin, scriptsDir(b), "")
+				r := sandboxed("build", way, "200", "250", bin, scriptsDir(b), "", "true")
 				if r.Err != "" {
 					b.Fatal(r.Err)
 				}

@@ -46,6 +46,7 @@ type options struct {
 	profile   string
 	calls     int
 	runs      int
+	hostIPv6  bool
 	json      bool
 }
 
@@ -67,6 +68,7 @@ func main() {
 	flag.StringVar(&o.profile, "profile", "", "write CPU profiles of nsscript's builds and downs to this directory (go tool pprof)")
 	flag.IntVar(&o.calls, "calls", 1000, "ping()/assert.reachable calls to time (0: skip)")
 	flag.IntVar(&o.runs, "runs", 3, "runs of each build and teardown (the median is shown)")
+	flag.BoolVar(&o.hostIPv6, "host-ipv6", true, "IPv6 on the bridges and ports in the host namespace (false: disable_ipv6 there, inside each sandbox)")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON")
 	flag.Parse()
 	for _, s := range strings.Split(ns, ",") {

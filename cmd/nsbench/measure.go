@@ -16,7 +16,7 @@ import (
 // buildDown (in a sandbox) builds N hosts one way, pings end to end (the
 // same native ping for each way, timed apart),
 // records the state, tears it down and checks that the state before is
-// back: WAY N PER_BRIDGE NSSCRIPT SCRIPTS PROFILE_DIR
+// back: WAY N PER_BRIDGE NSSCRIPT SCRIPTS PROFILE_DIR HOST_IPV6
 func buildDown(args []string) (result, error) {
 	var r result
 	way := args[0]
@@ -24,6 +24,15 @@ func buildDown(args []string) (result, error) {
 	per, _ := strconv.Atoi(args[2])
 	nsscript, scripts, profile := args[3], args[4], args[5]
 	t := direct.Topo{Hosts: n, PerBridge: per}
+	if args[6] == "false" {
+		// In the sandbox's own namespace only: devices made there from
+		// now on get no IPv6, so no fe80::/64 route each.
+		for _, conf := range []string{"all", "default"} {
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+conf+"/disable_ipv6", []byte("1"), 0o644); err != nil {
+				return r, err
+			}
+		}
+	}
 	before, err := direct.State()
 	if err != nil {
 		return r, err

@@ -63,7 +63,7 @@ func measure(o options) *report {
 			var runs []result
 			for i := range o.runs {
 				fmt.Fprintf(os.Stderr, "nsbench: %d hosts, %s, run %d of %d\n", n, w, i+1, o.runs)
-				r := sandboxed("build", w, strconv.Itoa(n), strconv.Itoa(o.perBridge), o.nsscript, o.scripts, o.profile)
+				r := sandboxed("build", w, strconv.Itoa(n), strconv.Itoa(o.perBridge), o.nsscript, o.scripts, o.profile, strconv.FormatBool(o.hostIPv6))
 				if fail(fmt.Sprintf("%d hosts, %s", n, w), r) {
 					break
 				}
