@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/kernel/direct"
 )
 
 // TestMain lets the test binary be its own sandbox and measurement, as
@@ -23,7 +25,29 @@ func TestMain(m *testing.M) {
 	if len(os.Args) == 5 && os.Args[1] == "__netlink" {
 		os.Exit(netlinkWay(os.Args[2], os.Args[3], os.Args[4]))
 	}
-	os.Exit(m.Run())
+	// Every measurement runs in a sandbox: the host must be as it was
+	// (its devices, addresses, routes, ip_forward, /run/netns, /etc/netns
+	// and /run/nsscript; cmd/nsscript's TestMain checks more).
+	before, berr := hostState()
+	code := m.Run()
+	after, aerr := hostState()
+	if berr != nil || aerr != nil {
+		fmt.Fprintf(os.Stderr, "host state: %v %v\n", berr, aerr)
+		code = 1
+	} else if after != before {
+		fmt.Fprintf(os.Stderr, "the tests changed the host:\n%s\n", diff(before, after))
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func hostState() (string, error) {
+	s, err := direct.State()
+	for _, d := range []string{"/run/netns", "/etc/netns", "/run/nsscript"} {
+		ents, derr := os.ReadDir(d)
+		s += fmt.Sprintf("%s exists=%v entries=%d\n", d, !os.IsNotExist(derr), len(ents))
+	}
+	return s, err
 }
 
 func needRoot(tb testing.TB) {
