@@ -7,9 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // Argument kinds. Each implements starlark.Unpacker so that a builtin
@@ -32,22 +33,7 @@ func (n *IfName) Unpack(v starlark.Value) error {
 	return nil
 }
 
-func checkIfName(s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("interface name is empty: give 1 to 15 bytes")
-	case len(s) > 15:
-		return fmt.Errorf("interface name %q is %d bytes, %d too many: Linux allows at most 15 (IFNAMSIZ); shorten it", s, len(s), len(s)-15)
-	case s == "." || s == "..":
-		return fmt.Errorf("interface name %q is not allowed (the kernel reserves \".\" and \"..\"): choose another name", s)
-	}
-	for _, r := range s {
-		if r == '/' || r == ':' || unicode.IsSpace(r) {
-			return fmt.Errorf("interface name %q contains %q: Linux forbids '/', ':' and whitespace in interface names; choose a name without them (e.g. with '-')", s, r)
-		}
-	}
-	return nil
-}
+func checkIfName(s string) error { return names.IfName(s) }
 
 // OptIfName is an IfName that may be None (left empty).
 type OptIfName struct{ IfName }
@@ -67,17 +53,8 @@ func (n *NSName) Unpack(v starlark.Value) error {
 	if !ok {
 		return fmt.Errorf("want a namespace name (str), got %s", v.Type())
 	}
-	switch {
-	case s == "":
-		return fmt.Errorf("namespace name is empty: give a name like \"red\"")
-	case s == "." || s == "..":
-		return fmt.Errorf("namespace name %q is not allowed: it must be a single path component (a file name in /run/netns); choose a name like \"red\"", s)
-	case strings.ContainsRune(s, '/'):
-		return fmt.Errorf("namespace name %q contains '/': it must be a single path component (a file name in /run/netns); choose a name without '/'", s)
-	case strings.ContainsRune(s, 0):
-		return fmt.Errorf("namespace name %q contains a NUL byte: remove it", s)
-	case len(s) > 255:
-		return fmt.Errorf("namespace name is %d bytes, %d too many: a file name has at most 255; shorten it", len(s), len(s)-255)
+	if err := names.Netns(s); err != nil {
+		return err
 	}
 	*n = NSName(s)
 	return nil

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mattn/go-shellwords"
 	"go.starlark.net/starlark"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
@@ -147,9 +146,9 @@ func (a *ruleArg) Unpack(v starlark.Value) error {
 	var words []string
 	switch x := v.(type) {
 	case starlark.String:
-		w, err := shellwords.Parse(string(x))
+		w, err := splitWords(string(x))
 		if err != nil {
-			return fmt.Errorf("cannot split rule %s into words: %v", x, err)
+			return fmt.Errorf("rule %s: %v", x, err)
 		}
 		words = w
 	case *starlark.List, starlark.Tuple:
@@ -210,4 +209,65 @@ func shellJoin(words []string) string {
 		q[i] = w
 	}
 	return strings.Join(q, " ")
+}
+
+// splitWords splits a rule string into words the way sh splits a simple
+// command: blanks separate words, '...' and "..." quote, a backslash
+// escapes the next character. Nothing is dropped: where sh would end the
+// command (; & |), redirect (< >), start a subshell, a substitution or a
+// comment, or glob, the string is refused, so that "--comment web&api -j
+// ACCEPT" never becomes "--comment web".
+func splitWords(s string) ([]string, error) {
+	var words []string
+	var w strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, fmt.Errorf("the quote ' at byte %d is not closed: close it, or pass the rule as a list of words", i+1)
+			}
+			w.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+			inWord = true
+		case c == '"':
+			j := i + 1
+			for ; j < len(s) && s[j] != '"'; j++ {
+				if s[j] == '\\' && j+1 < len(s) && strings.IndexByte("\"\\$`", s[j+1]) >= 0 {
+					j++
+				} else if s[j] == '$' || s[j] == '`' {
+					return nil, fmt.Errorf("%q inside \"...\" at byte %d would be a substitution in a shell: quote it with '...' or pass the rule as a list of words", s[j], j+1)
+				}
+				w.WriteByte(s[j])
+			}
+			if j == len(s) {
+				return nil, fmt.Errorf("the quote \" at byte %d is not closed: close it, or pass the rule as a list of words", i+1)
+			}
+			i = j
+			inWord = true
+		case c == '\\':
+			if i+1 < len(s) {
+				i++
+				w.WriteByte(s[i])
+			}
+			inWord = true
+		case strings.IndexByte(";&|<>()`$", c) >= 0 || c == '#' && !inWord || strings.IndexByte("*?[", c) >= 0:
+			return nil, fmt.Errorf("%q at byte %d is a shell operator or special character outside quotes (a shell would not pass it, or what follows, to iptables): quote it (\"--comment 'web&api'\") or pass the rule as a list of words", c, i+1)
+		default:
+			w.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words, nil
 }

@@ -14,13 +14,24 @@ import (
 type Kernel interface {
 	// Namespaces: ip netns add/del/list/identify/pids.
 	Host() *kernel.NS
-	CreateNamed(name string) (*kernel.NS, bool, error)
+	// CreateNamed creates (or opens, reporting false) /run/netns/NAME,
+	// with lo up when lo is set; claim (which may be nil) is told what
+	// identifies a namespace it creates before the name appears.
+	CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error)
+	// ReleaseClaimed undoes CreateNamed for a namespace known only by its
+	// claim; kernel.ErrNotOurs when the name is something else's now.
+	ReleaseClaimed(name string, c kernel.NetnsClaim) error
+	// Cookie identifies a namespace for as long as the machine runs.
+	Cookie(ns *kernel.NS) uint64
 	OpenNamed(name string) (*kernel.NS, error)
 	OpenPath(path string) (*kernel.NS, error)
 	DeleteNamed(ns *kernel.NS) error
 	ListNamed() ([]string, error)
 	Identify(pid int) (*kernel.NS, error)
 	Pids(ns *kernel.NS) ([]int, error)
+	// PidsByNetns lists every process by its namespace's inode: one pass
+	// over /proc for many namespaces.
+	PidsByNetns() (map[uint64][]int, error)
 	NetnsID(ns, other *kernel.NS) (int, error)
 	Sysctl(ns *kernel.NS, key string, value *string) (string, error)
 
@@ -29,10 +40,10 @@ type Kernel interface {
 	LinkByIndex(ns *kernel.NS, index int) (*kernel.LinkInfo, error)
 	Links(ns *kernel.NS) ([]*kernel.LinkInfo, error)
 	// AddVeth returns the index of name in ns when it knows it, else 0.
-	AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error)
-	AddBridge(ns *kernel.NS, name string) error
+	AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error)
+	AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error
 	SetBridgeSTP(ns *kernel.NS, index int, on bool) error
-	AddDummy(ns *kernel.NS, name string) error
+	AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error
 	SetUp(ns *kernel.NS, index int, up bool) error
 	SetUpByName(ns *kernel.NS, name string) error
 	Sync(ns *kernel.NS, index int)

@@ -8,6 +8,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // Namespace is a network namespace: the host, a named one in /run/netns,
@@ -228,7 +229,7 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	created := false
 	switch {
 	case name != "":
-		ns, created, err = e.K.CreateNamed(string(name))
+		ns, created, err = e.K.CreateNamed(string(name), lo, nil)
 	case pid != starlark.None:
 		p, perr := asInt(pid, "a process id")
 		if perr != nil || p <= 0 {
@@ -243,23 +244,14 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	}
 	n := e.wrapNS(ns)
 	n.deleted = false
-	if lo && name != "" {
-		if created {
-			// The kernel gives a new namespace's loopback index 1
-			// (LOOPBACK_IFINDEX): no lookup needed.
-			err = e.K.SetUp(ns, loopbackIndex, true)
-		} else {
-			err = e.K.SetUpByName(ns, "lo")
-		}
-		if err != nil {
+	if lo && name != "" && !created {
+		// (A namespace CreateNamed made has lo up already.)
+		if err = e.K.SetUpByName(ns, "lo"); err != nil {
 			return nil, errorf(b.Name(), "set lo up in %s: %v", n.Name(), err)
 		}
 	}
 	return n, nil
 }
-
-// loopbackIndex is the index of every namespace's loopback device.
-const loopbackIndex = 1
 
 // namespaces() lists the named namespaces. Equivalent to: ip netns list
 func (e *Env) namespaces(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -323,8 +315,8 @@ func nsSysctl(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &key, "value?", &value); err != nil {
 		return nil, err
 	}
-	if key == "" || strings.Contains(key, "..") || strings.ContainsAny(key, " \t\n") || strings.HasPrefix(key, "/") {
-		return nil, errorf(b.Name(), "%q is not a sysctl key like \"net.ipv4.ip_forward\"", key)
+	if _, err := names.SysctlKey(key); err != nil {
+		return nil, errorf(b.Name(), "for parameter key: %v", err)
 	}
 	if err := n.alive(b.Name()); err != nil {
 		return nil, err
@@ -430,8 +422,8 @@ func nsEtc(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "file", &file, "content", &content); err != nil {
 		return nil, err
 	}
-	if file == "" || file == "." || file == ".." || strings.ContainsAny(file, "/\x00") {
-		return nil, errorf(b.Name(), "for parameter file: %q is not a file name in /etc: give one name like \"hosts\" or \"resolv.conf\"", file)
+	if err := names.EtcFile(file); err != nil {
+		return nil, errorf(b.Name(), "for parameter file: %v", err)
 	}
 	var data []byte
 	switch c := content.(type) {

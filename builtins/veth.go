@@ -49,7 +49,7 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	// name is taken does veth look: a re-run finds its own veth (and
 	// converges it), anything else is an error that says what is there.
 	created := false
-	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), int(mtu))
+	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), kernel.LinkOpts{MTU: int(mtu)})
 	switch {
 	case aerr == nil:
 		created = true

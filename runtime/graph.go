@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/journal"
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/plan"
@@ -58,8 +57,12 @@ func GraphCommand(words []string, format, lab string, asJSON bool, stdout, stder
 			fmt.Fprintf(stderr, "nsscript graph: a lab takes no arguments: nsscript graph LAB\n")
 			return ExitUsage
 		}
-		var err error
-		if g, err = labGraph(LabName(target)); err != nil {
+		lab, err := labArg(target)
+		if err != nil {
+			fmt.Fprintf(stderr, "nsscript graph: %v\n", err)
+			return ExitUsage
+		}
+		if g, err = labGraph(lab); err != nil {
 			fmt.Fprintf(stderr, "nsscript graph: %v\n", err)
 			if errors.Is(err, errNoLab) {
 				return ExitUsage
@@ -100,15 +103,14 @@ func labGraph(lab string) (*plan.Graph, error) {
 		}
 		return nil, fmt.Errorf("%w %q, and no script file by that name (%s; see nsscript ls)", errNoLab, lab, have)
 	}
-	s, err := journal.Summarize(lab)
+	k, err := kernel.New()
 	if err != nil {
 		return nil, err
 	}
-	env, err := builtins.NewEnv(lab)
+	s, err := journal.Summarize(k, lab)
 	if err != nil {
 		return nil, err
 	}
-	k := env.K
 	nss := []*kernel.NS{k.Host()}
 	for _, name := range s.Namespaces {
 		ns, err := k.OpenNamed(name)

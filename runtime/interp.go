@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
-	"syscall"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -95,6 +95,9 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, p := range j.Problems {
+		fmt.Fprintf(stderrOf(opts), "nsscript: warning: %v\n", p)
+	}
 	env.K = j
 	if opts.Sandbox {
 		// The sandbox's own namespace starts with loopback down.
@@ -137,7 +140,7 @@ func (in *Interp) ExecFile(ctx context.Context, filename string, src any) (starl
 	// The builtins keep the context after the file has run: functions it
 	// defined may be called later (test functions, the REPL).
 	in.Env.Ctx = ctx
-	stop := context.AfterFunc(ctx, func() { thread.Cancel("interrupted") })
+	stop := context.AfterFunc(ctx, func() { thread.Cancel(reason(ctx)) })
 	defer stop()
 	in.loading = []string{filename}
 	return starlark.ExecFileOptions(FileOptions, thread, filename, src, in.Predeclared)
@@ -238,6 +241,9 @@ func FormatError(err error) string {
 	}
 	inner := evals[len(evals)-1]
 	msg := inner.Msg
+	if msg == "Starlark stack overflow" {
+		msg += ": recursion too deep (a function that calls itself without end? the backtrace shows the calls)"
+	}
 	if errors.As(inner, &loadErr) {
 		msg = loadErr.Error()
 	}
@@ -253,7 +259,7 @@ func FormatError(err error) string {
 	if pos != "" {
 		head = pos + ": " + msg
 	}
-	return head + "\n" + (&starlark.EvalError{Msg: msg, CallStack: frames}).Backtrace()
+	return head + "\n" + backtrace(msg, frames)
 }
 
 // withBacktrace adds the load statements that led to an error in a
@@ -262,7 +268,56 @@ func withBacktrace(msg string, frames starlark.CallStack) string {
 	if len(frames) == 0 {
 		return msg
 	}
-	return msg + "\n" + (&starlark.EvalError{Msg: msg, CallStack: frames}).Backtrace()
+	return msg + "\n" + backtrace(msg, frames)
+}
+
+// backtrace is Starlark's backtrace of an error, with recursion folded:
+// a run of frames that repeats (a function calling itself, or two calling
+// each other) is shown once, with how often it repeats, instead of a
+// hundred thousand lines.
+func backtrace(msg string, stack starlark.CallStack) string {
+	suffix := ""
+	if last := len(stack) - 1; last >= 0 && stack[last].Pos.Filename() == "<builtin>" {
+		suffix = " in " + stack[last].Name
+		stack = stack[:last]
+	}
+	same := func(a, b starlark.CallFrame) bool { return a.Name == b.Name && a.Pos == b.Pos }
+	var out strings.Builder
+	if len(stack) > 0 {
+		out.WriteString("Traceback (most recent call last):\n")
+	}
+	for i := 0; i < len(stack); {
+		period, times := 0, 1
+		for p := 1; p <= 8 && i+2*p <= len(stack); p++ {
+			n := 1
+			for i+(n+1)*p <= len(stack) && slices.EqualFunc(stack[i:i+p], stack[i+n*p:i+(n+1)*p], same) {
+				n++
+			}
+			if n >= 3 && n > times {
+				period, times = p, n
+				break
+			}
+		}
+		if period == 0 {
+			period = 1
+		}
+		for _, fr := range stack[i : i+period] {
+			fmt.Fprintf(&out, "  %s: in %s\n", fr.Pos, fr.Name)
+		}
+		if times > 1 {
+			fmt.Fprintf(&out, "  ... (the %s above repeated %d more times)\n", plural(period, "frame", "frames"), times-1)
+		}
+		i += period * times
+	}
+	fmt.Fprintf(&out, "Error%s: %s", suffix, msg)
+	return out.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // Run runs a script file and returns the exit code; errors go to stderr.
@@ -284,7 +339,7 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", err)
 		return ExitError
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := runContext()
 	defer stop()
 	_, err = in.ExecFile(ctx, filename, src)
 	if err != nil {
@@ -307,10 +362,18 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 // Rollback undoes what this run made (not what earlier runs of the lab
 // made), reporting what it could not undo.
 func (in *Interp) Rollback(stderr io.Writer) {
-	errs := in.Journal.Rollback(&journal.Undoer{K: in.kernel})
+	warn := func(s string) { fmt.Fprintf(stderr, "nsscript: rollback: warning: %s\n", s) }
+	errs := in.Journal.Rollback(&journal.Undoer{K: in.kernel, Warn: warn})
 	for _, e := range errs {
 		fmt.Fprintf(stderr, "nsscript: rollback: %v\n", e)
 	}
+}
+
+func stderrOf(opts Options) io.Writer {
+	if opts.Stderr == nil {
+		return os.Stderr
+	}
+	return opts.Stderr
 }
 
 // argsDict is the script's args: the command line's key=value pairs.

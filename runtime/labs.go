@@ -4,30 +4,95 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
 	"github.com/nsscript/nsscript/builtins/plan"
 )
 
-// LabName is the lab a script file runs as: its name without .star.
+// LabName is the lab a script file runs as: its name without .star. It
+// may not be a valid lab name (a file called "my topo.star"): CheckLab.
 func LabName(file string) string {
 	return strings.TrimSuffix(filepath.Base(file), ".star")
 }
 
+// TestLab is the lab of a test file's tests (each runs in a sandbox of
+// its own): its LabName, with what a lab name may not hold replaced.
+func TestLab(file string) string {
+	lab := []byte(LabName(file))
+	for i, c := range lab {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || i > 0 && (c == '-' || c == '.')) {
+			lab[i] = '_'
+		}
+	}
+	if len(lab) > names.MaxLab {
+		lab = lab[:names.MaxLab]
+	}
+	if len(lab) == 0 {
+		return "test"
+	}
+	return string(lab)
+}
+
+// CheckLab refuses a lab name that is not one safe path component, with
+// what to do; from says where the name came from ("" for --lab).
+func CheckLab(lab, from string) error {
+	if err := names.Lab(lab); err != nil {
+		if from != "" {
+			return fmt.Errorf("%v (it comes from %s): rename the file or give the lab a name with --lab NAME", err, from)
+		}
+		return err
+	}
+	return nil
+}
+
+// labArg is the lab a word of `down`, `ls` or `graph` names: a script
+// file (a name ending in .star, or an existing file) runs as its LabName;
+// anything else must be a lab name itself.
+func labArg(word string) (string, error) {
+	isFile := strings.HasSuffix(word, ".star")
+	if st, err := os.Stat(word); err == nil && st.Mode().IsRegular() {
+		isFile = true
+	}
+	if isFile {
+		return LabName(word), CheckLab(LabName(word), "the script file "+word)
+	}
+	return word, names.Lab(word)
+}
+
+// labArgs checks every word before anything is done: one bad name (an
+// unset variable, "..") and nothing is touched.
+func labArgs(cmd string, words []string, stderr io.Writer) ([]string, bool) {
+	labs := make([]string, 0, len(words))
+	ok := true
+	for _, w := range words {
+		lab, err := labArg(w)
+		if err != nil {
+			fmt.Fprintf(stderr, "nsscript %s: %v\n", cmd, err)
+			ok = false
+		}
+		labs = append(labs, lab)
+	}
+	return labs, ok
+}
+
 // Down undoes what the named labs (or script files) made; with none named,
-// every lab. It exits 0 when there was nothing to do.
+// every lab. It exits 0 when there was nothing to do, 2 when a name is not
+// a lab's (and then it does nothing at all).
 func Down(names []string, trace bool, stdout, stderr io.Writer) int {
-	env, err := builtins.NewEnv("down")
+	labs, ok := labArgs("down", names, stderr)
+	if !ok {
+		return ExitUsage
+	}
+	k, err := kernel.New()
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
 		return ExitError
-	}
-	labs := make([]string, 0, len(names))
-	for _, n := range names {
-		labs = append(labs, LabName(n))
 	}
 	if len(labs) == 0 {
 		if labs, err = journal.Labs(); err != nil {
@@ -35,18 +100,19 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 			return ExitError
 		}
 	}
-	k := env.K
+	var bk builtins.Kernel = k
 	var log func(string)
 	if trace {
 		// The tracer prints each kernel change, with the same commands as
 		// --trace and nsscript plan; the undoer adds what is not one (the
 		// processes it stops).
-		k = plan.NewTracer(k, stderr)
+		bk = plan.NewTracer(bk, stderr)
 		log = func(s string) { fmt.Fprintln(stderr, s) }
 	}
 	code := ExitOK
 	for _, lab := range labs {
-		n, errs := journal.Down(k, lab, log)
+		warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
+		n, errs := journal.Down(bk, lab, log, warn)
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
 			code = ExitError
@@ -63,15 +129,27 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 }
 
 // Ls lists the labs and what each holds.
-func Ls(asJSON bool, stdout, stderr io.Writer) int {
-	labs, err := journal.Labs()
+// With names, only those labs.
+func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
+	labs, ok := labArgs("ls", words, stderr)
+	if !ok {
+		return ExitUsage
+	}
+	var err error
+	if len(labs) == 0 {
+		if labs, err = journal.Labs(); err != nil {
+			fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
+			return ExitError
+		}
+	}
+	k, err := kernel.New()
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
 		return ExitError
 	}
 	sums := []*journal.Summary{}
 	for _, lab := range labs {
-		s, err := journal.Summarize(lab)
+		s, err := journal.Summarize(k, lab)
 		if err != nil {
 			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", lab, err)
 			continue
@@ -103,6 +181,9 @@ func Ls(asJSON bool, stdout, stderr io.Writer) int {
 		}
 		for _, r := range s.Rules {
 			fmt.Fprintf(stdout, "  rule %s\n", r)
+		}
+		for _, p := range s.Problems {
+			fmt.Fprintf(stdout, "  journal line skipped: %s\n", p)
 		}
 		for _, p := range s.Processes {
 			state := "exited"

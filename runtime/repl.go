@@ -288,6 +288,11 @@ func (r *repl) run(f func(context.Context, *starlark.Thread) error) error {
 		thread.Cancel("interrupted")
 	}
 	r.mu.Unlock()
+	stopGuard := guardMemory(func(err error) {
+		cancel()
+		thread.Cancel(err.Error())
+	})
+	defer stopGuard()
 	defer func() {
 		r.mu.Lock()
 		r.cancel = nil

@@ -10,13 +10,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -269,7 +267,7 @@ func RunTestFunc(file, name string, opts Options) int {
 		}
 		return nil, skipError{reason}
 	})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := runContext()
 	defer stop()
 	globals, err := in.ExecFile(ctx, file, nil)
 	if err == nil {
@@ -279,7 +277,7 @@ func RunTestFunc(file, name string, opts Options) int {
 			return ExitError
 		}
 		thread := in.Thread(name)
-		stopCancel := context.AfterFunc(ctx, func() { thread.Cancel("interrupted") })
+		stopCancel := context.AfterFunc(ctx, func() { thread.Cancel(reason(ctx)) })
 		_, err = starlark.Call(thread, fn, nil, nil)
 		stopCancel()
 	}

@@ -9,7 +9,6 @@
 package journal
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -19,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,78 +26,12 @@ import (
 
 	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
-// Dir holds one directory per lab.
-const Dir = "/run/nsscript"
-
-// NSRef names a namespace in a way another process can find it again.
-type NSRef struct {
-	Host  bool   `json:"host,omitempty"`
-	Name  string `json:"name,omitempty"`
-	Path  string `json:"path,omitempty"`
-	Inode uint64 `json:"inode,omitempty"`
-}
-
-func ref(ns *kernel.NS) *NSRef {
-	switch {
-	case ns.Host:
-		return &NSRef{Host: true, Inode: ns.Inode}
-	case ns.Name != "":
-		return &NSRef{Name: ns.Name, Inode: ns.Inode}
-	}
-	return &NSRef{Path: ns.Path, Inode: ns.Inode}
-}
-
-func (r *NSRef) String() string {
-	switch {
-	case r == nil:
-		return "?"
-	case r.Host:
-		return "host"
-	case r.Name != "":
-		return r.Name
-	}
-	return r.Path
-}
-
-// Route is a route as the journal keeps it (devices by name).
-type Route struct {
-	Dst    string `json:"dst"` // "" for default
-	Via    string `json:"via,omitempty"`
-	Dev    string `json:"dev,omitempty"`
-	Metric int    `json:"metric,omitempty"`
-	Table  int    `json:"table,omitempty"`
-}
-
-// Record is one change and what undoes it.
-type Record struct {
-	Op     string   `json:"op"`
-	NS     *NSRef   `json:"ns,omitempty"`
-	Name   string   `json:"name,omitempty"` // link, namespace, sysctl key or /etc file
-	Kind   string   `json:"kind,omitempty"`
-	Peer   string   `json:"peer,omitempty"`
-	PeerNS *NSRef   `json:"peer_ns,omitempty"`
-	To     *NSRef   `json:"to,omitempty"`
-	Old    string   `json:"old,omitempty"`
-	Has    bool     `json:"has,omitempty"`
-	Data   []byte   `json:"data,omitempty"`
-	Route  *Route   `json:"route,omitempty"`
-	Prev   *Route   `json:"prev,omitempty"`
-	Table  string   `json:"table,omitempty"`
-	Chain  string   `json:"chain,omitempty"`
-	Spec   []string `json:"spec,omitempty"`
-	Pid    int      `json:"pid,omitempty"`
-	Start  uint64   `json:"start,omitempty"`
-	Argv   []string `json:"argv,omitempty"`
-	Token  string   `json:"token,omitempty"` // OwnerEnv's value in a started process
-	// A device of the host's that moves loses its addresses, master,
-	// up state and routes: "move" keeps them to put them back.
-	Addrs  []string `json:"addrs,omitempty"`
-	Master string   `json:"master,omitempty"`
-	Routes []Route  `json:"routes,omitempty"`
-	Lab    string   `json:"lab,omitempty"` // shared_sysctl: the lab among its users
-}
+// Dir holds one directory per lab. (A variable only so that the
+// journal's own tests can work in a directory of theirs.)
+var Dir = "/run/nsscript"
 
 // OwnerEnv marks the environment of every process a run starts with the
 // run's token (LAB:RUN). Children inherit it, also those that leave their
@@ -110,7 +44,7 @@ const OwnerEnv = "NSSCRIPT_OWNER"
 var ErrBusy = errors.New("lab is in use")
 
 type linkKey struct {
-	ns   uint64
+	ns   uint64 // nsKey of its namespace
 	name string
 }
 
@@ -118,6 +52,8 @@ type linkKey struct {
 type Kernel struct {
 	builtins.Kernel
 	Lab string
+	// Problems are the lines of the lab's journal that Open skipped.
+	Problems []Problem
 
 	dir     string
 	lock    *os.File
@@ -126,9 +62,12 @@ type Kernel struct {
 	n       int    // records written by this run
 	token   string // OwnerEnv's value in the processes this run starts
 	spawned bool   // the token is journaled
+	cgroup  *os.File
 
-	createdNS    map[uint64]bool
-	createdLinks map[linkKey]bool
+	createdNS map[uint64]bool // by nsKey
+	// createdLinks: the devices the lab made in namespaces it did not
+	// make, with the MAC that tells them apart from a later namesake.
+	createdLinks map[linkKey]string
 	// ownedIdx: devices of the lab's, by index, as lookups meet them, so
 	// that a change to one needs no lookup to know it needs no record.
 	// (The kernel does not reuse an index in a namespace soon.)
@@ -145,22 +84,26 @@ type idxKey struct {
 // only looks makes no lab), an existing lab's at once; a lab another run
 // holds is refused then, before anything is made.
 func Open(inner builtins.Kernel, lab string) (*Kernel, error) {
+	if err := names.Lab(lab); err != nil {
+		return nil, err
+	}
 	k := &Kernel{Kernel: inner, Lab: lab, dir: filepath.Join(Dir, lab),
-		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]bool{}, ownedIdx: map[idxKey]bool{}}
+		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]bool{}}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
 	}
 	k.token = lab + ":" + hex.EncodeToString(id[:])
 	// What earlier runs of the lab made counts as made by the lab.
-	recs, err := readRecords(filepath.Join(k.dir, "journal"))
+	recs, probs, err := readRecords(filepath.Join(k.dir, "journal"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	k.Problems = probs
 	for _, r := range recs {
 		k.note(r)
 	}
-	if len(recs) > 0 {
+	if len(recs) > 0 || len(probs) > 0 {
 		// The lab exists: take it now, so that a second run of a lab
 		// another run holds is refused before its script does anything.
 		if err := k.begin(); err != nil {
@@ -182,12 +125,22 @@ func (k *Kernel) begin() error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(k.dir, "journal"), os.O_RDWR|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC, 0o644)
+	f, err := os.OpenFile(filepath.Join(k.dir, "journal"), os.O_RDWR|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
 		lock.Close()
 		return err
 	}
 	st, err := f.Stat()
+	if err == nil && st.Size() > 0 {
+		// A run killed in the middle of a write left a torn last line:
+		// end it, so that this run's first record starts a line of its own.
+		last := make([]byte, 1)
+		if _, err = f.ReadAt(last, st.Size()-1); err == nil && last[0] != '\n' {
+			if _, err = f.Write([]byte{'\n'}); err == nil {
+				st, err = f.Stat()
+			}
+		}
+	}
 	if err != nil {
 		f.Close()
 		lock.Close()
@@ -200,7 +153,7 @@ func (k *Kernel) begin() error {
 // takeLock holds the lab for this process; the kernel drops it if the
 // process dies, so a kill -9 never leaves a lab locked.
 func takeLock(dir, lab string) (*os.File, error) {
-	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -217,25 +170,56 @@ func takeLock(dir, lab string) (*os.File, error) {
 	return lock, nil
 }
 
+// nsKey is how the lab tells namespaces apart: by cookie, which the
+// kernel never reuses (by inode on kernels without cookies).
+func (k *Kernel) nsKey(ns *kernel.NS) uint64 {
+	if c := k.Kernel.Cookie(ns); c != 0 {
+		return c
+	}
+	return ns.Inode
+}
+
+func refKey(r *NSRef) uint64 {
+	if r.Cookie != 0 {
+		return r.Cookie
+	}
+	return r.Inode
+}
+
+func (k *Kernel) ref(ns *kernel.NS) *NSRef {
+	c := k.Kernel.Cookie(ns)
+	switch {
+	case ns.Host:
+		return &NSRef{Host: true, Inode: ns.Inode, Cookie: c}
+	case ns.Name != "":
+		return &NSRef{Name: ns.Name, Inode: ns.Inode, Cookie: c}
+	}
+	return &NSRef{Path: ns.Path, Inode: ns.Inode, Cookie: c}
+}
+
 // note updates what the lab is known to have made.
 func (k *Kernel) note(r Record) {
 	switch r.Op {
-	case "netns_inode":
-		k.createdNS[r.NS.Inode] = true
-	case "link":
-		k.createdLinks[linkKey{r.NS.Inode, r.Name}] = true
-		if r.Peer != "" {
-			k.createdLinks[linkKey{r.PeerNS.Inode, r.Peer}] = true
+	case "netns", "netns_inode":
+		if r.NS.Inode != 0 {
+			k.createdNS[refKey(r.NS)] = true
 		}
+	case "link":
+		k.createdLinks[linkKey{refKey(r.NS), r.Name}] = r.MAC
+		if r.Peer != "" {
+			k.createdLinks[linkKey{refKey(r.PeerNS), r.Peer}] = r.PeerMAC
+		}
+	case "ident":
+		k.createdLinks[linkKey{refKey(r.NS), r.Name}] = r.MAC
 	case "rename":
-		if k.createdLinks[linkKey{r.NS.Inode, r.Old}] {
-			delete(k.createdLinks, linkKey{r.NS.Inode, r.Old})
-			k.createdLinks[linkKey{r.NS.Inode, r.Name}] = true
+		if mac, ok := k.createdLinks[linkKey{refKey(r.NS), r.Old}]; ok {
+			delete(k.createdLinks, linkKey{refKey(r.NS), r.Old})
+			k.createdLinks[linkKey{refKey(r.NS), r.Name}] = mac
 		}
 	case "move":
-		if k.createdLinks[linkKey{r.NS.Inode, r.Name}] {
-			delete(k.createdLinks, linkKey{r.NS.Inode, r.Name})
-			k.createdLinks[linkKey{r.To.Inode, r.Name}] = true
+		if mac, ok := k.createdLinks[linkKey{refKey(r.NS), r.Name}]; ok {
+			delete(k.createdLinks, linkKey{refKey(r.NS), r.Name})
+			k.createdLinks[linkKey{refKey(r.To), r.Name}] = mac
 		}
 	}
 }
@@ -256,12 +240,41 @@ func (k *Kernel) write(r Record) error {
 	return nil
 }
 
+// mark is where the journal ends now, for takeBack.
+func (k *Kernel) mark() (int64, error) {
+	if err := k.begin(); err != nil {
+		return 0, err
+	}
+	st, err := k.file.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// takeBack removes the records written since mark (n of them): what they
+// announced did not happen, and undo must not act on it. forget undoes
+// what note learnt from them.
+func (k *Kernel) takeBack(mark int64, n int, forget func()) error {
+	if err := k.file.Truncate(mark); err != nil {
+		return err
+	}
+	k.n -= n
+	forget()
+	return nil
+}
+
 // owned reports changes that need no record of their own: everything in
 // a namespace the lab created goes with it.
-func (k *Kernel) owned(ns *kernel.NS) bool { return k.createdNS[ns.Inode] }
+func (k *Kernel) owned(ns *kernel.NS) bool { return k.createdNS[k.nsKey(ns)] }
 
 func (k *Kernel) linkOwned(ns *kernel.NS, name string) bool {
-	return k.createdNS[ns.Inode] || k.createdLinks[linkKey{ns.Inode, name}]
+	key := k.nsKey(ns)
+	if k.createdNS[key] {
+		return true
+	}
+	_, ok := k.createdLinks[linkKey{key, name}]
+	return ok
 }
 
 func (k *Kernel) linkName(ns *kernel.NS, index int) (*kernel.LinkInfo, error) {
@@ -271,12 +284,14 @@ func (k *Kernel) linkName(ns *kernel.NS, index int) (*kernel.LinkInfo, error) {
 // indexOwned is linkOwned for a device known by index: true when the lab
 // made its namespace, or a lookup has met it as the lab's.
 func (k *Kernel) indexOwned(ns *kernel.NS, index int) bool {
-	return k.createdNS[ns.Inode] || k.ownedIdx[idxKey{ns.Inode, index}]
+	key := k.nsKey(ns)
+	return k.createdNS[key] || k.ownedIdx[idxKey{key, index}]
 }
 
 func (k *Kernel) seen(ns *kernel.NS, li *kernel.LinkInfo) {
-	if k.createdLinks[linkKey{ns.Inode, li.Name}] {
-		k.ownedIdx[idxKey{ns.Inode, li.Index}] = true
+	key := k.nsKey(ns)
+	if _, ok := k.createdLinks[linkKey{key, li.Name}]; ok {
+		k.ownedIdx[idxKey{key, li.Index}] = true
 	}
 }
 
@@ -298,7 +313,24 @@ func (k *Kernel) LinkByIndex(ns *kernel.NS, index int) (*kernel.LinkInfo, error)
 
 // --- namespaces ---
 
-func (k *Kernel) CreateNamed(name string) (*kernel.NS, bool, error) {
+// CreateNamed journals the namespace, with what identifies it, before it
+// gets its name; if another process took the name meanwhile, the record
+// is taken back and the namespace is adopted (the lab did not make it).
+func (k *Kernel) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
+	for {
+		ns, created, err := k.createNamed(name, lo, claim)
+		if err != nil || created || k.owned(ns) {
+			return ns, created, err
+		}
+		// Adopted: the lab joins the namespace's users, unless its maker
+		// deleted it meanwhile; then the lab makes it itself.
+		if still, err := k.adoptNetns(name, ns); still || err != nil {
+			return ns, false, err
+		}
+	}
+}
+
+func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
 	if ns, err := k.Kernel.OpenNamed(name); err == nil {
 		return ns, false, nil
 	}
@@ -307,15 +339,29 @@ func (k *Kernel) CreateNamed(name string) (*kernel.NS, bool, error) {
 			return nil, false, err
 		}
 	}
-	// The inode is known only once it exists: journal by name first, then
-	// the record that marks it as the lab's.
-	if err := k.write(Record{Op: "netns", NS: &NSRef{Name: name}}); err != nil {
-		return nil, false, err
-	}
-	ns, created, err := k.Kernel.CreateNamed(name)
-	if err == nil && created {
-		k.createdNS[ns.Inode] = true
-		err = k.write(Record{Op: "netns_inode", NS: ref(ns)})
+	var mark int64 = -1
+	var key uint64
+	ns, created, err := k.Kernel.CreateNamed(name, lo, func(c kernel.NetnsClaim) error {
+		if claim != nil {
+			if err := claim(c); err != nil {
+				return err
+			}
+		}
+		m, err := k.mark()
+		if err != nil {
+			return err
+		}
+		rec := Record{Op: "netns", NS: &NSRef{Name: name, Inode: c.Inode, Cookie: c.Cookie}, Placeholder: c.File}
+		if err := k.write(rec); err != nil {
+			return err
+		}
+		mark, key = m, refKey(rec.NS)
+		return nil
+	})
+	if mark >= 0 && !created {
+		if terr := k.takeBack(mark, 1, func() { delete(k.createdNS, key) }); terr != nil && err == nil {
+			err = fmt.Errorf("take back the journal record of namespace %q: %w", name, terr)
+		}
 	}
 	return ns, created, err
 }
@@ -329,49 +375,58 @@ func (k *Kernel) Sysctl(ns *kernel.NS, key string, value *string) (string, error
 
 // --- devices ---
 
-func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error) {
+// AddVeth gives both ends MACs picked here, so that the record written
+// before the pair exists already tells it from any later namesake.
+func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
+	if o.MAC == nil {
+		o.MAC = kernel.RandomMAC()
+	}
+	if o.PeerMAC == nil {
+		o.PeerMAC = kernel.RandomMAC()
+	}
 	var index int
 	add := func() (err error) {
-		index, err = k.Kernel.AddVeth(ns, name, peerNS, peer, mtu)
+		index, err = k.Kernel.AddVeth(ns, name, peerNS, peer, o)
 		return err
 	}
 	var err error
 	if k.owned(ns) && k.owned(peerNS) {
 		err = add()
 	} else {
-		err = k.tentative(Record{Op: "link", Kind: "veth", NS: ref(ns), Name: name, PeerNS: ref(peerNS), Peer: peer}, add)
+		err = k.tentative(Record{Op: "link", Kind: "veth", NS: k.ref(ns), Name: name, MAC: o.MAC.String(),
+			PeerNS: k.ref(peerNS), Peer: peer, PeerMAC: o.PeerMAC.String()}, add)
 	}
 	if err == nil && index != 0 {
-		k.ownedIdx[idxKey{ns.Inode, index}] = true
+		k.ownedIdx[idxKey{k.nsKey(ns), index}] = true
 	}
 	return index, err
 }
 
-func (k *Kernel) addLink(ns *kernel.NS, name, kind string, add func() error) error {
+func (k *Kernel) addLink(ns *kernel.NS, name, kind string, o *kernel.LinkOpts, add func() error) error {
+	if o.MAC == nil {
+		o.MAC = kernel.RandomMAC()
+	}
 	if k.owned(ns) {
 		return add()
 	}
-	return k.tentative(Record{Op: "link", Kind: kind, NS: ref(ns), Name: name}, add)
+	return k.tentative(Record{Op: "link", Kind: kind, NS: k.ref(ns), Name: name, MAC: o.MAC.String()}, add)
 }
 
 // tentative journals the creation rec before making it, and takes the
 // record back if the kernel refuses (a name already taken, say): the
 // device there is not the lab's, and down must not delete it.
 func (k *Kernel) tentative(rec Record, create func() error) error {
-	if err := k.begin(); err != nil {
-		return err
-	}
-	st, err := k.file.Stat()
+	mark, err := k.mark()
 	if err != nil {
 		return err
 	}
-	keys := []linkKey{{rec.NS.Inode, rec.Name}}
+	keys := []linkKey{{refKey(rec.NS), rec.Name}}
 	if rec.Peer != "" {
-		keys = append(keys, linkKey{rec.PeerNS.Inode, rec.Peer})
+		keys = append(keys, linkKey{refKey(rec.PeerNS), rec.Peer})
 	}
 	had := make([]bool, len(keys))
 	for i, key := range keys {
-		had[i] = k.createdLinks[key]
+		_, had[i] = k.createdLinks[key]
 	}
 	if err := k.write(rec); err != nil {
 		return err
@@ -380,28 +435,29 @@ func (k *Kernel) tentative(rec Record, create func() error) error {
 	if cerr == nil {
 		return nil
 	}
-	if err := k.file.Truncate(st.Size()); err != nil {
-		return fmt.Errorf("%w (and taking its journal record back failed: %v)", cerr, err)
-	}
-	k.n--
-	for i, key := range keys {
-		if !had[i] {
-			delete(k.createdLinks, key)
+	if err := k.takeBack(mark, 1, func() {
+		for i, key := range keys {
+			if !had[i] {
+				delete(k.createdLinks, key)
+			}
 		}
+	}); err != nil {
+		return fmt.Errorf("%w (and taking its journal record back failed: %v)", cerr, err)
 	}
 	return cerr
 }
 
-func (k *Kernel) AddBridge(ns *kernel.NS, name string) error {
-	return k.addLink(ns, name, "bridge", func() error { return k.Kernel.AddBridge(ns, name) })
+func (k *Kernel) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error {
+	return k.addLink(ns, name, "bridge", &o, func() error { return k.Kernel.AddBridge(ns, name, o) })
 }
 
-func (k *Kernel) AddDummy(ns *kernel.NS, name string) error {
-	return k.addLink(ns, name, "dummy", func() error { return k.Kernel.AddDummy(ns, name) })
+func (k *Kernel) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
+	return k.addLink(ns, name, "dummy", &o, func() error { return k.Kernel.AddDummy(ns, name, o) })
 }
 
 // attr journals the old value of a device attribute before it changes,
-// unless the lab made the device (it goes away whole).
+// unless the lab made the device (it goes away whole). The record names
+// the device by its index and MAC too, which undo checks.
 func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.LinkInfo) string, change func() error) error {
 	if k.indexOwned(ns, index) {
 		return change()
@@ -411,11 +467,16 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.Link
 		return err
 	}
 	if !k.linkOwned(ns, li.Name) {
-		if err := k.write(Record{Op: op, NS: ref(ns), Name: li.Name, Old: old(li)}); err != nil {
+		if err := k.write(k.devRecord(op, ns, li, old(li))); err != nil {
 			return err
 		}
 	}
 	return change()
+}
+
+// devRecord is a record about a device of ns, with what identifies it.
+func (k *Kernel) devRecord(op string, ns *kernel.NS, li *kernel.LinkInfo, old string) Record {
+	return Record{Op: op, NS: k.ref(ns), Name: li.Name, Old: old, Index: li.Index, MAC: li.MAC}
 }
 
 func boolStr(b bool) string {
@@ -430,7 +491,7 @@ func boolStr(b bool) string {
 // 127.0.0.1/8 the first time it comes up (and keeps it when it goes down
 // again), and a device that goes down loses the routes through it.
 func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
-	rec := Record{Op: "up", NS: ref(ns), Name: li.Name, Old: boolStr(li.Up)}
+	rec := k.devRecord("up", ns, li, boolStr(li.Up))
 	if up && li.Kind == "loopback" {
 		rec.Kind = "loopback" // Addrs are what it had, possibly none
 		rec.Addrs, _ = k.Kernel.Addrs(ns, li.Index)
@@ -477,7 +538,21 @@ func (k *Kernel) SetMTU(ns *kernel.NS, index, mtu int) error {
 		func() error { return k.Kernel.SetMTU(ns, index, mtu) })
 }
 
+// SetMAC journals a device's old MAC; for a device the lab made in a
+// namespace it did not make, the new MAC, by which undo will know it.
 func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
+	if !k.owned(ns) {
+		li, err := k.linkName(ns, index)
+		if err != nil {
+			return err
+		}
+		if _, ok := k.createdLinks[linkKey{k.nsKey(ns), li.Name}]; ok {
+			if err := k.write(Record{Op: "ident", NS: k.ref(ns), Name: li.Name, MAC: mac.String(), Old: li.MAC}); err != nil {
+				return err
+			}
+			return k.Kernel.SetMAC(ns, index, mac)
+		}
+	}
 	return k.attr(ns, index, "mac", func(li *kernel.LinkInfo) string { return li.MAC },
 		func() error { return k.Kernel.SetMAC(ns, index, mac) })
 }
@@ -491,7 +566,7 @@ func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {
 			return err
 		}
 		if !k.linkOwned(ns, br.Name) {
-			if err := k.write(Record{Op: "mac", NS: ref(ns), Name: br.Name, Old: br.MAC}); err != nil {
+			if err := k.write(k.devRecord("mac", ns, br, br.MAC)); err != nil {
 				return err
 			}
 		}
@@ -514,7 +589,9 @@ func (k *Kernel) SetName(ns *kernel.NS, index int, name string) error {
 	}
 	// Renames are always journaled: undoing them lets later records (and
 	// the device's own creation record) find the device by its name.
-	if err := k.write(Record{Op: "rename", NS: ref(ns), Name: name, Old: li.Name}); err != nil {
+	rec := k.devRecord("rename", ns, li, li.Name)
+	rec.Name = name
+	if err := k.write(rec); err != nil {
 		return err
 	}
 	return k.Kernel.SetName(ns, index, name)
@@ -525,7 +602,8 @@ func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	if err != nil {
 		return err
 	}
-	rec := Record{Op: "move", NS: ref(ns), To: ref(target), Name: li.Name}
+	rec := k.devRecord("move", ns, li, "")
+	rec.To = k.ref(target)
 	if !k.linkOwned(ns, li.Name) {
 		// What the device loses on the way, to put back when it returns.
 		rec.Old = boolStr(li.Up)
@@ -563,8 +641,17 @@ func (k *Kernel) devRoutes(ns *kernel.NS, index int) []Route {
 
 // --- addresses and routes ---
 
+// AddAddr journals an address added to a device the lab did not make,
+// unless the device has it already: then it is not the lab's to remove
+// (another lab, or the user, may rely on it).
 func (k *Kernel) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
-	return k.addrChange(ns, index, "addr", cidr, func() error { return k.Kernel.AddAddr(ns, index, cidr) })
+	add := func() error { return k.Kernel.AddAddr(ns, index, cidr) }
+	if !k.indexOwned(ns, index) {
+		if have, err := k.Kernel.Addrs(ns, index); err == nil && slices.Contains(have, cidr.String()) {
+			return add()
+		}
+	}
+	return k.addrChange(ns, index, "addr", cidr, add)
 }
 
 func (k *Kernel) DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
@@ -597,7 +684,7 @@ func (k *Kernel) ReplaceRoute(ns *kernel.NS, r kernel.RouteInfo) error {
 	if k.owned(ns) {
 		return k.Kernel.ReplaceRoute(ns, r)
 	}
-	rec := Record{Op: "route", NS: ref(ns), Route: k.routeRec(ns, r)}
+	rec := Record{Op: "route", NS: k.ref(ns), Route: k.routeRec(ns, r)}
 	// A route replace overwrites the route with the same destination,
 	// table and metric (its "key"): keep it to put it back.
 	if rs, err := k.Kernel.Routes(ns, r.Table); err == nil {
@@ -625,28 +712,32 @@ func sameNet(a, b *net.IPNet) bool {
 
 func (k *Kernel) AppendRule(ns *kernel.NS, table, chain string, spec []string) error {
 	if !k.owned(ns) {
-		if err := k.write(Record{Op: "rule", NS: ref(ns), Table: table, Chain: chain, Spec: spec}); err != nil {
+		if err := k.write(Record{Op: "rule", NS: k.ref(ns), Table: table, Chain: chain, Spec: spec}); err != nil {
 			return err
 		}
 	}
 	return k.Kernel.AppendRule(ns, table, chain, spec)
 }
 
+// WriteEtc journals the file's old contents (if any) and the checksum of
+// the new, by which undo knows the file is still what nsscript wrote.
 func (k *Kernel) WriteEtc(name, file string, content []byte) (string, error) {
-	p := filepath.Join(kernel.EtcNetnsDir, name, file)
-	rec := Record{Op: "etc", Name: p}
-	if old, err := os.ReadFile(p); err == nil {
-		rec.Has, rec.Data = true, old
+	topExists, dirExists, old, had, err := kernel.EtcState(name, file)
+	if err != nil {
+		return "", err
 	}
 	// Directories that do not exist yet are removed again when empty.
-	for _, d := range []string{kernel.EtcNetnsDir, filepath.Dir(p)} {
-		if _, err := os.Stat(d); errors.Is(err, os.ErrNotExist) {
-			if err := k.write(Record{Op: "etc_dir", Name: d}); err != nil {
-				return "", err
-			}
+	if !topExists {
+		if err := k.write(Record{Op: "etc_dir"}); err != nil {
+			return "", err
 		}
 	}
-	if err := k.write(rec); err != nil {
+	if !dirExists {
+		if err := k.write(Record{Op: "etc_dir", Name: name}); err != nil {
+			return "", err
+		}
+	}
+	if err := k.write(Record{Op: "etc", Name: name, File: file, Has: had, Data: old, Sum: kernel.EtcSum(content)}); err != nil {
 		return "", err
 	}
 	return k.Kernel.WriteEtc(name, file, content)
@@ -658,11 +749,20 @@ func (k *Kernel) WriteEtc(name, file string, content []byte) (string, error) {
 func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*exec.Cmd, error) {
 	token := k.token
 	if !k.spawned {
-		if err := k.write(Record{Op: "spawn", NS: ref(ns), Argv: argv, Token: token}); err != nil {
+		// The run's processes go into a cgroup of the lab's, where the
+		// machine has cgroup v2: journaled before it exists.
+		if rel, ok := kernel.CgroupFor(kernel.CgroupPrefix + k.token[strings.LastIndexByte(k.token, ':')+1:] + "." + k.Lab); ok {
+			if err := k.write(Record{Op: "cgroup", Name: rel}); err != nil {
+				return nil, err
+			}
+			k.cgroup, _ = kernel.MakeCgroup(rel) // nil: processes go without
+		}
+		if err := k.write(Record{Op: "spawn", NS: k.ref(ns), Argv: argv, Token: token}); err != nil {
 			return nil, err
 		}
 		k.spawned = true
 	}
+	stdio.Cgroup = k.cgroup
 	marked := make([]string, 0, len(env)+1)
 	for _, kv := range env {
 		if !strings.HasPrefix(kv, OwnerEnv+"=") {
@@ -675,7 +775,7 @@ func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*
 		return nil, err
 	}
 	pid := cmd.Process.Pid
-	if werr := k.write(Record{Op: "proc", NS: ref(ns), Pid: pid, Start: startTime(pid), Argv: argv, Token: token}); werr != nil {
+	if werr := k.write(Record{Op: "proc", NS: k.ref(ns), Pid: pid, Start: startTime(pid), Argv: argv, Token: token}); werr != nil {
 		return cmd, werr
 	}
 	return cmd, nil
@@ -700,34 +800,11 @@ func startTime(pid int) uint64 {
 	return v
 }
 
-// readRecords reads a journal; a torn last line (a kill during a write) is
-// ignored.
-func readRecords(path string) ([]Record, error) { return readRecordsFrom(path, 0) }
-
-// readRecordsFrom reads the records that begin at or after offset.
-func readRecordsFrom(path string, offset int64) ([]Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, 0); err != nil {
-		return nil, err
-	}
-	var out []Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
-		var r Record
-		if json.Unmarshal(sc.Bytes(), &r) == nil && r.Op != "" {
-			out = append(out, r)
-		}
-	}
-	return out, sc.Err()
-}
-
 // Records is this lab's journal so far.
-func (k *Kernel) Records() ([]Record, error) { return readRecords(filepath.Join(k.dir, "journal")) }
+func (k *Kernel) Records() ([]Record, error) {
+	recs, _, err := readRecords(filepath.Join(k.dir, "journal"))
+	return recs, err
+}
 
 // Close ends the run, keeping what it made. A lab that holds nothing
 // leaves no directory behind.
@@ -738,9 +815,11 @@ func (k *Kernel) Close() error {
 	st, err := k.file.Stat()
 	empty := err == nil && st.Size() == 0
 	k.file.Close()
+	if k.cgroup != nil {
+		k.cgroup.Close()
+	}
 	if empty {
-		os.RemoveAll(k.dir)
-		os.Remove(Dir) // only when no other lab is there
+		removeLab(k.dir)
 	}
 	return k.lock.Close()
 }
@@ -750,13 +829,27 @@ func (k *Kernel) Rollback(u *Undoer) []error {
 	if k.file == nil {
 		return nil
 	}
-	mine, err := readRecordsFrom(k.file.Name(), k.start)
+	u.Lab = k.Lab
+	mine, probs, err := readRecordsFrom(k.file.Name(), k.start)
 	if err != nil {
 		return []error{err}
+	}
+	for _, p := range probs {
+		u.warn("%v", p)
 	}
 	errs := u.Undo(mine)
 	if err := k.file.Truncate(k.start); err != nil {
 		errs = append(errs, err)
 	}
 	return errs
+}
+
+// removeLab removes a lab's directory: the files nsscript keeps there and
+// then the directory, if that left it empty; then Dir, if no lab is left.
+func removeLab(dir string) {
+	for _, f := range []string{"journal", "owner", "logs", "lock"} {
+		_ = os.RemoveAll(filepath.Join(dir, f))
+	}
+	_ = os.Remove(dir)
+	_ = os.Remove(Dir)
 }

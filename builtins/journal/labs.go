@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // Labs lists the labs that hold something, sorted.
@@ -25,7 +27,8 @@ func Labs() ([]string, error) {
 	}
 	var labs []string
 	for _, e := range ents {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") { // not .sysctl (see shared.go)
+		// Not .sysctl (see shared.go), nor anything not named like a lab.
+		if e.IsDir() && names.Lab(e.Name()) == nil {
 			labs = append(labs, e.Name())
 		}
 	}
@@ -34,28 +37,41 @@ func Labs() ([]string, error) {
 }
 
 // Down undoes everything a lab made, newest first, and forgets the lab.
-// It reports how many changes it undid (0: nothing to do).
-func Down(inner builtins.Kernel, lab string, log func(string)) (int, []error) {
+// It reports how many changes it undid (0: nothing to do). What is no
+// longer the lab's, and journal lines it cannot read, it tells warn of
+// and leaves alone. A down that is interrupted (kill -9) leaves the
+// journal, and the next down finishes the work.
+func Down(inner builtins.Kernel, lab string, log, warn func(string)) (int, []error) {
+	if err := names.Lab(lab); err != nil {
+		return 0, []error{err}
+	}
 	dir := filepath.Join(Dir, lab)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	if st, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		return 0, nil
+	} else if err != nil {
+		return 0, []error{err}
+	} else if !st.IsDir() {
+		return 0, []error{fmt.Errorf("%s is not a lab's directory", dir)}
 	}
 	lock, err := takeLock(dir, lab)
 	if err != nil {
 		return 0, []error{err}
 	}
 	defer lock.Close()
-	recs, err := readRecords(filepath.Join(dir, "journal"))
+	recs, probs, err := readRecords(filepath.Join(dir, "journal"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, []error{err}
 	}
-	errs := (&Undoer{K: inner, Log: log}).Undo(recs)
+	u := &Undoer{K: inner, Lab: lab, Log: log, Warn: warn}
+	for _, p := range probs {
+		u.warn("%v", p)
+	}
+	errs := u.Undo(recs)
 	if len(errs) > 0 {
 		// Keep the journal: a second down tries again.
 		return len(recs), errs
 	}
-	os.RemoveAll(dir)
-	os.Remove(Dir) // only when no other lab is there
+	removeLab(dir)
 	return len(recs), nil
 }
 
@@ -76,24 +92,41 @@ type Summary struct {
 	Rules      []string `json:"rules"`
 	Processes  []Proc   `json:"processes"`
 	Changes    int      `json:"changes"`
+	// Problems are the journal lines that could not be read.
+	Problems []string `json:"problems,omitempty"`
 }
 
-// Summarize reads a lab's journal.
-func Summarize(lab string) (*Summary, error) {
+// Summarize reads a lab's journal, and finds the lab's live processes:
+// those it started, what they started (by process tree, environment mark
+// and cgroup), and every process inside a namespace the lab made.
+func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
+	if err := names.Lab(lab); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(Dir, lab)
-	recs, err := readRecords(filepath.Join(dir, "journal"))
+	recs, probs, err := readRecords(filepath.Join(dir, "journal"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	s := &Summary{Lab: lab, Namespaces: []string{}, Links: []string{}, Rules: []string{}, Processes: []Proc{}, Changes: len(recs)}
+	for _, p := range probs {
+		s.Problems = append(s.Problems, p.Error())
+	}
 	if busy(dir) {
 		b, _ := os.ReadFile(filepath.Join(dir, "owner"))
 		s.Owner = "running: " + strings.TrimSpace(string(b))
 	}
-	var marked map[string][]procID
 	listed := map[int]bool{}
-	var tokens []string
-	nsNames := map[uint64]string{} // by inode, for the processes found by token
+	add := func(pid int, ns string, argv []string) {
+		if !listed[pid] && pid != os.Getpid() {
+			s.Processes = append(s.Processes, Proc{Pid: pid, NS: ns, Argv: argv, Running: true})
+			listed[pid] = true
+		}
+	}
+	var tokens, cgroups []string
+	nsNames := map[uint64]string{} // by inode, for the processes found otherwise
+	u := &Undoer{K: k}
+	var labNS []*kernel.NS
 	for _, r := range recs {
 		if r.NS != nil && r.NS.Inode != 0 {
 			nsNames[r.NS.Inode] = r.NS.String()
@@ -101,6 +134,11 @@ func Summarize(lab string) (*Summary, error) {
 		switch r.Op {
 		case "netns":
 			s.Namespaces = append(s.Namespaces, r.NS.Name)
+			if r.NS.Inode != 0 && k != nil {
+				if ns, err := u.open(r.NS); err == nil {
+					labNS = append(labNS, ns)
+				}
+			}
 		case "link":
 			l := fmt.Sprintf("%s %s/%s", r.Kind, r.NS, r.Name)
 			if r.Peer != "" {
@@ -109,29 +147,50 @@ func Summarize(lab string) (*Summary, error) {
 			s.Links = append(s.Links, l)
 		case "rule":
 			s.Rules = append(s.Rules, fmt.Sprintf("%s: iptables -t %s -A %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " ")))
+		case "cgroup":
+			cgroups = append(cgroups, r.Name)
 		case "proc":
 			// The live ones (a command that ended is history), and what
 			// they started that lives on, a daemon that left them included.
 			if st := startTime(r.Pid); st != 0 && st == r.Start && !zombie(r.Pid) {
-				s.Processes = append(s.Processes, Proc{Pid: r.Pid, NS: r.NS.String(), Argv: r.Argv, Running: true})
-				listed[r.Pid] = true
+				add(r.Pid, r.NS.String(), r.Argv)
 			}
 			if r.Token != "" && !slices.Contains(tokens, r.Token) {
 				tokens = append(tokens, r.Token)
 			}
 		}
 	}
+	var marked map[string][]procID
 	for _, tok := range tokens {
 		if marked == nil {
 			marked = markedProcesses()
 		}
 		for _, p := range marked[tok] {
-			if !listed[p.pid] && startTime(p.pid) == p.start && !zombie(p.pid) {
-				s.Processes = append(s.Processes, Proc{Pid: p.pid, NS: procNS(p.pid, nsNames), Argv: cmdline(p.pid), Running: true})
-				listed[p.pid] = true
+			if startTime(p.pid) == p.start && !zombie(p.pid) {
+				add(p.pid, procNS(p.pid, nsNames), cmdline(p.pid))
 			}
 		}
 	}
+	for _, cg := range cgroups {
+		pids, _ := kernel.CgroupPids(cg)
+		for _, p := range pids {
+			if !zombie(p) {
+				add(p, procNS(p, nsNames), cmdline(p))
+			}
+		}
+	}
+	if len(labNS) > 0 {
+		if all, err := k.PidsByNetns(); err == nil {
+			for _, ns := range labNS {
+				for _, p := range all[ns.Inode] {
+					if !zombie(p) {
+						add(p, procNS(p, nsNames), cmdline(p))
+					}
+				}
+			}
+		}
+	}
+	sort.Slice(s.Processes, func(i, j int) bool { return s.Processes[i].Pid < s.Processes[j].Pid })
 	return s, nil
 }
 

@@ -21,14 +21,43 @@ import (
 // original back: one lab's down never turns off what another still uses.
 const sharedDir = ".sysctl"
 
+// A namespace one lab made and another adopted (namespace("shared") in
+// both) is used by both: the adopter's devices may live in it. The
+// adopter joins the users of the namespace in Dir/.netns/COOKIE/NAME; the
+// maker's undo, finding other users, leaves the namespace to them
+// (Orphan: what identifies it) instead of deleting it, and the last
+// adopter's undo deletes it. Lab names in Users whose directory is gone
+// no longer count.
+const netnsDir = ".netns"
+
 type shared struct {
-	Orig  string   `json:"orig"`
+	Orig  string   `json:"orig,omitempty"`
 	Users []string `json:"users"`
+	// Orphan: a namespace whose maker's lab has gone, left to the users.
+	Orphan      *NSRef `json:"orphan,omitempty"`
+	Placeholder uint64 `json:"placeholder,omitempty"`
+}
+
+// liveUsers are the users but lab whose labs still exist.
+func (e *shared) liveUsers(lab string) []string {
+	var users []string
+	for _, l := range e.Users {
+		if st, err := os.Stat(filepath.Join(Dir, l)); l != lab && err == nil && st.IsDir() {
+			users = append(users, l)
+		}
+	}
+	return users
 }
 
 // withShared calls f with the entry of (inode, key), nil when there is
 // none, holding a lock on Dir, and keeps what f returns (nil: no entry).
 func withShared(inode uint64, key string, f func(*shared) (*shared, error)) error {
+	return withEntry(sharedDir, inode, strings.ReplaceAll(key, "/", "."), f)
+}
+
+// withEntry is withShared for an entry of the kind (a directory of Dir).
+// The one lock serializes every decision about what several labs share.
+func withEntry(kind string, id uint64, key string, f func(*shared) (*shared, error)) error {
 	d, err := os.Open(Dir)
 	if err != nil {
 		return err
@@ -37,8 +66,8 @@ func withShared(inode uint64, key string, f func(*shared) (*shared, error)) erro
 	if err := unix.Flock(int(d.Fd()), unix.LOCK_EX); err != nil {
 		return err
 	}
-	dir := filepath.Join(Dir, sharedDir, strconv.FormatUint(inode, 10))
-	p := filepath.Join(dir, strings.ReplaceAll(key, "/", "."))
+	dir := filepath.Join(Dir, kind, strconv.FormatUint(id, 10))
+	p := filepath.Join(dir, key)
 	var cur *shared
 	if b, err := os.ReadFile(p); err == nil {
 		cur = &shared{}
@@ -50,6 +79,7 @@ func withShared(inode uint64, key string, f func(*shared) (*shared, error)) erro
 	if next == nil {
 		if cur != nil {
 			os.Remove(p)
+			os.Remove(p + ".tmp")        // a write a kill cut short
 			os.Remove(dir)               // when empty
 			os.Remove(filepath.Dir(dir)) // when empty
 		}
@@ -69,6 +99,79 @@ func withShared(inode uint64, key string, f func(*shared) (*shared, error)) erro
 		return err
 	}
 	return ferr
+}
+
+// adoptNetns makes the lab a user of the namespace name, which another
+// (a lab, or the user) made, if the name still holds that namespace; it
+// reports false when it no longer does (its maker deleted it meanwhile).
+func (k *Kernel) adoptNetns(name string, ns *kernel.NS) (bool, error) {
+	if err := k.begin(); err != nil { // takes the lab, and makes Dir
+		return false, err
+	}
+	cookie := k.nsKey(ns)
+	still := false
+	err := withEntry(netnsDir, cookie, name, func(e *shared) (*shared, error) {
+		if cur, err := k.Kernel.OpenNamed(name); err != nil || k.nsKey(cur) != cookie {
+			return e, nil
+		}
+		still = true
+		if e == nil {
+			e = &shared{}
+		}
+		if !slices.Contains(e.Users, k.Lab) {
+			if err := k.write(Record{Op: "adopt", NS: k.ref(ns)}); err != nil {
+				return e, err
+			}
+			e.Users = append(e.Users, k.Lab)
+		}
+		return e, nil
+	})
+	return still, err
+}
+
+// usedByOthers reports whether labs other than this one use the
+// namespace (a look without the lock: leaveNetns decides under it).
+func (u *Undoer) usedByOthers(r *NSRef) bool {
+	b, err := os.ReadFile(filepath.Join(Dir, netnsDir, strconv.FormatUint(refKey(r), 10), r.Name))
+	if err != nil {
+		return false
+	}
+	var e shared
+	return json.Unmarshal(b, &e) == nil && len(e.liveUsers(u.Lab)) > 0
+}
+
+// leaveNetns is the undo of a namespace by its maker's lab (del) or of an
+// adoption: under the lock, it deletes the namespace only when no other
+// lab uses it; else it leaves it to them, and the last one deletes it.
+func (u *Undoer) leaveNetns(r Record, del func(name string, c kernel.NetnsClaim) error) error {
+	var claim *kernel.NetnsClaim
+	if r.Op == "netns" {
+		claim = &kernel.NetnsClaim{Inode: r.NS.Inode, Cookie: r.NS.Cookie, File: r.Placeholder}
+	}
+	lab := u.Lab
+	return withEntry(netnsDir, refKey(r.NS), r.NS.Name, func(e *shared) (*shared, error) {
+		if e == nil {
+			if claim == nil {
+				return nil, nil
+			}
+			return nil, del(r.NS.Name, *claim)
+		}
+		if users := e.liveUsers(lab); len(users) > 0 {
+			e.Users = users
+			if claim != nil {
+				e.Orphan, e.Placeholder = r.NS, r.Placeholder
+				u.warn("namespace %q is used by lab %s too: left to it (its down deletes it)", r.NS.Name, strings.Join(users, ", "))
+			}
+			return e, nil
+		}
+		if claim == nil && e.Orphan != nil {
+			claim = &kernel.NetnsClaim{Inode: e.Orphan.Inode, Cookie: e.Orphan.Cookie, File: e.Placeholder}
+		}
+		if claim == nil {
+			return nil, nil
+		}
+		return nil, del(r.NS.Name, *claim)
+	})
 }
 
 // sharedSysctl sets a sysctl of a namespace the lab did not create, and
@@ -92,7 +195,7 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 			entry = &shared{Orig: cur}
 		}
 		if !slices.Contains(entry.Users, k.Lab) {
-			if err := k.write(Record{Op: "shared_sysctl", NS: ref(ns), Name: key, Old: cur, Lab: k.Lab}); err != nil {
+			if err := k.write(Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, Old: cur, Lab: k.Lab}); err != nil {
 				return e, err
 			}
 			entry.Users = append(entry.Users, k.Lab)
@@ -115,13 +218,8 @@ func (u *Undoer) undoSharedSysctl(r Record) error {
 		if e == nil {
 			return nil, nil
 		}
-		var users []string
-		for _, l := range e.Users {
-			// A lab whose directory is gone can no longer come down.
-			if st, err := os.Stat(filepath.Join(Dir, l)); l != r.Lab && err == nil && st.IsDir() {
-				users = append(users, l)
-			}
-		}
+		// A lab whose directory is gone can no longer come down.
+		users := e.liveUsers(r.Lab)
 		if len(users) > 0 {
 			e.Users = users
 			return e, nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,12 +19,22 @@ import (
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
-// Undoer undoes journal records against the real kernel.
+// Undoer undoes journal records against the real kernel. Before it
+// changes anything it checks that the object is still the one the record
+// describes: the namespace by inode and cookie, a device by its index or
+// by the MAC address nsscript gave it, an /etc/netns file by the checksum
+// of what nsscript wrote. Anything else (the user deleted the device and
+// made another of that name, say) is left alone, with a warning.
 type Undoer struct {
 	K builtins.Kernel
+	// Lab is the lab whose records these are.
+	Lab string
 	// Log, when set, is told of the processes undo stops; the kernel
 	// changes themselves show through a tracing Kernel (plan.NewTracer).
 	Log func(string)
+	// Warn, when set, is told of what undo leaves alone because it is no
+	// longer what the lab made, and of journal lines it skipped.
+	Warn func(string)
 
 	marked map[string][]procID // OwnerEnv token -> processes, read once
 	// nsPids: the processes in each namespace, read once for all the
@@ -33,19 +42,10 @@ type Undoer struct {
 	nsPids map[uint64][]int
 }
 
-// pidLister is a kernel that lists every namespace's processes at once.
-type pidLister interface {
-	PidsByNetns() (map[uint64][]int, error)
-}
-
 // pids lists the processes in ns.
 func (u *Undoer) pids(ns *kernel.NS) ([]int, error) {
-	pl, ok := u.K.(pidLister)
-	if !ok {
-		return u.K.Pids(ns)
-	}
 	if u.nsPids == nil {
-		all, err := pl.PidsByNetns()
+		all, err := u.K.PidsByNetns()
 		if err != nil {
 			return nil, err
 		}
@@ -66,9 +66,21 @@ func (u *Undoer) log(format string, args ...any) {
 	}
 }
 
+func (u *Undoer) warn(format string, args ...any) {
+	if u.Warn != nil {
+		u.Warn(fmt.Sprintf(format, args...))
+	}
+}
+
 // errGone marks what no longer exists: nothing to undo.
 var errGone = errors.New("gone")
 
+// notOurs says why undo leaves an object alone.
+func notOurs(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", kernel.ErrNotOurs, fmt.Sprintf(format, args...))
+}
+
+// open opens a namespace a record names, if it is still that namespace.
 func (u *Undoer) open(r *NSRef) (*kernel.NS, error) {
 	var ns *kernel.NS
 	var err error
@@ -85,15 +97,37 @@ func (u *Undoer) open(r *NSRef) (*kernel.NS, error) {
 	if err != nil {
 		return nil, errGone
 	}
-	if r.Inode != 0 && ns.Inode != r.Inode {
+	if r.Inode != 0 && ns.Inode != r.Inode || r.Cookie != u.K.Cookie(ns) {
 		// Another namespace now has that name (or this is another host):
-		// it is not ours to change.
+		// what the lab changed in its namesake went with it.
 		return nil, errGone
 	}
 	return ns, nil
 }
 
-func (u *Undoer) link(r *NSRef, name string) (*kernel.NS, *kernel.LinkInfo, error) {
+// devID is what a record knows of a device: for one the lab made, its
+// kind and the MAC nsscript gave it; for any other, its index and MAC
+// when recorded.
+type devID struct {
+	kind  string
+	index int
+	mac   string
+}
+
+// madeKinds are the kinds of device nsscript makes, and so may delete.
+var madeKinds = map[string]bool{"veth": true, "bridge": true, "dummy": true}
+
+func (id devID) matches(li *kernel.LinkInfo) bool {
+	if id.kind != "" {
+		kindOK := li.Kind == id.kind || id.kind == "dummy" && li.Type == "ifb"
+		return madeKinds[id.kind] && kindOK && id.mac != "" && li.MAC == id.mac
+	}
+	return id.index != 0 && li.Index == id.index || id.mac != "" && li.MAC == id.mac
+}
+
+// device finds the device name in the namespace r, if it is still the one
+// id describes.
+func (u *Undoer) device(r *NSRef, name string, id devID) (*kernel.NS, *kernel.LinkInfo, error) {
 	ns, err := u.open(r)
 	if err != nil {
 		return nil, nil, err
@@ -102,15 +136,26 @@ func (u *Undoer) link(r *NSRef, name string) (*kernel.NS, *kernel.LinkInfo, erro
 	if err != nil {
 		return nil, nil, errGone
 	}
+	if !id.matches(li) {
+		what := fmt.Sprintf("index %d, mac %s", id.index, id.mac)
+		if id.kind != "" {
+			what = fmt.Sprintf("a %s with mac %s", id.kind, id.mac)
+		}
+		if id.mac == "" && id.index == 0 {
+			what = "no identity (journaled by an older nsscript)"
+		}
+		return nil, nil, notOurs("device %q in %s is not the one the lab recorded (%s; now a %s with index %d, mac %s)", name, r, what, li.Kind, li.Index, li.MAC)
+	}
 	return ns, li, nil
 }
 
-// Undo undoes records newest first. What is already gone is skipped;
-// other failures are collected and the rest still undone.
+// Undo undoes records newest first. What is already gone is skipped, and
+// what is no longer the lab's is left alone with a warning; other
+// failures are collected and the rest still undone.
 func (u *Undoer) Undo(recs []Record) []error {
 	inodes := map[string]uint64{}
 	for _, r := range recs {
-		if r.Op == "netns_inode" {
+		if r.Op == "netns_inode" { // journals of nsscript 0.1
 			inodes[r.NS.Name] = r.NS.Inode
 		}
 	}
@@ -118,12 +163,11 @@ func (u *Undoer) Undo(recs []Record) []error {
 	// namespace: the kernel tears the namespaces down in one batch, far
 	// faster than deleting each veth (each waits for an RCU grace period).
 	// Its other end is then awaited, so nothing lingers once down returns.
+	// (Not a namespace another lab uses too: it is left to that lab.)
 	doomed := map[string]bool{}
-	if _, ok := u.K.(releaser); ok {
-		for _, r := range recs {
-			if r.Op == "netns" {
-				doomed[r.NS.Name] = true
-			}
+	for _, r := range recs {
+		if r.Op == "netns" && !u.usedByOthers(r.NS) {
+			doomed[r.NS.Name] = true
 		}
 	}
 	inDoomed := func(ref *NSRef) bool { return ref != nil && ref.Name != "" && doomed[ref.Name] }
@@ -131,19 +175,24 @@ func (u *Undoer) Undo(recs []Record) []error {
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
-		if r.Op == "netns" {
+		if r.Op == "netns" && r.NS.Inode == 0 {
 			r.NS.Inode = inodes[r.NS.Name]
 		}
 		if r.Op == "link" && r.Kind == "veth" && (inDoomed(r.NS) || inDoomed(r.PeerNS)) {
 			switch {
 			case !inDoomed(r.NS):
-				await = append(await, linkEnd{r.NS, r.Name})
+				await = append(await, linkEnd{r.NS, r.Name, r.MAC})
 			case !inDoomed(r.PeerNS):
-				await = append(await, linkEnd{r.PeerNS, r.Peer})
+				await = append(await, linkEnd{r.PeerNS, r.Peer, r.PeerMAC})
 			}
 			continue
 		}
-		if err := u.undo(r); err != nil && !errors.Is(err, errGone) {
+		err := u.undoSafely(r)
+		switch {
+		case err == nil, errors.Is(err, errGone):
+		case errors.Is(err, kernel.ErrNotOurs):
+			u.warn("left alone: %v", err)
+		default:
 			errs = append(errs, fmt.Errorf("undo %s %s: %w", r.Op, r.Name, err))
 		}
 	}
@@ -151,19 +200,26 @@ func (u *Undoer) Undo(recs []Record) []error {
 	return errs
 }
 
-// releaser is a kernel that can let a namespace go without deleting its
-// devices one by one (kernel.Linux.ReleaseNamed).
-type releaser interface {
-	ReleaseNamed(ns *kernel.NS) error
+// undoSafely is undo that reports, instead of crashing on, whatever a
+// record it could not foresee makes it do.
+func (u *Undoer) undoSafely(r Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error (please report it): %v", p)
+		}
+	}()
+	return u.undo(r)
 }
 
 type linkEnd struct {
 	ns   *NSRef
 	name string
+	mac  string
 }
 
 // awaitGone waits until the veth ends whose peers died with their
-// namespaces are gone too, and deletes any that outlive the wait.
+// namespaces are gone too, and deletes any that outlive the wait (if
+// they are still the lab's).
 func (u *Undoer) awaitGone(ends []linkEnd) {
 	deadline := time.Now().Add(5 * time.Second)
 	for len(ends) > 0 {
@@ -195,33 +251,49 @@ func (u *Undoer) awaitGone(ends []linkEnd) {
 		time.Sleep(time.Millisecond)
 	}
 	for _, e := range ends {
-		if ns, li, err := u.link(e.ns, e.name); err == nil {
+		ns, li, err := u.device(e.ns, e.name, devID{kind: "veth", mac: e.mac})
+		if err == nil {
 			_ = u.K.DeleteLink(ns, li.Index)
+		} else if errors.Is(err, kernel.ErrNotOurs) {
+			u.warn("left alone: %v", err)
 		}
 	}
 }
 
 func (u *Undoer) undo(r Record) error {
+	id := devID{index: r.Index, mac: r.MAC}
 	switch r.Op {
 	case "proc", "spawn":
 		return u.stopProcess(r)
-	case "netns":
-		return u.deleteNamespace(r.NS)
+	case "cgroup":
+		return kernel.EndCgroup(r.Name)
+	case "netns", "adopt":
+		return u.leaveNetns(r, u.deleteNamespace)
 	case "netns_inode":
 		return nil // "netns" does it
 	case "netns_dir":
 		return removeNetnsDir()
 	case "link":
-		ns, li, err := u.link(r.NS, r.Name)
-		if err != nil && r.Peer != "" {
-			ns, li, err = u.link(r.PeerNS, r.Peer)
+		ns, li, err := u.device(r.NS, r.Name, devID{kind: r.Kind, mac: r.MAC})
+		if errors.Is(err, errGone) && r.Peer != "" {
+			ns, li, err = u.device(r.PeerNS, r.Peer, devID{kind: r.Kind, mac: r.PeerMAC})
 		}
 		if err != nil {
 			return err
 		}
 		return u.K.DeleteLink(ns, li.Index)
+	case "ident":
+		ns, li, err := u.device(r.NS, r.Name, devID{mac: r.MAC})
+		if err != nil || r.Old == "" {
+			return err
+		}
+		mac, err := net.ParseMAC(r.Old)
+		if err != nil {
+			return err
+		}
+		return u.K.SetMAC(ns, li.Index, mac)
 	case "up":
-		ns, li, err := u.link(r.NS, r.Name)
+		ns, li, err := u.device(r.NS, r.Name, id)
 		if err != nil {
 			return err
 		}
@@ -243,17 +315,17 @@ func (u *Undoer) undo(r Record) error {
 		}
 		return nil
 	case "mtu":
-		ns, li, err := u.link(r.NS, r.Name)
+		ns, li, err := u.device(r.NS, r.Name, id)
 		if err != nil {
 			return err
 		}
-		mtu, _ := strconv.Atoi(r.Old)
-		if li.MTU == mtu {
-			return nil
+		mtu, err := strconv.Atoi(r.Old)
+		if err != nil || li.MTU == mtu {
+			return err
 		}
 		return u.K.SetMTU(ns, li.Index, mtu)
 	case "mac":
-		ns, li, err := u.link(r.NS, r.Name)
+		ns, li, err := u.device(r.NS, r.Name, devID{index: r.Index})
 		if err != nil {
 			return err
 		}
@@ -266,7 +338,7 @@ func (u *Undoer) undo(r Record) error {
 		}
 		return u.K.SetMAC(ns, li.Index, mac)
 	case "master":
-		ns, li, err := u.link(r.NS, r.Name)
+		ns, li, err := u.device(r.NS, r.Name, id)
 		if err != nil {
 			return err
 		}
@@ -283,7 +355,7 @@ func (u *Undoer) undo(r Record) error {
 		}
 		return u.K.SetMaster(ns, li.Index, master)
 	case "rename":
-		ns, li, err := u.link(r.NS, r.Name)
+		ns, li, err := u.device(r.NS, r.Name, id)
 		if err != nil {
 			return err
 		}
@@ -297,7 +369,8 @@ func (u *Undoer) undo(r Record) error {
 		}
 		return err
 	case "move":
-		_, li, err := u.link(r.To, r.Name)
+		// The index may change on a move; the MAC does not.
+		to, li, err := u.device(r.To, r.Name, devID{mac: r.MAC})
 		if err != nil {
 			return err
 		}
@@ -305,13 +378,12 @@ func (u *Undoer) undo(r Record) error {
 		if err != nil {
 			return err
 		}
-		to, _ := u.open(r.To)
 		if err := u.K.Move(to, li.Index, from); err != nil {
 			return err
 		}
 		return u.restore(from, r)
 	case "addr", "addr_del":
-		ns, li, err := u.link(r.NS, r.Name)
+		ns, li, err := u.device(r.NS, r.Name, id)
 		if err != nil {
 			return err
 		}
@@ -355,15 +427,20 @@ func (u *Undoer) undo(r Record) error {
 		}
 		return u.K.DeleteRule(ns, r.Table, r.Chain, r.Spec)
 	case "etc":
-		if r.Has {
-			return os.WriteFile(r.Name, r.Data, 0o644)
-		}
-		return ignoreNotExist(os.Remove(r.Name))
-	case "etc_dir":
-		if err := os.Remove(r.Name); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+		ns, file, err := r.etcName()
+		if err != nil {
 			return err
 		}
-		return nil
+		if r.Sum == "" {
+			return notOurs("%s/%s/%s was journaled without a checksum (by an older nsscript)", kernel.EtcNetnsDir, ns, file)
+		}
+		return kernel.UndoEtc(ns, file, r.Sum, r.Has, r.Data)
+	case "etc_dir":
+		ns, err := r.etcDir()
+		if err != nil {
+			return err
+		}
+		return kernel.RemoveEtcDir(ns)
 	}
 	return fmt.Errorf("unknown journal record %q", r.Op)
 }
@@ -452,27 +529,26 @@ func (u *Undoer) routeInfo(ns *kernel.NS, r *Route) (kernel.RouteInfo, error) {
 	return ri, nil
 }
 
-// deleteNamespace empties a namespace the lab created (its processes, and
+// deleteNamespace empties a namespace a lab created (its processes, and
 // their trees, are stopped) and deletes it, like
-// `ip netns pids NAME | xargs kill; ip netns del NAME`.
-func (u *Undoer) deleteNamespace(r *NSRef) error {
-	p := filepath.Join(kernel.NetnsDir, r.Name)
-	ns, err := u.open(r)
-	if err != nil {
-		if r.Inode == 0 {
-			// Killed while creating it: a bind mount or an empty file.
-			_ = unix.Unmount(p, unix.MNT_DETACH)
-			return ignoreNotExist(os.Remove(p))
+// `ip netns pids NAME | xargs kill; ip netns del NAME`, if it is still the
+// namespace the claim names. It also finishes a creation or a deletion
+// that was interrupted (the name left as an empty file), if that file is
+// the claim's. A claim without the namespace's identity never deletes
+// anything.
+func (u *Undoer) deleteNamespace(name string, c kernel.NetnsClaim) error {
+	if c.Inode == 0 {
+		if _, err := u.K.OpenNamed(name); err != nil {
+			return errGone
 		}
-		return err
+		return notOurs("namespace %q was journaled before it existed (a run killed then, or an older nsscript): nothing says it is the lab's", name)
 	}
-	if pids, err := u.pids(ns); err == nil && len(pids) > 0 {
-		killAll(pids)
+	if ns, err := u.open(&NSRef{Name: name, Inode: c.Inode, Cookie: c.Cookie}); err == nil {
+		if pids, err := u.pids(ns); err == nil && len(pids) > 0 {
+			killAll(pids)
+		}
 	}
-	if rel, ok := u.K.(releaser); ok {
-		return rel.ReleaseNamed(ns)
-	}
-	return u.K.DeleteNamed(ns)
+	return u.K.ReleaseClaimed(name, c)
 }
 
 // removeNetnsDir undoes the creation of /run/netns when nothing is left in it.

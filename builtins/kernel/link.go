@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // DummyAlias marks an ifb device that stands in for a dummy on kernels
@@ -28,6 +31,7 @@ type LinkInfo struct {
 	PeerIndex   int // veth: the peer's index in its own namespace
 	PeerNetnsID int // veth: the peer's namespace id as seen from here; -1 when in the same namespace
 	Alias       string
+	Type        string // the kernel's own kind (ifb for a dummy stand-in, "" for loopback and NICs)
 }
 
 func info(l netlink.Link) *LinkInfo {
@@ -41,6 +45,10 @@ func info(l netlink.Link) *LinkInfo {
 		MasterIndex: a.MasterIndex,
 		PeerNetnsID: -1,
 		Alias:       a.Alias,
+		Type:        l.Type(),
+	}
+	if li.Type == "device" {
+		li.Type = ""
 	}
 	switch t := l.Type(); {
 	case a.Flags&net.FlagLoopback != 0:
@@ -84,6 +92,9 @@ func retry[T any](f func() (T, error)) (T, error) {
 }
 
 func (k *Linux) linkByName(ns *NS, name string) (netlink.Link, *netlink.Handle, error) {
+	if err := checkNames(name); err != nil {
+		return nil, nil, err
+	}
 	h, err := k.Handle(ns)
 	if err != nil {
 		return nil, nil, err
@@ -149,19 +160,43 @@ func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	return out, nil
 }
 
+// LinkOpts are what a new device gets in the message that creates it.
+type LinkOpts struct {
+	MTU int              // 0: the kernel's default
+	MAC net.HardwareAddr // nil: the kernel picks one at random
+	// PeerMAC is a veth peer's MAC (nil: random).
+	PeerMAC net.HardwareAddr
+}
+
+// RandomMAC is a random locally administered unicast MAC address, as the
+// kernel would pick for a virtual device. Picked by nsscript, it is known
+// before the device exists, so the journal can name it beforehand; and a
+// MAC that was set, not random, is one udev's MACAddressPolicy leaves
+// alone.
+func RandomMAC() net.HardwareAddr {
+	mac := make(net.HardwareAddr, 6)
+	_, _ = rand.Read(mac)
+	mac[0] = mac[0]&^1 | 2
+	return mac
+}
+
 // AddVeth creates a veth pair with one end in ns and the other in peerNS,
 // in one netlink call, and returns the index of name (the netlink package
 // reads it back after creating). Equivalent to:
-// ip -n NS link add NAME [mtu M] type veth peer name PEER [netns PEER_NS] [mtu M]
-func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, mtu int) (int, error) {
+// ip -n NS link add NAME [mtu M] [address MAC] type veth peer name PEER [netns PEER_NS] [mtu M] [address PEER_MAC]
+func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (int, error) {
+	if err := checkNames(name, peer); err != nil {
+		return 0, err
+	}
 	h, err := k.Handle(ns)
 	if err != nil {
 		return 0, err
 	}
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
-	attrs.MTU = mtu
-	v := &netlink.Veth{LinkAttrs: attrs, PeerName: peer, PeerTxQLen: -1, PeerMTU: uint32(mtu)}
+	attrs.MTU = o.MTU
+	attrs.HardwareAddr = o.MAC
+	v := &netlink.Veth{LinkAttrs: attrs, PeerName: peer, PeerTxQLen: -1, PeerMTU: uint32(o.MTU), PeerHardwareAddr: o.PeerMAC}
 	if peerNS != ns {
 		v.PeerNamespace = netlink.NsFd(peerNS.fd)
 	}
@@ -171,14 +206,29 @@ func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, mtu int) (
 	return v.Index, nil
 }
 
-// AddBridge creates a bridge. Equivalent to: ip -n NS link add NAME type bridge
-func (k *Linux) AddBridge(ns *NS, name string) error {
+// checkNames refuses an interface name the kernel would take otherwise
+// than given (a NUL cuts it short), whoever calls.
+func checkNames(ns ...string) error {
+	for _, n := range ns {
+		if err := names.IfName(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddBridge creates a bridge. Equivalent to: ip -n NS link add NAME [address MAC] type bridge
+func (k *Linux) AddBridge(ns *NS, name string, o LinkOpts) error {
+	if err := checkNames(name); err != nil {
+		return err
+	}
 	h, err := k.Handle(ns)
 	if err != nil {
 		return err
 	}
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
+	attrs.HardwareAddr = o.MAC
 	if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
 		return fmt.Errorf("create bridge %q: %w", name, err)
 	}
@@ -213,14 +263,18 @@ func (k *Linux) SetBridgeSTP(ns *NS, index int, on bool) error {
 // AddDummy creates a dummy device (a stand-in for a NIC). On a kernel
 // without the dummy driver it creates an ifb device marked DummyAlias,
 // which behaves the same for addresses, routes and moves. Equivalent to:
-// ip -n NS link add NAME type dummy
-func (k *Linux) AddDummy(ns *NS, name string) error {
+// ip -n NS link add NAME [address MAC] type dummy
+func (k *Linux) AddDummy(ns *NS, name string, o LinkOpts) error {
+	if err := checkNames(name); err != nil {
+		return err
+	}
 	h, err := k.Handle(ns)
 	if err != nil {
 		return err
 	}
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
+	attrs.HardwareAddr = o.MAC
 	if !k.dummyMissing {
 		err = h.LinkAdd(&netlink.Dummy{LinkAttrs: attrs})
 		if err == nil {
@@ -310,6 +364,9 @@ func (k *Linux) SetMAC(ns *NS, index int, mac net.HardwareAddr) error {
 
 // SetName is: ip -n NS link set DEV name NAME
 func (k *Linux) SetName(ns *NS, index int, name string) error {
+	if err := checkNames(name); err != nil {
+		return err
+	}
 	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetName(l, name) })
 }
 

@@ -116,55 +116,57 @@ func netnsMounts(name string) error {
 	return nil
 }
 
-// EtcNetnsDir holds per-namespace /etc files, as for `ip netns exec`.
-const EtcNetnsDir = "/etc/netns"
-
-// WriteEtc writes /etc/netns/NAME/FILE, which exec in NAME sees as /etc/FILE.
-// Like `ip netns exec`, exec binds the file over /etc/FILE, which must
-// already be there (a bind mount needs an existing target of the same
-// type): a file no process could see is refused here, where the script
-// names it, instead of a warning in every later command's stderr.
-func (k *Linux) WriteEtc(name, file string, content []byte) (string, error) {
-	dir := filepath.Join(EtcNetnsDir, name)
-	p := filepath.Join(dir, file)
-	etc := filepath.Join("/etc", file)
-	if st, err := os.Stat(etc); errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%s does not exist, so no process in namespace %q would see %s (exec binds it over %s, as ip netns exec does); create %s first, or use a file that /etc has", etc, name, p, etc, etc)
-	} else if err != nil {
-		return "", err
-	} else if st.IsDir() {
-		return "", fmt.Errorf("%s is a directory: etc() writes one file, like \"hosts\" or \"resolv.conf\"", etc)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(p, content, 0o644); err != nil {
-		return "", err
-	}
-	return p, nil
-}
-
-// Stdio is a started command's standard input, output and error.
-type Stdio struct{ In, Out, Err *os.File }
+// Stdio is a started command's standard input, output and error, and the
+// cgroup it is born in (nil: its parent's).
+type Stdio struct{ In, Out, Err, Cgroup *os.File }
 
 // Start starts argv inside ns, as its own process group leader: like
 // `ip netns exec` for a named namespace, directly otherwise. The child is
-// forked from a thread that is in ns, so it is born there; stdio are
-// files, so the start creates no goroutine on that thread. Start returns
-// once argv itself runs (or could not be started).
+// forked from a thread that is in ns, so it is born there (and in the
+// cgroup of stdio, if any); stdio are files, so the start creates no
+// goroutine on that thread. Start returns once argv itself runs (or could
+// not be started).
 func (k *Linux) Start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error) {
+	cmd, err := k.start(ns, argv, env, stdio)
+	var ee *exec.Error
+	if err != nil && stdio.Cgroup != nil && !errors.As(err, &ee) && !errors.Is(err, errReported) {
+		// The kernel refused the cgroup (no clone3, a cgroup that may not
+		// hold processes): start it where nsscript is.
+		stdio.Cgroup = nil
+		cmd, err = k.start(ns, argv, env, stdio)
+	}
+	return cmd, err
+}
+
+// errReported marks an error the in-between step reported: the start
+// itself worked.
+var errReported = errors.New("reported")
+
+type reportedError struct{ msg string }
+
+func (e *reportedError) Error() string   { return e.msg }
+func (e *reportedError) Is(t error) bool { return t == errReported }
+
+func (k *Linux) start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error) {
+	var cmd *exec.Cmd
 	if ns.Name == "" || ns.Host {
 		path, err := LookPath(argv[0], env)
 		if err != nil {
 			return nil, err
 		}
-		cmd := &exec.Cmd{Path: path, Args: argv}
+		cmd = &exec.Cmd{Path: path, Args: argv}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdio.In, stdio.Out, stdio.Err
+	} else {
+		cmd = netnsExecCommand(ns.Name, argv)
+	}
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdio.In, stdio.Out, stdio.Err
+	if stdio.Cgroup != nil {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(stdio.Cgroup.Fd())
+	}
+	if ns.Name == "" || ns.Host {
 		return cmd, k.Do(ns, cmd.Start)
 	}
-	cmd := netnsExecCommand(ns.Name, argv)
-	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdio.In, stdio.Out, stdio.Err
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -179,7 +181,7 @@ func (k *Linux) Start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error
 	msg, _ := io.ReadAll(r)
 	if len(msg) > 0 {
 		_ = cmd.Wait()
-		return nil, errors.New(string(msg))
+		return nil, &reportedError{string(msg)}
 	}
 	return cmd, nil
 }

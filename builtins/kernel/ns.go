@@ -23,9 +23,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // NetnsDir is where named namespaces live, as for `ip netns`.
@@ -42,6 +45,7 @@ type NS struct {
 	fd     int
 	mu     sync.Mutex
 	handle *netlink.Handle
+	cookie uint64 // 0 until known (see Cookie)
 }
 
 // FD is the namespace file descriptor (valid while the NS is open).
@@ -172,6 +176,9 @@ var ErrNoNamespace = errors.New("no such namespace")
 
 // OpenNamed opens /run/netns/NAME.
 func (k *Linux) OpenNamed(name string) (*NS, error) {
+	if err := names.Netns(name); err != nil {
+		return nil, err
+	}
 	p := filepath.Join(NetnsDir, name)
 	ns, err := k.OpenPath(p)
 	if errors.Is(err, os.ErrNotExist) {
@@ -189,8 +196,18 @@ func (k *Linux) OpenNamed(name string) (*NS, error) {
 
 // OpenPath opens a namespace file (/run/netns/X, /proc/PID/ns/net, ...).
 // Opening the same namespace twice returns the same NS.
+//
+// Only a regular file is opened (a namespace file is one): opening a
+// FIFO would block, and opening a device (a watchdog, a tape) can act.
 func (k *Linux) OpenPath(path string) (*NS, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%s is not a network namespace (not a namespace file)", path)
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -226,9 +243,30 @@ func (k *Linux) Lookup(inode uint64) *NS {
 	return k.byInode[inode]
 }
 
+// NetnsClaim is what identifies a namespace nsscript made, written to
+// its journal before the namespace gets its name: the namespace's inode
+// and cookie, and the inode of the file that carries the name.
+type NetnsClaim struct {
+	Inode  uint64 // nsfs inode: the kernel reuses it once the namespace is gone
+	Cookie uint64 // the namespace's cookie: never reused (0: the kernel has none)
+	File   uint64 // the placeholder file /run/netns/NAME (0: not known)
+}
+
 // CreateNamed creates /run/netns/NAME like `ip netns add NAME`. It
 // reports false (and opens the namespace) when it already exists.
-func (k *Linux) CreateNamed(name string) (*NS, bool, error) {
+//
+// The name is claimed atomically: the namespace is made first, unnamed
+// (it dies with nsscript if nsscript dies now), claim is told what
+// identifies it (the journal writes it down), and only then does the name
+// appear, by linking a file made with O_TMPFILE into /run/netns, which
+// fails if another process took the name meanwhile. Then CreateNamed
+// reports false and opens that namespace, once its maker has mounted it.
+// With lo, loopback is up before the namespace has a name, so no one
+// ever sees it down.
+func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) (*NS, bool, error) {
+	if err := names.Netns(name); err != nil {
+		return nil, false, err
+	}
 	if ns, err := k.OpenNamed(name); err == nil {
 		return ns, false, nil
 	} else if !errors.Is(err, ErrNoNamespace) {
@@ -237,47 +275,190 @@ func (k *Linux) CreateNamed(name string) (*NS, bool, error) {
 	if err := k.ensureNetnsDir(); err != nil {
 		return nil, false, err
 	}
-	p := filepath.Join(NetnsDir, name)
-	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0)
-	if err != nil {
-		return nil, false, fmt.Errorf("create %s: %w", p, err)
-	}
-	f.Close()
 	// The thread that makes the namespace also opens nsscript's netlink
-	// handle there while it is inside: one trip instead of two.
+	// handle there, reads its cookie and sets lo up: one trip.
 	var h *netlink.Handle
-	err = k.spawn(func() error {
+	var fd int = -1
+	var c NetnsClaim
+	err := k.spawn(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("unshare: %w", err)
 		}
-		if err := unix.Mount("/proc/thread-self/ns/net", p, "none", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind %s: %w", p, err)
+		var err error
+		if fd, err = unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return err
 		}
+		c.Cookie = ownCookie()
 		h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
+		if lo && h != nil {
+			if err := h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: 1}}); err != nil {
+				return fmt.Errorf("set lo up: %w", err)
+			}
+		}
 		return nil
 	})
+	closeAll := func() {
+		if h != nil {
+			h.Close()
+		}
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	if err == nil {
+		c.Inode, err = fdInode(fd)
+	}
 	if err != nil {
+		closeAll()
+		return nil, false, err
+	}
+	p := filepath.Join(NetnsDir, name)
+	tmp, terr := unix.Open(NetnsDir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if terr == nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(tmp, &st); err == nil {
+			c.File = st.Ino
+		}
+		defer unix.Close(tmp)
+	}
+	if claim == nil {
+		claim = func(NetnsClaim) error { return nil }
+	}
+	if err := claim(c); err != nil {
+		closeAll()
+		return nil, false, err
+	}
+	if terr == nil {
+		err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", tmp), unix.AT_FDCWD, p, unix.AT_SYMLINK_FOLLOW)
+	} else {
+		// No O_TMPFILE on this file system: a plain exclusive create.
+		var f int
+		if f, err = unix.Open(p, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0); err == nil {
+			unix.Close(f)
+		}
+	}
+	if errors.Is(err, unix.EEXIST) {
+		closeAll()
+		ns, err := k.openClaimed(name)
+		return ns, false, err
+	}
+	if err != nil {
+		closeAll()
+		return nil, false, fmt.Errorf("create %s: %w", p, err)
+	}
+	if err := unix.Mount(fmt.Sprintf("/proc/self/fd/%d", fd), p, "none", unix.MS_BIND, ""); err != nil {
 		os.Remove(p)
-		return nil, false, err
+		closeAll()
+		return nil, false, fmt.Errorf("bind %s: %w", p, err)
 	}
-	ns, err := k.OpenNamed(name)
-	if err != nil {
-		if h != nil {
-			h.Close()
-		}
-		return nil, false, err
-	}
-	if h != nil {
-		ns.mu.Lock()
-		if ns.handle == nil {
-			ns.handle, h = h, nil
-		}
-		ns.mu.Unlock()
-		if h != nil {
-			h.Close()
-		}
-	}
+	ns := &NS{Name: name, Path: p, Inode: c.Inode, fd: fd, handle: h, cookie: c.Cookie}
+	k.mu.Lock()
+	k.byInode[c.Inode] = ns
+	k.mu.Unlock()
 	return ns, true, nil
+}
+
+// openClaimed opens a namespace whose name another process has just
+// claimed, waiting (up to two seconds) for it to mount the namespace
+// there: until then the name is an empty file.
+func (k *Linux) openClaimed(name string) (*NS, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		ns, err := k.OpenNamed(name)
+		if err == nil || time.Now().After(deadline) {
+			return ns, err
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// ownCookie is the cookie of the network namespace the calling thread is
+// in (SO_NETNS_COOKIE, Linux 5.14); 0 when the kernel has none.
+func ownCookie() uint64 {
+	s, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(s)
+	c, err := unix.GetsockoptUint64(s, unix.SOL_SOCKET, unix.SO_NETNS_COOKIE)
+	if err != nil {
+		return 0
+	}
+	return c
+}
+
+// Cookie is the namespace's cookie, a number the kernel never gives
+// another namespace (its inode, it does reuse); 0 on kernels before 5.14.
+func (k *Linux) Cookie(ns *NS) uint64 {
+	ns.mu.Lock()
+	c := ns.cookie
+	ns.mu.Unlock()
+	if c != 0 {
+		return c
+	}
+	if ns.Host {
+		c = ownCookie()
+	} else {
+		_ = k.Do(ns, func() error { c = ownCookie(); return nil })
+	}
+	ns.mu.Lock()
+	ns.cookie = c
+	ns.mu.Unlock()
+	return c
+}
+
+// ErrNotOurs is returned when what is at a name is not what a journal
+// recorded there: nsscript leaves it alone.
+var ErrNotOurs = errors.New("not the one nsscript made")
+
+// ReleaseClaimed is the undo of CreateNamed, for a namespace known only by
+// its journal record: it releases /run/netns/NAME (like ip netns del)
+// only when it is the namespace the claim names, and finishes a release
+// or a creation that was interrupted (the name left as an empty file)
+// only when that file is the claim's placeholder. It returns nil when
+// there is nothing left, ErrNotOurs (wrapped, saying what is there) when
+// the name belongs to something else now. The caller empties the
+// namespace first.
+func (k *Linux) ReleaseClaimed(name string, c NetnsClaim) error {
+	if err := names.Netns(name); err != nil {
+		return err
+	}
+	p := filepath.Join(NetnsDir, name)
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); errors.Is(err, unix.ENOENT) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if ns, err := k.OpenPath(p); err == nil {
+		// The inode alone is no proof where the kernel has cookies: it
+		// reuses inodes at once.
+		if cookie := k.Cookie(ns); ns.Inode != c.Inode || c.Cookie != cookie {
+			return fmt.Errorf("%w: %s is another namespace now (inode %d), made since", ErrNotOurs, p, ns.Inode)
+		}
+		if ns.Name == "" {
+			ns.Name, ns.Path = name, p
+		}
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("unmount %s: %w", p, err)
+		}
+		k.Close(ns)
+		// The file it was mounted on carries the name: nsscript's, since
+		// the claimed namespace was mounted on it.
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+		return nil
+	}
+	// The file under the mount: remove it if it is the placeholder made
+	// for this namespace, as an interrupted create or release left it.
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || c.File == 0 || st.Ino != c.File {
+		return fmt.Errorf("%w: %s is a file nsscript did not make (inode %d); remove it yourself if it is a leftover", ErrNotOurs, p, st.Ino)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	return nil
 }
 
 // spawn runs fn on a throwaway thread that starts in the host namespace
@@ -429,9 +610,12 @@ func (k *Linux) Identify(pid int) (*NS, error) {
 // Sysctl reads key (dotted, e.g. net.ipv4.ip_forward) inside ns and, when
 // value is not nil, writes it. It returns the value before the write.
 func (k *Linux) Sysctl(ns *NS, key string, value *string) (string, error) {
-	p := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	p, err := names.SysctlKey(key)
+	if err != nil {
+		return "", err
+	}
 	var old string
-	err := k.Do(ns, func() error {
+	err = k.Do(ns, func() error {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err

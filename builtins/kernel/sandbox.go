@@ -5,7 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -38,15 +42,39 @@ func RunSandboxed(args []string) (int, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), SandboxEnv+"=init")
 	cmd.SysProcAttr = &unix.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID,
+		// UTS and IPC too: nothing a script does there reaches the host.
+		Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
 		Pdeathsig:  unix.SIGKILL,
+	}
+	// The sandbox gets a cgroup of its own (its root, in a cgroup
+	// namespace), under which its labs make theirs; it is removed when
+	// the sandbox has ended.
+	if cg, dir := sandboxCgroup(); cg != nil {
+		defer func() { _ = RemoveCgroupTree(dir) }()
+		defer cg.Close()
+		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(cg.Fd())
+		cmd.Env[len(cmd.Env)-1] = SandboxEnv + "=init-cgroup"
 	}
 	// The child decides what a signal means (it is PID 1 of its own PID
 	// namespace and only gets the signals it handles): pass them on.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
 	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
+	err := cmd.Start()
+	if err != nil && cmd.SysProcAttr.UseCgroupFD {
+		// The kernel refused the cgroup: a sandbox without one.
+		cmd = exec.Command("/proc/self/exe", args...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.Env = append(os.Environ(), SandboxEnv+"=init")
+		cmd.SysProcAttr = &unix.SysProcAttr{
+			Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
+			Pdeathsig:  unix.SIGKILL,
+		}
+		err = cmd.Start()
+	}
+	if err != nil {
 		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN): %w", err)
 	}
 	done := make(chan struct{})
@@ -61,7 +89,7 @@ func RunSandboxed(args []string) (int, error) {
 			}
 		}
 	}()
-	err := cmd.Wait()
+	err = cmd.Wait()
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
 		if ws.Exited() {
 			return ws.ExitStatus(), nil
@@ -77,10 +105,11 @@ func RunSandboxed(args []string) (int, error) {
 // (so no zombie outlives its parent), passes signals on, and exits with
 // the child's status; it never returns there.
 func MaybeSandboxInit() {
-	if os.Getenv(SandboxEnv) != "init" {
+	mode := os.Getenv(SandboxEnv)
+	if mode != "init" && mode != "init-cgroup" {
 		return
 	}
-	if err := SetupSandbox(); err != nil {
+	if err := SetupSandbox(mode == "init-cgroup"); err != nil {
 		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)
 		os.Exit(1)
 	}
@@ -118,7 +147,7 @@ func MaybeSandboxInit() {
 // SetupSandbox, in the sandbox's init, makes the mount namespace private
 // and gives it its own /proc, /sys, /run and /etc overlays with empty
 // /run/netns, /etc/netns and /run/nsscript, so nothing reaches the host.
-func SetupSandbox() error {
+func SetupSandbox(cgroup bool) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
@@ -175,5 +204,58 @@ func SetupSandbox() error {
 	if err := unix.Mount("sysfs", "/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount /sys: %w", err)
 	}
+	if cgroup {
+		// The sandbox's own cgroup, as the root of its cgroup namespace.
+		// Without it (no mount point in this sysfs) labs go without.
+		_ = unix.Mount("cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	}
 	return nil
+}
+
+// sandboxCgroup makes the cgroup a sandbox is started in, under this
+// process's own; nil where cgroup v2 is not there or not writable.
+func sandboxCgroup() (*os.File, string) {
+	rel, ok := CgroupFor(fmt.Sprintf("%ssandbox-%d", CgroupPrefix, os.Getpid()))
+	if !ok {
+		return nil, ""
+	}
+	removeStaleSandboxes(path.Dir(rel))
+	f, err := MakeCgroup(rel)
+	if err != nil {
+		return nil, ""
+	}
+	return f, f.Name()
+}
+
+// removeStaleSandboxes removes the empty cgroups of sandboxes whose
+// nsscript is gone (killed before it could remove its own): rmdir only
+// takes a cgroup that holds no process.
+func removeStaleSandboxes(parent string) {
+	dir, err := cgroupDir(path.Join(parent, CgroupPrefix+"x"))
+	if err != nil {
+		return
+	}
+	dir = filepath.Dir(dir)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), CgroupPrefix+"sandbox-"))
+		if err != nil || !e.IsDir() || pid == os.Getpid() || unix.Kill(pid, 0) == nil {
+			continue
+		}
+		rmdirTree(filepath.Join(dir, e.Name()))
+	}
+}
+
+// rmdirTree removes the empty cgroups of a tree, deepest first.
+func rmdirTree(dir string) {
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.IsDir() {
+			rmdirTree(filepath.Join(dir, e.Name()))
+		}
+	}
+	_ = unix.Rmdir(dir)
 }

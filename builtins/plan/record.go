@@ -258,22 +258,52 @@ func (r *Recorder) addLink(n *rns, name, kind string, mtu int) *rlink {
 	return l
 }
 
+// setMAC gives a new device the MAC its creator chose, if any.
+func (l *rlink) setMAC(mac net.HardwareAddr) {
+	if mac != nil {
+		l.mac = mac.String()
+	}
+}
+
 // --- namespaces ---
 
 // Host is the model's host namespace.
 func (r *Recorder) Host() *kernel.NS { return r.host.ns }
 
 // CreateNamed is `ip netns add NAME` (nothing when it exists).
-func (r *Recorder) CreateNamed(name string) (*kernel.NS, bool, error) {
+// With lo, also `ip -n NAME link set lo up`.
+func (r *Recorder) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if n := r.named(name); n != nil {
+		r.mu.Unlock()
 		return n.ns, false, nil
 	}
 	n := r.newNS(name, filepath.Join(kernel.NetnsDir, name), false)
 	r.record(Op{Op: "netns_add", NS: name, Cmd: r.R.NetnsAdd(name)})
+	r.mu.Unlock()
+	if lo {
+		if err := r.SetUp(n.ns, 1, true); err != nil {
+			return nil, false, err
+		}
+	}
 	return n.ns, true, nil
 }
+
+// ReleaseClaimed is `ip netns del NAME` of a namespace the plan made, if
+// it is the one claimed (the model's cookie is the inode).
+func (r *Recorder) ReleaseClaimed(name string, c kernel.NetnsClaim) error {
+	ns, err := r.OpenNamed(name)
+	if err != nil {
+		return nil
+	}
+	if ns.Inode != c.Inode || c.Cookie != ns.Inode {
+		return fmt.Errorf("%w: namespace %q is another one", kernel.ErrNotOurs, name)
+	}
+	return r.DeleteNamed(ns)
+}
+
+// Cookie is the model namespace's inode: the plan never reuses one.
+func (r *Recorder) Cookie(ns *kernel.NS) uint64 { return ns.Inode }
 
 // OpenNamed opens a namespace the script created.
 func (r *Recorder) OpenNamed(name string) (*kernel.NS, error) {
@@ -414,6 +444,19 @@ func (r *Recorder) pidsIn(n *rns) []int {
 }
 
 // Pids lists the planned processes in ns.
+// PidsByNetns lists the plan's processes by namespace.
+func (r *Recorder) PidsByNetns() (map[uint64][]int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[uint64][]int{}
+	for _, n := range r.all {
+		if n.alive {
+			out[n.ns.Inode] = r.pidsIn(n)
+		}
+	}
+	return out, nil
+}
+
 func (r *Recorder) Pids(ns *kernel.NS) ([]int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -531,7 +574,8 @@ func exists(name string) error {
 }
 
 // AddVeth creates a pair, each end in its namespace, down.
-func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error) {
+func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
+	mtu := o.MTU
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, err := r.nsOf(ns)
@@ -550,6 +594,8 @@ func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer s
 	}
 	a := r.addLink(n, name, "veth", mtu)
 	b := r.addLink(pn, peer, "veth", mtu)
+	a.setMAC(o.MAC)
+	b.setMAC(o.PeerMAC)
 	a.peer, b.peer = b, a
 	r.record(Op{Op: "veth_add", NS: nsLabel(ns), Dev: name, Peer: peer, PeerNS: nsLabel(peerNS), MTU: mtu,
 		Cmd: r.R.VethAdd(ns, name, peerNS, peer, mtu)})
@@ -557,12 +603,12 @@ func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer s
 }
 
 // AddBridge creates a bridge, down.
-func (r *Recorder) AddBridge(ns *kernel.NS, name string) error {
-	return r.addDevice(ns, name, "bridge", "bridge_add", r.R.BridgeAdd(ns, name))
+func (r *Recorder) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error {
+	return r.addDevice(ns, name, "bridge", o.MAC, "bridge_add", r.R.BridgeAdd(ns, name))
 }
 
 // addDevice creates a device of one kind, down, unless the name is taken.
-func (r *Recorder) addDevice(ns *kernel.NS, name, kind, op, cmd string) error {
+func (r *Recorder) addDevice(ns *kernel.NS, name, kind string, mac net.HardwareAddr, op, cmd string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, err := r.nsOf(ns)
@@ -572,7 +618,7 @@ func (r *Recorder) addDevice(ns *kernel.NS, name, kind, op, cmd string) error {
 	if n.byName(name) != nil {
 		return exists(name)
 	}
-	r.addLink(n, name, kind, 0)
+	r.addLink(n, name, kind, 0).setMAC(mac)
 	r.record(Op{Op: op, NS: nsLabel(ns), Dev: name, Cmd: cmd})
 	return nil
 }
@@ -595,8 +641,8 @@ func (r *Recorder) SetBridgeSTP(ns *kernel.NS, index int, on bool) error {
 
 // AddDummy creates a dummy device (the plan tries the dummy driver and
 // falls back to an ifb stand-in, as nsscript does).
-func (r *Recorder) AddDummy(ns *kernel.NS, name string) error {
-	return r.addDevice(ns, name, "dummy", "dummy_add", r.R.DummyAdd(ns, name, false, true))
+func (r *Recorder) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
+	return r.addDevice(ns, name, "dummy", o.MAC, "dummy_add", r.R.DummyAdd(ns, name, false, true))
 }
 
 // setUp changes IFF_UP and what follows from it: an up device gets the

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -46,12 +47,25 @@ func (t *Tracer) name(ns *kernel.NS, index int) string {
 }
 
 // CreateNamed prints `ip netns add` when it creates the namespace.
-func (t *Tracer) CreateNamed(name string) (*kernel.NS, bool, error) {
-	ns, created, err := t.Kernel.CreateNamed(name)
+// With lo, so does `ip -n NAME link set lo up` (made before the name is).
+func (t *Tracer) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
+	ns, created, err := t.Kernel.CreateNamed(name, lo, claim)
 	if created || err != nil {
 		t.print(t.R.NetnsAdd(name), err)
 	}
+	if created && lo {
+		t.print(t.R.LinkSet(ns, "lo", "up"), nil)
+	}
 	return ns, created, err
+}
+
+// ReleaseClaimed prints `ip netns del` when it releases the namespace.
+func (t *Tracer) ReleaseClaimed(name string, c kernel.NetnsClaim) error {
+	err := t.Kernel.ReleaseClaimed(name, c)
+	if !errors.Is(err, kernel.ErrNotOurs) {
+		t.print(t.R.NetnsDel(name), err)
+	}
+	return err
 }
 
 // DeleteNamed prints what nsscript does: the veths first when no process
@@ -88,14 +102,14 @@ func (t *Tracer) Sysctl(ns *kernel.NS, key string, value *string) (string, error
 	return old, err
 }
 
-func (t *Tracer) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) (int, error) {
-	index, err := t.Kernel.AddVeth(ns, name, peerNS, peer, mtu)
-	t.print(t.R.VethAdd(ns, name, peerNS, peer, mtu), err)
+func (t *Tracer) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
+	index, err := t.Kernel.AddVeth(ns, name, peerNS, peer, o)
+	t.print(t.R.VethAdd(ns, name, peerNS, peer, o.MTU), err)
 	return index, err
 }
 
-func (t *Tracer) AddBridge(ns *kernel.NS, name string) error {
-	err := t.Kernel.AddBridge(ns, name)
+func (t *Tracer) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error {
+	err := t.Kernel.AddBridge(ns, name, o)
 	t.print(t.R.BridgeAdd(ns, name), err)
 	return err
 }
@@ -108,8 +122,8 @@ func (t *Tracer) SetBridgeSTP(ns *kernel.NS, index int, on bool) error {
 }
 
 // AddDummy prints what the kernel got: a dummy, or the ifb stand-in.
-func (t *Tracer) AddDummy(ns *kernel.NS, name string) error {
-	err := t.Kernel.AddDummy(ns, name)
+func (t *Tracer) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
+	err := t.Kernel.AddDummy(ns, name, o)
 	ifb := false
 	if d, ok := t.Kernel.(interface{ DummyIsIfb() bool }); ok {
 		ifb = d.DummyIsIfb()

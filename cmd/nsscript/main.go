@@ -15,6 +15,7 @@ import (
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/runtime"
+	"github.com/nsscript/nsscript/runtime/quietlog"
 )
 
 const usage = `usage:
@@ -23,7 +24,7 @@ const usage = `usage:
   nsscript [flags]                             interactive REPL (a script on stdin when it is not a terminal)
   nsscript [flags] repl [key=value ...]        the REPL (-i FILE runs FILE first and keeps its globals)
   nsscript down [LAB|FILE ...]                 undo what a run created
-  nsscript ls                                  labs and what they hold
+  nsscript ls [LAB ...]                        labs and what they hold
   nsscript test [PATH ...]                     run *_test.star files: each test_* function in its own sandbox
                                                (-run REGEX, -parallel N, --junit FILE, --json)
   nsscript plan FILE.star [key=value ...]      print the equivalent ip/iptables/sysctl commands (no kernel change)
@@ -114,6 +115,7 @@ func parse(args []string) (*cli, error) {
 }
 
 func main() {
+	quietlog.Restore()
 	kernel.MaybeNetnsExec()
 	kernel.MaybeSandboxInit()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -148,6 +150,14 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if c.help {
 		fmt.Fprint(stdout, usage)
 		return runtime.ExitOK
+	}
+	if c.lab != "" || hasFlag(argv, "lab") {
+		// Before anything is made, sandbox included: a lab name becomes
+		// a directory, and "" (an unset $LAB), "..", "a/b" must not.
+		if err := runtime.CheckLab(c.lab, ""); err != nil {
+			fmt.Fprintf(stderr, "nsscript: --lab: %v\n", err)
+			return runtime.ExitUsage
+		}
 	}
 	if c.sandbox && !kernel.InSandbox() {
 		code, err := kernel.RunSandboxed(argv)
@@ -195,6 +205,12 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nsscript: %v\n", err)
 			return runtime.ExitUsage
 		}
+		if c.lab == "" {
+			if err := runtime.CheckLab(runtime.LabName(file), "the script's file name "+file); err != nil {
+				fmt.Fprintf(stderr, "nsscript: %v\n", err)
+				return runtime.ExitUsage
+			}
+		}
 		return runtime.Run(file, nil, args, c.options(runtime.LabName(file), stdout, stderr))
 	case "down":
 		if c.lab != "" {
@@ -202,7 +218,7 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		return runtime.Down(words, c.trace, stdout, stderr)
 	case "ls":
-		return runtime.Ls(c.json, stdout, stderr)
+		return runtime.Ls(words, c.json, stdout, stderr)
 	case "test":
 		par := c.parallel
 		if par == 0 {
@@ -213,7 +229,7 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		if len(words) != 2 {
 			return runtime.ExitUsage
 		}
-		return runtime.RunTestFunc(words[0], words[1], c.options(runtime.LabName(words[0]), stdout, stderr))
+		return runtime.RunTestFunc(words[0], words[1], c.options(runtime.TestLab(words[0]), stdout, stderr))
 	case "plan":
 		return runtime.PlanCommand(words, c.lab, c.json, stdout, stderr)
 	case "graph":
@@ -229,6 +245,19 @@ func (c *cli) options(lab string, stdout, stderr io.Writer) runtime.Options {
 		lab = c.lab
 	}
 	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Keep: c.keep, Trace: c.trace, Stdout: stdout, Stderr: stderr}
+}
+
+// hasFlag reports whether a --NAME flag was given, even as --NAME="".
+func hasFlag(argv []string, name string) bool {
+	for _, a := range argv {
+		if a == "--" {
+			return false
+		}
+		if n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); strings.HasPrefix(a, "-") && n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // keyValues parses the script's key=value arguments.

@@ -90,6 +90,16 @@ func hostState() string {
 		}
 		b.WriteString("\n")
 	}
+	// The cgroups nsscript makes for sandboxes and labs (cgroup v2).
+	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		if ents, err := os.ReadDir(root); err == nil {
+			for _, e := range ents {
+				if e.IsDir() && strings.HasPrefix(e.Name(), "nsscript-") {
+					fmt.Fprintf(&b, "cgroup %s/%s\n", root, e.Name())
+				}
+			}
+		}
+	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, l := range strings.Split(string(mounts), "\n") {
 		if f := strings.Fields(l); len(f) > 4 {

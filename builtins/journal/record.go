@@ -1,0 +1,318 @@
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
+)
+
+// NSRef names a namespace in a way another process can find it again,
+// and tells it from a later namespace of the same name: the kernel reuses
+// a namespace's inode once it is gone, never its cookie.
+type NSRef struct {
+	Host   bool   `json:"host,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Inode  uint64 `json:"inode,omitempty"`
+	Cookie uint64 `json:"cookie,omitempty"`
+}
+
+func (r *NSRef) String() string {
+	switch {
+	case r == nil:
+		return "?"
+	case r.Host:
+		return "host"
+	case r.Name != "":
+		return r.Name
+	}
+	return r.Path
+}
+
+// Route is a route as the journal keeps it (devices by name).
+type Route struct {
+	Dst    string `json:"dst"` // "" for default
+	Via    string `json:"via,omitempty"`
+	Dev    string `json:"dev,omitempty"`
+	Metric int    `json:"metric,omitempty"`
+	Table  int    `json:"table,omitempty"`
+}
+
+// Record is one change, what undoes it, and what the changed object is:
+// undo first checks that the object is still the one recorded (the
+// namespace by inode and cookie, a device by index or by the MAC address
+// nsscript gave it, a file by the checksum of what nsscript wrote) and
+// leaves anything else alone.
+type Record struct {
+	Op     string   `json:"op"`
+	NS     *NSRef   `json:"ns,omitempty"`
+	Name   string   `json:"name,omitempty"` // device, namespace, sysctl key, cgroup
+	Kind   string   `json:"kind,omitempty"`
+	Peer   string   `json:"peer,omitempty"`
+	PeerNS *NSRef   `json:"peer_ns,omitempty"`
+	To     *NSRef   `json:"to,omitempty"`
+	Old    string   `json:"old,omitempty"`
+	Has    bool     `json:"has,omitempty"`
+	Data   []byte   `json:"data,omitempty"`
+	Route  *Route   `json:"route,omitempty"`
+	Prev   *Route   `json:"prev,omitempty"`
+	Table  string   `json:"table,omitempty"`
+	Chain  string   `json:"chain,omitempty"`
+	Spec   []string `json:"spec,omitempty"`
+	Pid    int      `json:"pid,omitempty"`
+	Start  uint64   `json:"start,omitempty"`
+	Argv   []string `json:"argv,omitempty"`
+	Token  string   `json:"token,omitempty"` // OwnerEnv's value in a started process
+	// A device of the host's that moves loses its addresses, master,
+	// up state and routes: "move" keeps them to put them back.
+	Addrs  []string `json:"addrs,omitempty"`
+	Master string   `json:"master,omitempty"`
+	Routes []Route  `json:"routes,omitempty"`
+	Lab    string   `json:"lab,omitempty"` // shared_sysctl: the lab among its users
+
+	// Identity.
+	Index       int    `json:"index,omitempty"`       // a device's index in NS when recorded
+	MAC         string `json:"mac,omitempty"`         // a device's MAC (nsscript's pick for one it makes)
+	PeerMAC     string `json:"peer_mac,omitempty"`    // a veth peer's MAC
+	File        string `json:"file,omitempty"`        // etc: the file's name in /etc/netns/NAME
+	Sum         string `json:"sum,omitempty"`         // etc: sha256 of what nsscript wrote
+	Placeholder uint64 `json:"placeholder,omitempty"` // netns: inode of the file that carries the name
+}
+
+// Problem is a journal line that was skipped, and why.
+type Problem struct {
+	File string
+	Line int
+	Err  error
+}
+
+func (p Problem) Error() string {
+	return fmt.Sprintf("%s:%d: skipped: %v", p.File, p.Line, p.Err)
+}
+
+// recordStart begins every record: where a torn write (a kill in the
+// middle of one) glued the next record to its line, it is found again.
+var recordStart = []byte(`{"op":`)
+
+// readRecords reads a journal. A line that is not a complete, valid
+// record is reported as a Problem and skipped; the records around it are
+// all read, also one that a torn line before it ran into.
+func readRecords(file string) ([]Record, []Problem, error) { return readRecordsFrom(file, 0) }
+
+// readRecordsFrom reads the records that begin at or after offset.
+func readRecordsFrom(file string, offset int64) ([]Record, []Problem, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, 0); err != nil {
+		return nil, nil, err
+	}
+	var out []Record
+	var probs []Problem
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for n := 1; sc.Scan(); n++ {
+		recs, bad := parseLine(sc.Bytes())
+		out = append(out, recs...)
+		for _, err := range bad {
+			probs = append(probs, Problem{file, n, err})
+		}
+	}
+	return out, probs, sc.Err()
+}
+
+// parseLine reads the records on one line: normally one; more when torn
+// writes glued records together. What is not a valid record is reported.
+func parseLine(line []byte) ([]Record, []error) {
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return nil, nil
+	}
+	var recs []Record
+	var bad []error
+	for len(line) > 0 {
+		// The part up to the next record start, if any, is this record.
+		next := bytes.Index(line[1:], recordStart)
+		part := line
+		if next >= 0 {
+			part, line = line[:next+1], line[next+1:]
+		} else {
+			line = nil
+		}
+		// (`{"op":` cannot occur inside a record: JSON escapes the
+		// quotes of a string.)
+		var r Record
+		err := json.Unmarshal(part, &r)
+		if err == nil {
+			err = r.check()
+		}
+		if err != nil {
+			bad = append(bad, fmt.Errorf("%v: %.80q", err, part))
+			continue
+		}
+		recs = append(recs, r)
+	}
+	return recs, bad
+}
+
+// ops are the records a journal may hold.
+var ops = map[string]bool{
+	"netns": true, "netns_inode": true, "netns_dir": true, "link": true, "ident": true, "up": true, "mtu": true,
+	"mac": true, "master": true, "rename": true, "move": true, "addr": true, "addr_del": true, "route": true,
+	"sysctl": true, "shared_sysctl": true, "rule": true, "etc": true, "etc_dir": true, "spawn": true,
+	"proc": true, "cgroup": true, "adopt": true,
+}
+
+func (n *NSRef) check(what string) error {
+	switch {
+	case n == nil:
+		return fmt.Errorf("no %s", what)
+	case n.Host:
+		return nil
+	case n.Name != "":
+		return names.Netns(n.Name)
+	case n.Path != "":
+		if !path.IsAbs(n.Path) || path.Clean(n.Path) != n.Path {
+			return fmt.Errorf("%s path %q is not a clean absolute path", what, n.Path)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s has no name", what)
+}
+
+// check refuses a record that undo could not act on safely: every name
+// goes through the one validator, every field undo uses is there.
+func (r *Record) check() error {
+	if !ops[r.Op] {
+		return fmt.Errorf("unknown record %q", r.Op)
+	}
+	need := func(errs ...error) error {
+		var msgs []string
+		for _, e := range errs {
+			if e != nil {
+				msgs = append(msgs, e.Error())
+			}
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	dev := func() error { return need(r.NS.check("namespace"), names.IfName(r.Name)) }
+	cidr := func(s string) error {
+		if _, _, err := net.ParseCIDR(s); err != nil {
+			return fmt.Errorf("%q is not an address", s)
+		}
+		return nil
+	}
+	switch r.Op {
+	case "netns", "netns_inode", "adopt":
+		if err := r.NS.check("namespace"); err != nil {
+			return err
+		}
+		if r.NS.Name == "" {
+			return errors.New("namespace record without a name")
+		}
+	case "link":
+		if err := dev(); err != nil {
+			return err
+		}
+		if r.Peer != "" {
+			return need(r.PeerNS.check("peer namespace"), names.IfName(r.Peer))
+		}
+	case "ident":
+		return need(dev(), nonEmpty("mac", r.MAC))
+	case "up", "mtu", "mac":
+		return dev()
+	case "master":
+		if r.Old != "" {
+			return need(dev(), names.IfName(r.Old))
+		}
+		return dev()
+	case "rename":
+		return need(dev(), names.IfName(r.Old))
+	case "move":
+		return need(dev(), r.To.check("target namespace"))
+	case "addr", "addr_del":
+		return need(dev(), cidr(r.Old))
+	case "route":
+		if r.Route == nil {
+			return errors.New("route record without a route")
+		}
+		return r.NS.check("namespace")
+	case "sysctl", "shared_sysctl":
+		_, err := names.SysctlKey(r.Name)
+		if r.Op == "shared_sysctl" {
+			err = need(err, names.Lab(r.Lab))
+		}
+		return need(r.NS.check("namespace"), err)
+	case "rule":
+		if r.Table == "" || r.Chain == "" || len(r.Spec) == 0 {
+			return errors.New("rule record without its table, chain and rule")
+		}
+		return r.NS.check("namespace")
+	case "etc":
+		ns, file, err := r.etcName()
+		if err != nil {
+			return err
+		}
+		return need(names.Netns(ns), names.EtcFile(file))
+	case "etc_dir":
+		_, err := r.etcDir()
+		return err
+	case "proc", "spawn":
+		if r.Pid < 0 {
+			return fmt.Errorf("pid %d", r.Pid)
+		}
+		if r.Pid == 0 && r.Token == "" {
+			return errors.New("process record without a pid or token")
+		}
+	case "cgroup":
+		if !strings.HasPrefix(path.Base(r.Name), kernel.CgroupPrefix) || !path.IsAbs(r.Name) || path.Clean(r.Name) != r.Name {
+			return fmt.Errorf("%q is not a cgroup nsscript makes", r.Name)
+		}
+	}
+	return nil
+}
+
+func nonEmpty(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("no %s", what)
+	}
+	return nil
+}
+
+// etcName is the namespace and file of an etc record. (A journal written
+// by nsscript before 0.2 holds the path in Name.)
+func (r *Record) etcName() (ns, file string, err error) {
+	if r.File != "" {
+		return r.Name, r.File, nil
+	}
+	rest, ok := strings.CutPrefix(r.Name, kernel.EtcNetnsDir+"/")
+	ns, file, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 {
+		return "", "", fmt.Errorf("%q is not a file in %s/NAME/", r.Name, kernel.EtcNetnsDir)
+	}
+	return ns, file, nil
+}
+
+// etcDir is the namespace of an etc_dir record ("" for /etc/netns itself).
+func (r *Record) etcDir() (string, error) {
+	n := r.Name
+	if n == kernel.EtcNetnsDir || n == "" {
+		return "", nil
+	}
+	n = strings.TrimPrefix(n, kernel.EtcNetnsDir+"/")
+	return n, names.Netns(n)
+}

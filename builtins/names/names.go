@@ -1,0 +1,164 @@
+// Package names is the one validator of every user-supplied name that
+// becomes a path or a kernel name: lab names (directories in
+// /run/nsscript), namespace names (files in /run/netns, directories in
+// /etc/netns), interface names, /etc/netns file names and sysctl keys.
+// Commands, builtins, the journal reader and the kernel package all check
+// names here, so a name that passes one of them passes all of them and
+// can never climb out of the directory it is meant for.
+//
+// It imports nothing of nsscript's, so every package may use it.
+package names
+
+import (
+	"fmt"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits.
+const (
+	MaxLab    = 64  // a lab name, in bytes
+	MaxNetns  = 255 // a namespace name: one file name
+	MaxIfName = 15  // IFNAMSIZ - 1
+	MaxFile   = 255 // an /etc/netns file name
+)
+
+// bad finds what no name may hold: bytes that are not UTF-8 (the journal
+// is JSON, which would change them), NUL (the kernel cuts a name there),
+// other control characters (a newline splits a listing) and whitespace.
+// It returns "" when there is none.
+func bad(s string) string {
+	if !utf8.ValidString(s) {
+		return "bytes that are not UTF-8"
+	}
+	for _, r := range s {
+		switch {
+		case r == 0:
+			return "a NUL byte"
+		case unicode.IsControl(r):
+			return fmt.Sprintf("the control character %q", r)
+		case unicode.IsSpace(r):
+			return fmt.Sprintf("whitespace (%q)", r)
+		}
+	}
+	return ""
+}
+
+// Lab checks a lab name: one path component of safe characters (letters,
+// digits, '_', '-', '.'), starting with a letter, digit or '_', at most
+// MaxLab bytes. A lab is a directory in /run/nsscript and the mark on the
+// lab's iptables rules, so nothing else is accepted.
+func Lab(s string) error {
+	if s == "" {
+		return fmt.Errorf("lab name is empty (an unset variable?): give a lab name like \"topo\"; nsscript ls lists the labs")
+	}
+	for i, r := range s {
+		ok := r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' ||
+			i > 0 && (r == '-' || r == '.'))
+		if !ok {
+			return fmt.Errorf("lab name %q is not allowed: a lab name is one path component of letters, digits, '_', '-' and '.', starting with a letter, digit or '_' (like \"topo\" or \"my-lab.2\")", s)
+		}
+	}
+	if len(s) > MaxLab {
+		return fmt.Errorf("lab name %q is %d bytes, %d too many (at most %d); shorten it", s, len(s), len(s)-MaxLab, MaxLab)
+	}
+	return nil
+}
+
+// Netns checks a namespace name: one file name in /run/netns (and a
+// directory in /etc/netns), at most MaxNetns bytes.
+func Netns(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("namespace name is empty: give a name like \"red\"")
+	case s == "." || s == "..":
+		return fmt.Errorf("namespace name %q is not allowed: it must be a single path component (a file name in /run/netns); choose a name like \"red\"", s)
+	case strings.ContainsRune(s, '/'):
+		return fmt.Errorf("namespace name %q contains '/': it must be a single path component (a file name in /run/netns); choose a name without '/'", s)
+	case len(s) > MaxNetns:
+		return fmt.Errorf("namespace name is %d bytes, %d too many: a file name has at most %d; shorten it", len(s), len(s)-MaxNetns, MaxNetns)
+	}
+	if b := bad(s); b != "" {
+		return fmt.Errorf("namespace name %q contains %s: remove it; give a name like \"red\"", s, b)
+	}
+	return nil
+}
+
+// IfName checks an interface name as the kernel's dev_valid_name does
+// (1 to 15 bytes, not "." or "..", no '/', ':' or whitespace), and also
+// refuses control characters, NUL among them, which the kernel would cut
+// the name at, and bytes that are not UTF-8.
+func IfName(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("interface name is empty: give 1 to 15 bytes")
+	case len(s) > MaxIfName:
+		return fmt.Errorf("interface name %q is %d bytes, %d too many: Linux allows at most 15 (IFNAMSIZ); shorten it", s, len(s), len(s)-MaxIfName)
+	case s == "." || s == "..":
+		return fmt.Errorf("interface name %q is not allowed (the kernel reserves \".\" and \"..\"): choose another name", s)
+	}
+	for _, r := range s {
+		if r == '/' || r == ':' || unicode.IsSpace(r) {
+			return fmt.Errorf("interface name %q contains %q: Linux forbids '/', ':' and whitespace in interface names; choose a name without them (e.g. with '-')", s, r)
+		}
+	}
+	if b := bad(s); b != "" {
+		return fmt.Errorf("interface name %q contains %s: remove it (the kernel would cut the name there, or show it garbled)", s, b)
+	}
+	return nil
+}
+
+// EtcFile checks the name of a file in /etc/netns/NAME/: one file name.
+func EtcFile(s string) error {
+	if s == "" || s == "." || s == ".." || strings.ContainsRune(s, '/') {
+		return fmt.Errorf("%q is not a file name in /etc: give one name like \"hosts\" or \"resolv.conf\"", s)
+	}
+	if len(s) > MaxFile {
+		return fmt.Errorf("file name is %d bytes, %d too many (at most %d); shorten it", len(s), len(s)-MaxFile, MaxFile)
+	}
+	if b := bad(s); b != "" {
+		return fmt.Errorf("file name %q contains %s: give one name like \"hosts\" or \"resolv.conf\"", s, b)
+	}
+	return nil
+}
+
+// SysctlKey checks a sysctl key and returns its file under /proc/sys.
+// Only keys the kernel keeps per network namespace are allowed: those
+// under net. The key is dotted (net.ipv4.ip_forward; as for sysctl(8), a
+// '/' inside a dotted key stands for a '.' in a name, as in
+// net.ipv4.conf.eth0/100.rp_filter) or slashed (net/ipv4/ip_forward).
+func SysctlKey(key string) (string, error) {
+	if key == "" {
+		return "", fmt.Errorf("sysctl key is empty: give a key like \"net.ipv4.ip_forward\"")
+	}
+	if b := bad(key); b != "" {
+		return "", fmt.Errorf("sysctl key %q contains %s: give a key like \"net.ipv4.ip_forward\"", key, b)
+	}
+	var parts []string
+	if strings.HasPrefix(key, "net/") {
+		parts = strings.Split(key, "/")
+	} else {
+		parts = strings.Split(key, ".")
+		for i, p := range parts {
+			parts[i] = strings.ReplaceAll(p, "/", ".")
+		}
+	}
+	if parts[0] != "net" {
+		return "", fmt.Errorf("sysctl key %q is not under net.: only a network namespace's own keys (net.*, like \"net.ipv4.ip_forward\") can be set per namespace; %q would change the whole machine", key, key)
+	}
+	if len(parts) < 2 {
+		return "", fmt.Errorf("sysctl key %q names no setting: give a key like \"net.ipv4.ip_forward\"", key)
+	}
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return "", fmt.Errorf("sysctl key %q has an empty, \".\" or \"..\" part: give a key like \"net.ipv4.ip_forward\"", key)
+		}
+	}
+	p := path.Join(append([]string{"/proc/sys"}, parts...)...)
+	if !strings.HasPrefix(p, "/proc/sys/net/") {
+		return "", fmt.Errorf("sysctl key %q does not name a file under /proc/sys/net", key)
+	}
+	return p, nil
+}

@@ -1,0 +1,238 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	goruntime "runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+)
+
+// A run stops early, and rolls back, when it is interrupted (Ctrl-C,
+// SIGTERM), when its terminal goes away (SIGHUP), when what reads its
+// output does (SIGPIPE: `nsscript topo.star | head -1`), and when the
+// script's values grow past what the machine can give it: Go cannot
+// recover from running out of memory, so nsscript stops the script well
+// before that, with a message, instead of dying with a runtime dump.
+
+// runContext is cancelled, with the reason as its cause, by those events.
+func runContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				switch s {
+				case syscall.SIGPIPE:
+					// Also sent for a pipe to a command that did not
+					// read its stdin: only nsscript's own output counts.
+					if kernel.OutputClosed() {
+						cancel(errors.New("interrupted: its output was closed (SIGPIPE)"))
+					}
+				case syscall.SIGHUP:
+					cancel(errors.New("interrupted: its terminal was closed (SIGHUP)"))
+				case syscall.SIGTERM:
+					cancel(errors.New("interrupted (SIGTERM)"))
+				default:
+					cancel(errors.New("interrupted"))
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	stopGuard := guardMemory(func(err error) { cancel(err) })
+	return ctx, func() {
+		stopGuard()
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// reason is what a cancelled run's script is told.
+func reason(ctx context.Context) string {
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err.Error()
+	}
+	return "interrupted"
+}
+
+// guardMemory calls stop once the live heap passes the budget (see
+// memoryBudget). It looks after each garbage collection, which a growing
+// heap brings about (and the soft memory limit set here brings about
+// more often near the budget), so it costs nothing to a script that
+// allocates little.
+func guardMemory(stop func(error)) (done func()) {
+	g := &memGuard{stop: stop}
+	g.arm()
+	return func() {
+		g.mu.Lock()
+		g.done = true
+		g.mu.Unlock()
+	}
+}
+
+type memGuard struct {
+	mu     sync.Mutex
+	stop   func(error)
+	done   bool
+	budget uint64
+	why    string
+}
+
+type sentinel struct{ _ [2]*int }
+
+func (g *memGuard) arm() {
+	goruntime.AddCleanup(&sentinel{}, func(g *memGuard) { g.check() }, g)
+}
+
+func (g *memGuard) check() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.done {
+		return
+	}
+	if g.budget == 0 {
+		g.budget, g.why = memoryBudget()
+	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > g.budget {
+		g.done = true
+		g.stop(fmt.Errorf("out of memory: the script's values take %s, more than nsscript lets a script use here (%s, %s); look for something that grows without end, like a string or list doubled in a loop", size(s[0].Value.Uint64()), size(g.budget), g.why))
+		return
+	}
+	g.arm()
+}
+
+// memoryBudget is how much live heap a script may use: a quarter of what
+// the tightest limit leaves (ulimit -v, ulimit -d, the cgroup's memory
+// limit, the machine's available memory), so that the allocation that
+// crosses it, and the rollback after, still fit.
+func memoryBudget() (uint64, string) {
+	best, why := uint64(1<<62), "no limit found"
+	consider := func(left uint64, what string) {
+		if left/4 < best {
+			best, why = left/4, "a quarter of "+what
+		}
+	}
+	vsz, data := statm()
+	for _, l := range []struct {
+		res  int
+		used uint64
+		what string
+	}{{unix.RLIMIT_AS, vsz, "the address space ulimit -v leaves"}, {unix.RLIMIT_DATA, data, "the data ulimit -d leaves"}} {
+		var r unix.Rlimit
+		if unix.Getrlimit(l.res, &r) == nil && r.Cur != unix.RLIM_INFINITY && r.Cur > l.used {
+			consider(r.Cur-l.used, l.what)
+		}
+	}
+	if avail := meminfo("MemAvailable:"); avail > 0 {
+		consider(avail, "the memory available")
+	}
+	if max, cur, ok := cgroupMemory(); ok && max > cur {
+		consider(max-cur, "what the cgroup's memory limit leaves")
+	}
+	// No lab needs more than a fraction of this; a script past it runs away.
+	if best > maxBudget {
+		best, why = maxBudget, "nsscript's own cap"
+	}
+	if best < 16<<20 {
+		best = 16 << 20
+	}
+	// Near the budget, collect more often, so that the check runs.
+	debug.SetMemoryLimit(int64(best * 2))
+	return best, why
+}
+
+const maxBudget = 2 << 30
+
+func statm() (vsz, data uint64) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 6 {
+		return 0, 0
+	}
+	page := uint64(os.Getpagesize())
+	v, _ := strconv.ParseUint(f[0], 10, 64)
+	d, _ := strconv.ParseUint(f[5], 10, 64)
+	return v * page, d * page
+}
+
+func meminfo(key string) uint64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, key); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// cgroupMemory is the memory limit and use of this process's cgroup (v2,
+// else v1).
+func cgroupMemory() (max, cur uint64, ok bool) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0, 0, false
+	}
+	read := func(p string) (uint64, bool) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		return v, err == nil && v < 1<<60
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		switch {
+		case f[0] == "0" && f[1] == "":
+			if m, ok := read("/sys/fs/cgroup" + f[2] + "/memory.max"); ok {
+				c, _ := read("/sys/fs/cgroup" + f[2] + "/memory.current")
+				return m, c, true
+			}
+		case strings.Contains(f[1], "memory"):
+			if m, ok := read("/sys/fs/cgroup/memory" + f[2] + "/memory.limit_in_bytes"); ok {
+				c, _ := read("/sys/fs/cgroup/memory" + f[2] + "/memory.usage_in_bytes")
+				return m, c, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+func size(b uint64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+	}
+	return fmt.Sprintf("%d KiB", b>>10)
+}
