@@ -192,8 +192,11 @@ func EndCgroup(rel string) error {
 
 // RemoveCgroupTree removes a cgroup directory and the cgroups under it,
 // deepest first (a cgroup goes with rmdir once it holds no process; its
-// files go with it).
-func RemoveCgroupTree(dir string) error {
+// files go with it), waiting up to a second for the last processes to
+// leave.
+func RemoveCgroupTree(dir string) error { return removeCgroupTree(dir, 100) }
+
+func removeCgroupTree(dir string, tries int) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -203,20 +206,22 @@ func RemoveCgroupTree(dir string) error {
 	}
 	for _, e := range ents {
 		if e.IsDir() {
-			if err := RemoveCgroupTree(filepath.Join(dir, e.Name())); err != nil {
+			if err := removeCgroupTree(filepath.Join(dir, e.Name()), tries); err != nil {
 				return err
 			}
 		}
 	}
 	var rerr error
-	for range 100 { // the last processes may still be leaving
+	for i := 0; i < tries; i++ {
 		if rerr = unix.Rmdir(dir); rerr == nil || errors.Is(rerr, unix.ENOENT) {
 			return nil
 		}
 		if !errors.Is(rerr, unix.EBUSY) {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		if i+1 < tries {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	return fmt.Errorf("remove cgroup %s: %w", dir, rerr)
 }

@@ -245,17 +245,6 @@ func removeStaleSandboxes(parent string) {
 		if err != nil || !e.IsDir() || pid == os.Getpid() || unix.Kill(pid, 0) == nil {
 			continue
 		}
-		rmdirTree(filepath.Join(dir, e.Name()))
+		_ = removeCgroupTree(filepath.Join(dir, e.Name()), 1)
 	}
-}
-
-// rmdirTree removes the empty cgroups of a tree, deepest first.
-func rmdirTree(dir string) {
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if e.IsDir() {
-			rmdirTree(filepath.Join(dir, e.Name()))
-		}
-	}
-	_ = unix.Rmdir(dir)
 }
