@@ -64,26 +64,49 @@ func (e *Env) dummy(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	return e.finishDevice(fn, l, created, l.converge(fn, nil, created, 0, nil, addr.IPNet, up))
 }
 
-// device adopts the device NAME of the given kind in n, or creates it.
+// device creates the device NAME of the given kind in n, or adopts it:
+// the device there, or the lab's own device of that name wherever it is
+// now (moved into a namespace, say). It asks the kernel to create it
+// first: on a first run the name is free, and only when it is taken does
+// it look.
 func (e *Env) device(fn, kind string, n *Namespace, name string, create func() error) (*Link, bool, error) {
-	li, err := e.K.LinkByName(n.ns, name)
-	switch {
-	case err == nil:
-		if li.Kind != kind {
-			return nil, false, errorf(fn, "namespace %s already has a device %q of kind %s, not a %s: choose another name or delete it", n.Name(), name, li.Kind, kind)
+	err := create()
+	if err == nil {
+		l, err := n.lookupLinkQuiet(name)
+		if err != nil {
+			return nil, false, errorf(fn, "%v", err)
 		}
-		return e.wrapLink(n, li.Index, li.Name), false, nil
-	case !errors.Is(err, kernel.ErrNoLink):
+		return l, true, nil
+	}
+	if !errors.Is(err, kernel.ErrExist) {
 		return nil, false, errorf(fn, "%v", err)
 	}
-	if err := create(); err != nil {
+	at, atName := e.located(n, name)
+	li, lerr := e.K.LinkByName(at.ns, atName)
+	if lerr == nil && li.Kind != kind && e.K.Replaceable(at.ns, atName) {
+		// The lab's own device, of another kind now: made again.
+		if err := e.K.DeleteLink(at.ns, li.Index); err != nil {
+			return nil, false, errorf(fn, "replace %q: %v", atName, err)
+		}
+		return e.device(fn, kind, n, name, create)
+	}
+	switch {
+	case lerr == nil && li.Kind != kind:
+		return nil, false, errorf(fn, "namespace %s already has a device %q of kind %s, not a %s: choose another name or delete it", at.Name(), atName, li.Kind, kind)
+	case lerr != nil:
 		return nil, false, errorf(fn, "%v", err)
 	}
-	l, err := n.lookupLinkQuiet(name)
-	if err != nil {
-		return nil, false, errorf(fn, "%v", err)
+	return e.wrapLink(at, li.Index, li.Name), false, nil
+}
+
+// located is where the device that the lab made (or moved) as name in n
+// is now; anything else is where it is asked for.
+func (e *Env) located(n *Namespace, name string) (*Namespace, string) {
+	ns, now := e.K.Locate(n.ns, name)
+	if ns == n.ns {
+		return n, now
 	}
-	return l, true, nil
+	return e.wrapNS(ns), now
 }
 
 // finishDevice deletes a device this call created when configuring it

@@ -64,6 +64,52 @@ type Process struct {
 	// planned: a process nsscript plan pretends to run (no cmd).
 	planned Planner
 	pid     int
+	// start: a process an earlier run of the lab started, adopted (no
+	// cmd: not nsscript's child), told from a later one with its pid.
+	start uint64
+}
+
+// adopted is the Process value of a background command an earlier run
+// started and that still runs.
+func (n *Namespace) adopted(argv []string, pi kernel.ProcInfo) *Process {
+	p := &Process{env: n.env, ns: n, argv: argv, done: make(chan struct{}), pid: pi.Pid, start: pi.Start,
+		outPath: pi.Stdout, errPath: pi.Stderr, code: -1}
+	n.env.addProc(p)
+	return p
+}
+
+// alive reports whether an adopted process still runs; once it has
+// ended, its code is unknown (-1): it was not nsscript's child.
+func (p *Process) aliveAdopted() bool {
+	if kernel.ProcStart(p.pid) == p.start {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.done:
+	default:
+		close(p.done)
+	}
+	return false
+}
+
+// stop ends an adopted process and its process group, TERM first and
+// KILL after five seconds.
+func (p *Process) stop() error {
+	_ = syscall.Kill(-p.pid, syscall.SIGTERM)
+	_ = syscall.Kill(p.pid, syscall.SIGTERM)
+	for i := 0; i < 500 && p.aliveAdopted(); i++ {
+		if i == 499 {
+			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p.aliveAdopted() {
+		return fmt.Errorf("process %d (%s) does not end", p.pid, p.argv[0])
+	}
+	return nil
 }
 
 var _ starlark.HasAttrs = (*Process)(nil)
@@ -78,7 +124,7 @@ func (p *Process) Hash() (uint32, error) { return uint32(p.Pid()), nil }
 
 // Pid is the process id; Running whether it has not exited.
 func (p *Process) Pid() int {
-	if p.planned != nil {
+	if p.cmd == nil {
 		return p.pid
 	}
 	return p.cmd.Process.Pid
@@ -103,6 +149,9 @@ func (p *Process) endPlanned(signal string, code int) {
 	}
 }
 func (p *Process) Running() bool {
+	if p.cmd == nil && p.planned == nil {
+		return p.aliveAdopted()
+	}
 	if p.planned != nil && !p.planned.Alive(p.pid) {
 		p.mu.Lock()
 		select {
@@ -157,6 +206,17 @@ func procWait(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	if p.planned != nil {
 		p.endPlanned("", 0) // in a plan, waiting is the process ending
+	}
+	if p.cmd == nil && p.planned == nil {
+		// Adopted: not a child to wait for; watch it go.
+		deadline := time.Now().Add(time.Duration(timeout))
+		for p.aliveAdopted() && time.Now().Before(deadline) {
+			select {
+			case <-p.env.Ctx.Done():
+				return nil, errorf(b.Name(), "interrupted")
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
 	}
 	select {
 	case <-p.done:
@@ -268,13 +328,16 @@ func nsExec(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 
 func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var argv cmdArg
-	check, background := true, false
+	check, background, restart := true, false, false
 	timeout := Duration(30 * time.Second)
 	var env *starlark.Dict
 	var stdin starlark.Value = starlark.None
 	if err := starlark.UnpackArgs(fn, args, kwargs, "cmd", &argv, "check?", &check, "timeout?", &timeout,
-		"background?", &background, "env?", &env, "stdin?", &stdin); err != nil {
+		"background?", &background, "env?", &env, "stdin?", &stdin, "restart?", &restart); err != nil {
 		return nil, err
+	}
+	if restart && !background {
+		return nil, errorf(fn, "for parameter restart: restart=True is for a background command (background=True): a foreground command runs anew each time")
 	}
 	if err := n.alive(fn); err != nil {
 		return nil, err
@@ -311,7 +374,19 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 		return nil, errorf(fn, "cannot run %q: %v; check the name, install it, or give its full path", argv[0], unwrapExec(err))
 	}
 	if background {
-		return n.startBackground(fn, argv, environ, in)
+		// A re-run finds the daemon its lab started before still running
+		// (same namespace, command, environment and directory): the same
+		// one is returned, unless restart=True.
+		if pi, ok := n.env.K.FindProcess(n.ns, argv, environ[base:]); ok {
+			p := n.adopted(argv, pi)
+			if !restart {
+				return p, nil
+			}
+			if err := p.stop(); err != nil {
+				return nil, errorf(fn, "restart: %v", err)
+			}
+		}
+		return n.startBackground(fn, argv, environ, environ[base:], in)
 	}
 	return n.runForeground(fn, argv, environ, in, check, time.Duration(timeout))
 }
@@ -434,7 +509,7 @@ func exitCode(cmd *exec.Cmd, err error) int {
 	return cmd.ProcessState.ExitCode()
 }
 
-func (n *Namespace) startBackground(fn string, argv, environ []string, in []byte) (starlark.Value, error) {
+func (n *Namespace) startBackground(fn string, argv, environ, added []string, in []byte) (starlark.Value, error) {
 	dir := filepath.Join(n.env.RunDir(), "logs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, errorf(fn, "create %s: %v", dir, err)
@@ -458,7 +533,8 @@ func (n *Namespace) startBackground(fn string, argv, environ []string, in []byte
 		return nil, errorf(fn, "%v", err)
 	}
 	defer errf.Close()
-	cmd, err := n.env.K.Start(n.ns, argv, environ, kernel.Stdio{In: stdin, Out: out, Err: errf})
+	info := kernel.StartInfo{Background: true, Env: added, Stdout: p.outPath, Stderr: p.errPath}
+	cmd, err := n.env.K.Start(n.ns, argv, environ, kernel.Stdio{In: stdin, Out: out, Err: errf, Info: info})
 	if err != nil {
 		return nil, errorf(fn, "start %q in namespace %s: %v", argv[0], n.Name(), unwrapExec(err))
 	}

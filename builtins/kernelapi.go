@@ -65,6 +65,17 @@ type Kernel interface {
 
 	// Inside a namespace: processes and sockets.
 	Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*exec.Cmd, error)
+	// FindProcess finds a running background command the lab started
+	// before with that argv and environment, to adopt instead of starting
+	// it again.
+	FindProcess(ns *kernel.NS, argv, env []string) (kernel.ProcInfo, bool)
+	// Locate says where a device the lab made (or moved) as name in ns is
+	// now: moved, renamed. Anything else is where it is asked for.
+	Locate(ns *kernel.NS, name string) (*kernel.NS, string)
+	// Replaceable reports whether the device is the lab's, made by an
+	// earlier run and not met yet by this one: a re-run of an edited
+	// script may make it again the way the script wants it now.
+	Replaceable(ns *kernel.NS, name string) bool
 	ICMPConn(ns *kernel.NS, v6 bool) (net.PacketConn, error)
 	DialTCP(ns *kernel.NS, addr string, timeout float64) error
 	WriteEtc(name, file string, content []byte) (string, error)

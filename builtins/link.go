@@ -219,12 +219,12 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 			return nil, errorf(b.Name(), "cannot rename %q to %q: namespace %s already has a device named %q", li.Name, name, l.ns.Name(), name)
 		}
 	}
-	if mtu != 0 && int(mtu) != li.MTU {
+	if mtu != 0 {
 		if err := l.env.K.SetMTU(l.ns.ns, l.index, int(mtu)); err != nil {
 			return nil, errorf(b.Name(), "set mtu of %q to %d: %v", li.Name, mtu, err)
 		}
 	}
-	if mac.HardwareAddr != nil && mac.String() != li.MAC {
+	if mac.HardwareAddr != nil {
 		if err := l.env.K.SetMAC(l.ns.ns, l.index, mac.HardwareAddr); err != nil {
 			return nil, errorf(b.Name(), "set mac of %q to %s: %v", li.Name, mac, err)
 		}
@@ -248,24 +248,15 @@ func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cidr", &c); err != nil {
 		return nil, err
 	}
-	if err := l.ensureAddr(b.Name(), c.IPNet, false); err != nil {
+	if err := l.ensureAddr(b.Name(), c.IPNet); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-// ensureAddr adds c unless the device has it. A fresh device (made by
-// this call) has none yet: no need to ask.
-func (l *Link) ensureAddr(fn string, c *net.IPNet, fresh bool) error {
-	if !fresh {
-		have, err := l.env.K.Addrs(l.ns.ns, l.index)
-		if err != nil {
-			return errorf(fn, "%v", err)
-		}
-		if slices.Contains(have, c.String()) {
-			return nil
-		}
-	}
+// ensureAddr adds c, which changes nothing when the device has it (`ip
+// addr replace`); the journal learns that the script still wants it.
+func (l *Link) ensureAddr(fn string, c *net.IPNet) error {
 	if err := l.env.K.AddAddr(l.ns.ns, l.index, c); err != nil {
 		return errorf(fn, "add %s to %q in %s: %v", c, l.name, l.ns.Name(), err)
 	}
@@ -331,7 +322,7 @@ func (a BridgeArg) checkSameNS(fn, param, port string, ns *Namespace) error {
 
 // setMaster attaches l to br (nil: detaches it); li is what l is now,
 // or nil to read it.
-func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link) error {
+func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) error {
 	if li == nil {
 		var err error
 		if li, err = l.Info(); err != nil {
@@ -342,7 +333,7 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link) error {
 	if br != nil {
 		want = br.index
 	}
-	if li.MasterIndex == want {
+	if li.MasterIndex == want && !always {
 		return nil
 	}
 	if err := l.env.K.SetMaster(l.ns.ns, l.index, want); err != nil {
@@ -364,7 +355,7 @@ func linkSetMaster(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err := br.checkSameNS(b.Name(), "bridge", l.name, l.ns); err != nil {
 		return nil, err
 	}
-	if err := l.setMaster(b.Name(), nil, br.Link); err != nil {
+	if err := l.setMaster(b.Name(), nil, br.Link, true); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -393,6 +384,10 @@ func (l *Link) moveTo(fn string, to *Namespace) error {
 		return errorf(fn, "%v", err)
 	}
 	if to == l.ns {
+		// Already there: no change (a re-run of a script that moves it).
+		if err := l.env.K.Move(l.ns.ns, l.index, to.ns); err != nil {
+			return errorf(fn, "%v", err)
+		}
 		return nil
 	}
 	if li.Kind == "loopback" {
@@ -466,22 +461,25 @@ func (l *Link) converge(fn string, li *kernel.LinkInfo, fresh bool, mtu MTU, mas
 			return errorf(fn, "%v", err)
 		}
 	}
-	if mtu != 0 && int(mtu) != li.MTU {
+	// What a fresh device already is needs no call; on a device that was
+	// there, each setting is asked for even when it holds already, so that
+	// the journal knows the script still wants it (a re-run keeps it).
+	if mtu != 0 && (int(mtu) != li.MTU || !fresh) {
 		if err := l.env.K.SetMTU(l.ns.ns, l.index, int(mtu)); err != nil {
 			return errorf(fn, "set mtu of %q to %d: %v", l.name, mtu, err)
 		}
 	}
 	if master != nil {
-		if err := l.setMaster(fn, li, master); err != nil {
+		if err := l.setMaster(fn, li, master, !fresh); err != nil {
 			return err
 		}
 	}
 	if addr != nil {
-		if err := l.ensureAddr(fn, addr, fresh); err != nil {
+		if err := l.ensureAddr(fn, addr); err != nil {
 			return err
 		}
 	}
-	if up && !li.Up {
+	if up && (!li.Up || !fresh) {
 		if err := l.env.K.SetUp(l.ns.ns, l.index, true); err != nil {
 			return errorf(fn, "set %q up: %v", l.name, err)
 		}

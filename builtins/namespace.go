@@ -150,6 +150,14 @@ func (n *Namespace) neighbors() (starlark.Value, error) {
 func (n *Namespace) lookupLink(fn, name string) (*Link, *kernel.LinkInfo, error) {
 	li, err := n.env.K.LinkByName(n.ns, name)
 	if errors.Is(err, kernel.ErrNoLink) {
+		// The lab's device that a run moved or renamed: where it is now.
+		if at, atName := n.env.located(n, name); at != n || atName != name {
+			if li, err := n.env.K.LinkByName(at.ns, atName); err == nil {
+				return n.env.wrapLink(at, li.Index, li.Name), li, nil
+			}
+		}
+	}
+	if errors.Is(err, kernel.ErrNoLink) {
 		var have []string
 		if ls, err := n.env.K.Links(n.ns); err == nil {
 			for _, l := range ls {

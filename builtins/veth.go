@@ -50,38 +50,48 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	// converges it), anything else is an error that says what is there.
 	created := false
 	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), kernel.LinkOpts{MTU: int(mtu)})
+	if errors.Is(aerr, kernel.ErrExist) && e.replaceable(n, string(name), pn, string(peer)) {
+		// The lab's own veth, which the script now wants elsewhere: made
+		// again, as the script says.
+		index, aerr = e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), kernel.LinkOpts{MTU: int(mtu)})
+	}
 	switch {
 	case aerr == nil:
 		created = true
 	case !errors.Is(aerr, kernel.ErrExist):
 		return nil, errorf(fn, "%v", aerr)
 	default:
-		li, err := e.K.LinkByName(n.ns, string(name))
+		// The lab's own pair may have moved since (the documents make a
+		// veth in the host and move its ends): find both where they are.
+		an, aname := e.located(n, string(name))
+		pn2, pname := e.located(pn, string(peer))
+		li, err := e.K.LinkByName(an.ns, aname)
 		switch {
 		case err == nil:
 			if li.Kind != "veth" {
-				return nil, errorf(fn, "namespace %s already has a device %q of kind %s, not a veth: choose another name or delete it", n.Name(), name, li.Kind)
+				return nil, errorf(fn, "namespace %s already has a device %q of kind %s, not a veth: choose another name or delete it", an.Name(), aname, li.Kind)
 			}
-			a := e.wrapLink(n, li.Index, li.Name)
+			a := e.wrapLink(an, li.Index, li.Name)
 			p, err := a.peer(li)
 			if err != nil {
 				return nil, errorf(fn, "%v", err)
 			}
-			if p == nil || p.name != string(peer) || p.ns != pn {
+			if p == nil || p.name != pname || p.ns != pn2 {
 				have := "in a namespace nsscript cannot see"
 				if p != nil {
 					have = "is " + quote(p.name) + " in namespace " + p.ns.Name()
 				}
-				return nil, errorf(fn, "veth %q already exists in namespace %s but its peer %s, not %q in namespace %s: delete it or use other names", name, n.Name(), have, peer, pn.Name())
+				return nil, errorf(fn, "veth %q already exists in namespace %s but its peer %s, not %q in namespace %s: delete it or use other names", aname, an.Name(), have, pname, pn2.Name())
 			}
 		case errors.Is(err, kernel.ErrNoLink):
-			if pli, err := e.K.LinkByName(pn.ns, string(peer)); err == nil {
-				return nil, errorf(fn, "peer name %q is already taken in namespace %s by a %s: choose another peer name", peer, pn.Name(), pli.Kind)
+			if pli, err := e.K.LinkByName(pn2.ns, pname); err == nil {
+				return nil, errorf(fn, "peer name %q is already taken in namespace %s by a %s: choose another peer name", pname, pn2.Name(), pli.Kind)
 			}
 			return nil, errorf(fn, "%v", aerr)
 		default:
 			return nil, errorf(fn, "%v", err)
 		}
+		n, pn, name, peer = an, pn2, IfName(aname), IfName(pname)
 	}
 
 	var a *Link
@@ -122,4 +132,34 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		e.K.Sync(pn.ns, p.index)
 	}
 	return starlark.Tuple{a, p}, nil
+}
+
+// replaceable deletes the lab's own veth name (or peer) when it is not the
+// pair the script asks for now (its peer is another, or elsewhere), and
+// reports whether it did: a re-run of an edited script converges.
+// Anything that is not the lab's is never touched.
+func (e *Env) replaceable(n *Namespace, name string, pn *Namespace, peer string) bool {
+	an, aname := e.located(n, name)
+	pn2, pname := e.located(pn, peer)
+	deleted := false
+	for _, end := range []struct {
+		ns   *Namespace
+		name string
+	}{{an, aname}, {pn2, pname}} {
+		li, err := e.K.LinkByName(end.ns.ns, end.name)
+		if err != nil || !e.K.Replaceable(end.ns.ns, end.name) {
+			continue
+		}
+		if li.Kind == "veth" {
+			a := e.wrapLink(end.ns, li.Index, li.Name)
+			if p, _ := a.peer(li); p != nil && (end.name == aname && p.name == pname && p.ns == pn2 || end.name == pname && p.name == aname && p.ns == an) {
+				continue // the pair the script asks for
+			}
+		}
+		if e.K.DeleteLink(end.ns.ns, li.Index) == nil {
+			e.forgetLink(e.wrapLink(end.ns, li.Index, li.Name))
+			deleted = true
+		}
+	}
+	return deleted
 }

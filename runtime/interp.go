@@ -349,6 +349,13 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 		} else {
 			in.Rollback(opts.Stderr)
 		}
+	} else if errs := in.Journal.Commit(in.undoer(opts.Stderr, "prune")); len(errs) > 0 {
+		// The lab holds what the script declared, and some of what an
+		// earlier run made: the journal keeps all of it for down.
+		for _, e := range errs {
+			fmt.Fprintf(opts.Stderr, "nsscript: prune what earlier runs made: %v\n", e)
+		}
+		err = errs[0]
 	}
 	if cerr := in.Journal.Close(); cerr != nil && err == nil {
 		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", cerr)
@@ -362,11 +369,16 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 // Rollback undoes what this run made (not what earlier runs of the lab
 // made), reporting what it could not undo.
 func (in *Interp) Rollback(stderr io.Writer) {
-	warn := func(s string) { fmt.Fprintf(stderr, "nsscript: rollback: warning: %s\n", s) }
-	errs := in.Journal.Rollback(&journal.Undoer{K: in.kernel, Warn: warn})
+	errs := in.Journal.Rollback(in.undoer(stderr, "rollback"))
 	for _, e := range errs {
 		fmt.Fprintf(stderr, "nsscript: rollback: %v\n", e)
 	}
+}
+
+// undoer undoes with the kernel under the journal (the tracer, under
+// --trace, which shows what is undone), warning on stderr.
+func (in *Interp) undoer(stderr io.Writer, what string) *journal.Undoer {
+	return &journal.Undoer{K: in.kernel, Warn: func(s string) { fmt.Fprintf(stderr, "nsscript: %s: warning: %s\n", what, s) }}
 }
 
 func stderrOf(opts Options) io.Writer {

@@ -69,9 +69,29 @@ type Kernel struct {
 	// make, with the MAC that tells them apart from a later namesake.
 	createdLinks map[linkKey]string
 	// ownedIdx: devices of the lab's, by index, as lookups meet them, so
-	// that a change to one needs no lookup to know it needs no record.
-	// (The kernel does not reuse an index in a namespace soon.)
-	ownedIdx map[idxKey]bool
+	// that a change to one needs no lookup to know it needs no record
+	// (the kernel does not reuse an index in a namespace soon); with the
+	// device's name and, for one the lab made outside its namespaces, the
+	// key of its record.
+	ownedIdx map[idxKey]ownedDev
+
+	// The apply (see apply.go).
+	earlier     []Record        // what earlier runs of the lab made
+	earlierKeys map[string]bool // their keys
+	declared    map[string]bool // what this run declared
+	thisRun     []Record        // what this run wrote
+	thisKeys    map[string]bool // their keys
+	dups        bool            // this run wrote a key that was there
+	madeNS      map[uint64]bool // namespaces this run made (nothing was there before)
+	claimSeq    int             // creation calls so far
+	claimedAt   map[string]int  // the creation call that first met a device of an earlier run
+	where       map[string]place
+	origins     map[linkKey]origin
+}
+
+type ownedDev struct {
+	name string
+	key  string // the device's link record, if it is outside the lab's namespaces
 }
 
 type idxKey struct {
@@ -88,7 +108,9 @@ func Open(inner builtins.Kernel, lab string) (*Kernel, error) {
 		return nil, err
 	}
 	k := &Kernel{Kernel: inner, Lab: lab, dir: filepath.Join(Dir, lab),
-		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]bool{}}
+		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
+		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{},
+		where: map[string]place{}, origins: map[linkKey]origin{}}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
@@ -100,8 +122,10 @@ func Open(inner builtins.Kernel, lab string) (*Kernel, error) {
 		return nil, err
 	}
 	k.Problems = probs
+	k.earlier = recs
 	for _, r := range recs {
 		k.note(r)
+		k.earlierKeys[recKey(r)] = true
 	}
 	if len(recs) > 0 || len(probs) > 0 {
 		// The lab exists: take it now, so that a second run of a lab
@@ -199,6 +223,7 @@ func (k *Kernel) ref(ns *kernel.NS) *NSRef {
 
 // note updates what the lab is known to have made.
 func (k *Kernel) note(r Record) {
+	k.track(r)
 	switch r.Op {
 	case "netns", "netns_inode":
 		if r.NS.Inode != 0 {
@@ -237,6 +262,12 @@ func (k *Kernel) write(r Record) error {
 	}
 	k.n++
 	k.note(r)
+	key := recKey(r)
+	if k.declare(key) || k.thisKeys[key] {
+		k.dups = true
+	}
+	k.thisKeys[key] = true
+	k.thisRun = append(k.thisRun, r)
 	return nil
 }
 
@@ -285,14 +316,60 @@ func (k *Kernel) linkName(ns *kernel.NS, index int) (*kernel.LinkInfo, error) {
 // made its namespace, or a lookup has met it as the lab's.
 func (k *Kernel) indexOwned(ns *kernel.NS, index int) bool {
 	key := k.nsKey(ns)
-	return k.createdNS[key] || k.ownedIdx[idxKey{key, index}]
+	if k.createdNS[key] {
+		return true
+	}
+	_, ok := k.ownedIdx[idxKey{key, index}]
+	return ok
 }
 
+// seen notes the name and index of a device of the lab's (in a namespace
+// it made, or one it made elsewhere), which changes name by index only.
 func (k *Kernel) seen(ns *kernel.NS, li *kernel.LinkInfo) {
 	key := k.nsKey(ns)
-	if _, ok := k.createdLinks[linkKey{key, li.Name}]; ok {
-		k.ownedIdx[idxKey{key, li.Index}] = true
+	if k.createdNS[key] {
+		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name}
+		return
 	}
+	if mac, ok := k.createdLinks[linkKey{key, li.Name}]; ok {
+		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name, key: k.linkRecKey(mac)}
+	}
+}
+
+// linkRecKey is the key of the link record of the lab's device with mac.
+func (k *Kernel) linkRecKey(mac string) string {
+	for _, o := range k.origins {
+		if o.mac == mac {
+			return o.key
+		}
+	}
+	return "link " + mac
+}
+
+// within is the key of what the lab made that holds a change in ns (to
+// device index, 0 for none): the lab's namespace, or the lab's device
+// outside its namespaces; "" when neither.
+func (k *Kernel) within(ns *kernel.NS, index int) string {
+	key := k.nsKey(ns)
+	if k.createdNS[key] {
+		return "netns " + ns.Name
+	}
+	if d, ok := k.ownedIdx[idxKey{key, index}]; ok && index != 0 {
+		return d.key
+	}
+	return ""
+}
+
+// devName is the name of the device index of ns as far as the journal
+// knows it, without asking the kernel when it can.
+func (k *Kernel) devName(ns *kernel.NS, index int) string {
+	if d, ok := k.ownedIdx[idxKey{k.nsKey(ns), index}]; ok {
+		return d.name
+	}
+	if li, err := k.LinkByIndex(ns, index); err == nil {
+		return li.Name
+	}
+	return "if" + strconv.Itoa(index)
 }
 
 func (k *Kernel) LinkByName(ns *kernel.NS, name string) (*kernel.LinkInfo, error) {
@@ -319,7 +396,13 @@ func (k *Kernel) LinkByIndex(ns *kernel.NS, index int) (*kernel.LinkInfo, error)
 func (k *Kernel) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
 	for {
 		ns, created, err := k.createNamed(name, lo, claim)
+		if err == nil && !created && k.owned(ns) {
+			k.declare("netns " + name) // the lab's, from an earlier run
+		}
 		if err != nil || created || k.owned(ns) {
+			if created {
+				k.madeNS[k.nsKey(ns)] = true
+			}
 			return ns, created, err
 		}
 		// Adopted: the lab joins the namespace's users, unless its maker
@@ -359,25 +442,57 @@ func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 		return nil
 	})
 	if mark >= 0 && !created {
-		if terr := k.takeBack(mark, 1, func() { delete(k.createdNS, key) }); terr != nil && err == nil {
+		if terr := k.takeBack(mark, 1, func() {
+			delete(k.createdNS, key)
+			k.thisRun = k.thisRun[:len(k.thisRun)-1]
+			delete(k.thisKeys, "netns "+name)
+			if !k.earlierKeys["netns "+name] {
+				delete(k.declared, "netns "+name)
+			}
+		}); terr != nil && err == nil {
 			err = fmt.Errorf("take back the journal record of namespace %q: %w", name, terr)
 		}
 	}
 	return ns, created, err
 }
 
+// Sysctl journals a write: in a namespace the lab made, with the value
+// before (read first), so that a later run that no longer sets it puts
+// it back; in any other, as shared among the labs (see shared.go).
 func (k *Kernel) Sysctl(ns *kernel.NS, key string, value *string) (string, error) {
-	if value == nil || k.owned(ns) {
+	if value == nil {
 		return k.Kernel.Sysctl(ns, key, value)
 	}
-	return k.sharedSysctl(ns, key, *value)
+	if !k.owned(ns) {
+		return k.sharedSysctl(ns, key, *value)
+	}
+	rec := Record{Op: "sysctl", NS: k.ref(ns), Name: key, Within: k.within(ns, 0)}
+	if !k.declare(recKey(rec)) && !k.thisKeys[recKey(rec)] {
+		old, err := k.Kernel.Sysctl(ns, key, nil)
+		if err != nil {
+			return "", err
+		}
+		rec.Old = old
+		if err := k.write(rec); err != nil {
+			return "", err
+		}
+	}
+	return k.Kernel.Sysctl(ns, key, value)
 }
 
 // --- devices ---
 
 // AddVeth gives both ends MACs picked here, so that the record written
 // before the pair exists already tells it from any later namesake.
+//
+// A pair the lab made in an earlier run is not made again: wherever it is
+// now (moved into a namespace, say), the run declares it, and the kernel
+// is not asked; ErrExist tells the caller to find it (Locate).
 func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
+	k.claimSeq++
+	if k.ownDevice(ns, name) || k.ownDevice(peerNS, peer) {
+		return 0, kernel.ErrExist
+	}
 	if o.MAC == nil {
 		o.MAC = kernel.RandomMAC()
 	}
@@ -389,27 +504,34 @@ func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer str
 		index, err = k.Kernel.AddVeth(ns, name, peerNS, peer, o)
 		return err
 	}
-	var err error
-	if k.owned(ns) && k.owned(peerNS) {
-		err = add()
-	} else {
-		err = k.tentative(Record{Op: "link", Kind: "veth", NS: k.ref(ns), Name: name, MAC: o.MAC.String(),
-			PeerNS: k.ref(peerNS), Peer: peer, PeerMAC: o.PeerMAC.String()}, add)
+	// Journaled also between two namespaces the lab made (it goes with
+	// them, Within), so that a later run that no longer declares it can
+	// delete it on its own.
+	in := k.within(ns, 0)
+	if in == "" {
+		in = k.within(peerNS, 0)
 	}
+	err := k.tentative(Record{Op: "link", Kind: "veth", NS: k.ref(ns), Name: name, MAC: o.MAC.String(),
+		PeerNS: k.ref(peerNS), Peer: peer, PeerMAC: o.PeerMAC.String(), Within: in}, add)
 	if err == nil && index != 0 {
-		k.ownedIdx[idxKey{k.nsKey(ns), index}] = true
+		dev := ownedDev{name: name}
+		if !k.owned(ns) {
+			dev.key = "link " + o.MAC.String()
+		}
+		k.ownedIdx[idxKey{k.nsKey(ns), index}] = dev
 	}
 	return index, err
 }
 
 func (k *Kernel) addLink(ns *kernel.NS, name, kind string, o *kernel.LinkOpts, add func() error) error {
+	k.claimSeq++
+	if k.ownDevice(ns, name) {
+		return kernel.ErrExist
+	}
 	if o.MAC == nil {
 		o.MAC = kernel.RandomMAC()
 	}
-	if k.owned(ns) {
-		return add()
-	}
-	return k.tentative(Record{Op: "link", Kind: kind, NS: k.ref(ns), Name: name, MAC: o.MAC.String()}, add)
+	return k.tentative(Record{Op: "link", Kind: kind, NS: k.ref(ns), Name: name, MAC: o.MAC.String(), Within: k.within(ns, 0)}, add)
 }
 
 // tentative journals the creation rec before making it, and takes the
@@ -425,8 +547,10 @@ func (k *Kernel) tentative(rec Record, create func() error) error {
 		keys = append(keys, linkKey{refKey(rec.PeerNS), rec.Peer})
 	}
 	had := make([]bool, len(keys))
+	hadOrigin := make([]bool, len(keys))
 	for i, key := range keys {
 		_, had[i] = k.createdLinks[key]
+		_, hadOrigin[i] = k.origins[key]
 	}
 	if err := k.write(rec); err != nil {
 		return err
@@ -436,9 +560,18 @@ func (k *Kernel) tentative(rec Record, create func() error) error {
 		return nil
 	}
 	if err := k.takeBack(mark, 1, func() {
+		k.thisRun = k.thisRun[:len(k.thisRun)-1]
+		key := recKey(rec)
+		delete(k.thisKeys, key)
+		delete(k.declared, key)
+		delete(k.where, rec.MAC)
+		delete(k.where, rec.PeerMAC)
 		for i, key := range keys {
 			if !had[i] {
 				delete(k.createdLinks, key)
+			}
+			if !hadOrigin[i] {
+				delete(k.origins, key)
 			}
 		}
 	}); err != nil {
@@ -458,6 +591,9 @@ func (k *Kernel) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
 // attr journals the old value of a device attribute before it changes,
 // unless the lab made the device (it goes away whole). The record names
 // the device by its index and MAC too, which undo checks.
+//
+// A change the lab made in an earlier run is declared again, not
+// journaled again: the earlier record knows the value from before the lab.
 func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.LinkInfo) string, change func() error) error {
 	if k.indexOwned(ns, index) {
 		return change()
@@ -467,8 +603,11 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.Link
 		return err
 	}
 	if !k.linkOwned(ns, li.Name) {
-		if err := k.write(k.devRecord(op, ns, li, old(li))); err != nil {
-			return err
+		rec := k.devRecord(op, ns, li, old(li))
+		if !k.declare(recKey(rec)) {
+			if err := k.write(rec); err != nil {
+				return err
+			}
 		}
 	}
 	return change()
@@ -510,12 +649,23 @@ func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
 	if err != nil {
 		return err
 	}
-	if li.Up != up && !k.linkOwned(ns, li.Name) {
-		if err := k.write(k.upRecord(ns, li, up)); err != nil {
+	if !k.linkOwned(ns, li.Name) {
+		if err := k.upChange(ns, li, up); err != nil {
 			return err
 		}
 	}
 	return k.Kernel.SetUp(ns, index, up)
+}
+
+// upChange journals a device of another's going up or down, unless an
+// earlier run of the lab did that already (it is declared again) or it
+// is so already.
+func (k *Kernel) upChange(ns *kernel.NS, li *kernel.LinkInfo, up bool) error {
+	rec := k.upRecord(ns, li, up)
+	if k.declare(recKey(rec)) || li.Up == up {
+		return nil
+	}
+	return k.write(rec)
 }
 
 func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
@@ -524,10 +674,8 @@ func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
 		if err != nil {
 			return err
 		}
-		if !li.Up {
-			if err := k.write(k.upRecord(ns, li, true)); err != nil {
-				return err
-			}
+		if err := k.upChange(ns, li, true); err != nil {
+			return err
 		}
 	}
 	return k.Kernel.SetUpByName(ns, name)
@@ -547,6 +695,10 @@ func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
 			return err
 		}
 		if _, ok := k.createdLinks[linkKey{k.nsKey(ns), li.Name}]; ok {
+			if li.MAC == mac.String() {
+				k.declare("ident " + li.MAC)
+				return nil
+			}
 			if err := k.write(Record{Op: "ident", NS: k.ref(ns), Name: li.Name, MAC: mac.String(), Old: li.MAC}); err != nil {
 				return err
 			}
@@ -565,8 +717,8 @@ func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {
 		if err != nil {
 			return err
 		}
-		if !k.linkOwned(ns, br.Name) {
-			if err := k.write(k.devRecord("mac", ns, br, br.MAC)); err != nil {
+		if rec := k.devRecord("mac", ns, br, br.MAC); !k.linkOwned(ns, br.Name) && !k.declare(recKey(rec)) {
+			if err := k.write(rec); err != nil {
 				return err
 			}
 		}
@@ -597,6 +749,9 @@ func (k *Kernel) SetName(ns *kernel.NS, index int, name string) error {
 	return k.Kernel.SetName(ns, index, name)
 }
 
+//
+// A move to where the device is already is no change: an earlier run's
+// move of it there is declared again.
 func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	li, err := k.linkName(ns, index)
 	if err != nil {
@@ -604,6 +759,10 @@ func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	}
 	rec := k.devRecord("move", ns, li, "")
 	rec.To = k.ref(target)
+	if k.nsKey(ns) == k.nsKey(target) {
+		k.declare(recKey(rec))
+		return nil
+	}
 	if !k.linkOwned(ns, li.Name) {
 		// What the device loses on the way, to put back when it returns.
 		rec.Old = boolStr(li.Up)
@@ -639,33 +798,88 @@ func (k *Kernel) devRoutes(ns *kernel.NS, index int) []Route {
 	return out
 }
 
-// --- addresses and routes ---
-
-// AddAddr journals an address added to a device the lab did not make,
-// unless the device has it already: then it is not the lab's to remove
-// (another lab, or the user, may rely on it).
-func (k *Kernel) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
-	add := func() error { return k.Kernel.AddAddr(ns, index, cidr) }
-	if !k.indexOwned(ns, index) {
-		if have, err := k.Kernel.Addrs(ns, index); err == nil && slices.Contains(have, cidr.String()) {
-			return add()
+// DeleteLink: a device of the lab's that the script deletes is no longer
+// declared (a veth() that met it may have declared it), so the end of the
+// run prunes its record.
+func (k *Kernel) DeleteLink(ns *kernel.NS, index int) error {
+	if li, err := k.Kernel.LinkByIndex(ns, index); err == nil {
+		for _, o := range k.origins {
+			if o.mac == li.MAC {
+				if !k.thisKeys[o.key] {
+					delete(k.declared, o.key)
+				}
+			}
 		}
 	}
-	return k.addrChange(ns, index, "addr", cidr, add)
+	return k.Kernel.DeleteLink(ns, index)
 }
 
+// Replaceable reports whether the device name in ns is the lab's, made by
+// an earlier run, and not yet met by this run but for the call now being
+// made: the run may delete it and make it as the script asks now. What
+// this run made or met before is the script's own conflict: an error.
+func (k *Kernel) Replaceable(ns *kernel.NS, name string) bool {
+	mac, ok := k.createdLinks[linkKey{k.nsKey(ns), name}]
+	if !ok {
+		return false
+	}
+	key := k.linkRecKey(mac)
+	if !k.earlierKeys[key] || k.thisKeys[key] {
+		return false
+	}
+	at, met := k.claimedAt[key]
+	return !met || at == k.claimSeq
+}
+
+// --- addresses and routes ---
+
+// AddAddr journals an address: in a namespace the lab made, or on a
+// device it made, as held by that (Within); on a device of another's,
+// with the device's identity, unless the device has it already (then it
+// is not the lab's to remove: another lab, or the user, may rely on it).
+func (k *Kernel) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
+	add := func() error { return k.Kernel.AddAddr(ns, index, cidr) }
+	if in := k.within(ns, index); in != "" {
+		rec := Record{Op: "addr", NS: k.ref(ns), Name: k.devName(ns, index), Index: index, Old: cidr.String(), Within: in}
+		if !k.declare(recKey(rec)) && !k.thisKeys[recKey(rec)] {
+			if err := k.write(rec); err != nil {
+				return err
+			}
+		}
+		return add()
+	}
+	li, err := k.linkName(ns, index)
+	if err != nil {
+		return err
+	}
+	rec := k.devRecord("addr", ns, li, cidr.String())
+	if k.declare(recKey(rec)) {
+		return add()
+	}
+	if have, err := k.Kernel.Addrs(ns, index); err == nil && slices.Contains(have, cidr.String()) {
+		return add()
+	}
+	if err := k.write(rec); err != nil {
+		return err
+	}
+	return add()
+}
+
+// DelAddr journals an address deleted from a device of another's (a
+// later undo puts it back); one the lab added goes without a trace.
 func (k *Kernel) DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
-	return k.addrChange(ns, index, "addr_del", cidr, func() error { return k.Kernel.DelAddr(ns, index, cidr) })
-}
-
-// addrChange journals an address added or deleted: the record names the
-// address, which undo deletes or puts back.
-func (k *Kernel) addrChange(ns *kernel.NS, index int, op string, cidr *net.IPNet, change func() error) error {
-	return k.attr(ns, index, op, func(*kernel.LinkInfo) string { return cidr.String() }, change)
+	del := func() error { return k.Kernel.DelAddr(ns, index, cidr) }
+	if k.within(ns, index) != "" {
+		return del()
+	}
+	return k.attr(ns, index, "addr_del", func(*kernel.LinkInfo) string { return cidr.String() }, del)
 }
 
 func (k *Kernel) routeRec(ns *kernel.NS, r kernel.RouteInfo) *Route {
 	out := &Route{Metric: r.Metric, Table: r.Table}
+	if out.Table == 0 {
+		out.Table = kernel.MainTable
+	}
 	if r.Dst != nil {
 		out.Dst = r.Dst.String()
 	}
@@ -673,27 +887,28 @@ func (k *Kernel) routeRec(ns *kernel.NS, r kernel.RouteInfo) *Route {
 		out.Via = r.Via.String()
 	}
 	if r.DevIndex != 0 {
-		if li, err := k.Kernel.LinkByIndex(ns, r.DevIndex); err == nil {
-			out.Dev = li.Name
-		}
+		out.Dev = k.devName(ns, r.DevIndex)
 	}
 	return out
 }
 
 func (k *Kernel) ReplaceRoute(ns *kernel.NS, r kernel.RouteInfo) error {
-	if k.owned(ns) {
-		return k.Kernel.ReplaceRoute(ns, r)
-	}
-	rec := Record{Op: "route", NS: k.ref(ns), Route: k.routeRec(ns, r)}
+	rec := Record{Op: "route", NS: k.ref(ns), Route: k.routeRec(ns, r), Within: k.within(ns, r.DevIndex)}
 	// A route replace overwrites the route with the same destination,
-	// table and metric (its "key"): keep it to put it back.
-	if rs, err := k.Kernel.Routes(ns, r.Table); err == nil {
-		for _, old := range rs {
-			if sameNet(old.Dst, r.Dst) && old.Metric == r.Metric {
-				rec.Prev = k.routeRec(ns, old)
-				break
+	// table and metric (its "key"): keep it to put it back. In a
+	// namespace this run made there is none.
+	if !k.madeNS[k.nsKey(ns)] {
+		if rs, err := k.Kernel.Routes(ns, r.Table); err == nil {
+			for _, old := range rs {
+				if sameNet(old.Dst, r.Dst) && old.Metric == r.Metric {
+					rec.Prev = k.routeRec(ns, old)
+					break
+				}
 			}
 		}
+	}
+	if rec.Prev != nil && *rec.Prev == *rec.Route && k.declare(recKey(rec)) {
+		return k.Kernel.ReplaceRoute(ns, r) // as an earlier run left it
 	}
 	if err := k.write(rec); err != nil {
 		return err
@@ -711,12 +926,20 @@ func sameNet(a, b *net.IPNet) bool {
 // --- iptables, /etc/netns, processes ---
 
 func (k *Kernel) AppendRule(ns *kernel.NS, table, chain string, spec []string) error {
-	if !k.owned(ns) {
-		if err := k.write(Record{Op: "rule", NS: k.ref(ns), Table: table, Chain: chain, Spec: spec}); err != nil {
-			return err
-		}
+	if err := k.write(Record{Op: "rule", NS: k.ref(ns), Table: table, Chain: chain, Spec: spec, Within: k.within(ns, 0)}); err != nil {
+		return err
 	}
 	return k.Kernel.AppendRule(ns, table, chain, spec)
+}
+
+// RuleExists declares a rule the lab added in an earlier run, when it
+// finds it there.
+func (k *Kernel) RuleExists(ns *kernel.NS, table, chain string, spec []string) (bool, error) {
+	ok, err := k.Kernel.RuleExists(ns, table, chain, spec)
+	if ok && err == nil {
+		k.declare(recKey(Record{Op: "rule", NS: k.ref(ns), Table: table, Chain: chain, Spec: spec}))
+	}
+	return ok, err
 }
 
 // WriteEtc journals the file's old contents (if any) and the checksum of
@@ -752,7 +975,7 @@ func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*
 		// The run's processes go into a cgroup of the lab's, where the
 		// machine has cgroup v2: journaled before it exists.
 		if rel, ok := kernel.CgroupFor(kernel.CgroupPrefix + k.token[strings.LastIndexByte(k.token, ':')+1:] + "." + k.Lab); ok {
-			if err := k.write(Record{Op: "cgroup", Name: rel}); err != nil {
+			if err := k.write(Record{Op: "cgroup", Name: rel, Token: token}); err != nil {
 				return nil, err
 			}
 			k.cgroup, _ = kernel.MakeCgroup(rel) // nil: processes go without
@@ -775,10 +998,36 @@ func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*
 		return nil, err
 	}
 	pid := cmd.Process.Pid
-	if werr := k.write(Record{Op: "proc", NS: k.ref(ns), Pid: pid, Start: startTime(pid), Argv: argv, Token: token}); werr != nil {
+	rec := Record{Op: "proc", NS: k.ref(ns), Pid: pid, Start: startTime(pid), Argv: argv, Token: token}
+	if stdio.Info.Background {
+		rec.Bg, rec.Env, rec.Stdout, rec.Stderr = true, stdio.Info.Env, stdio.Info.Stdout, stdio.Info.Stderr
+		rec.Cwd, _ = os.Getwd()
+	}
+	if werr := k.write(rec); werr != nil {
 		return cmd, werr
 	}
 	return cmd, nil
+}
+
+// FindProcess finds a background process an earlier run of the lab
+// started with the same argv and environment (what the script added to
+// it), in the same namespace and from the same directory, that still
+// runs; the run declares it (keeps it, and its cgroup).
+func (k *Kernel) FindProcess(ns *kernel.NS, argv, env []string) (kernel.ProcInfo, bool) {
+	cwd, _ := os.Getwd()
+	want := recKey(Record{Op: "proc", NS: k.ref(ns), Argv: argv, Env: env, Cwd: cwd, Bg: true})
+	for i := len(k.earlier) - 1; i >= 0; i-- {
+		r := k.earlier[i]
+		if r.Op != "proc" || !r.Bg || recKey(r) != want {
+			continue
+		}
+		if st := startTime(r.Pid); st == 0 || st != r.Start || zombie(r.Pid) {
+			continue
+		}
+		k.declare(want)
+		return kernel.ProcInfo{Pid: r.Pid, Start: r.Start, Stdout: r.Stdout, Stderr: r.Stderr}, true
+	}
+	return kernel.ProcInfo{}, false
 }
 
 // startTime tells a process from a later one that reuses its pid.

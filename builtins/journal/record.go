@@ -86,6 +86,18 @@ type Record struct {
 	File        string `json:"file,omitempty"`        // etc: the file's name in /etc/netns/NAME
 	Sum         string `json:"sum,omitempty"`         // etc: sha256 of what nsscript wrote
 	Placeholder uint64 `json:"placeholder,omitempty"` // netns: inode of the file that carries the name
+
+	// Within is the key of the lab's namespace or device that holds the
+	// change: when that goes, the change goes with it.
+	Within string `json:"within,omitempty"`
+
+	// A process started with background=True: what a later run compares
+	// to adopt it instead of starting it again, and where its output is.
+	Bg     bool     `json:"bg,omitempty"`
+	Env    []string `json:"env,omitempty"` // what the script added to the environment
+	Cwd    string   `json:"cwd,omitempty"`
+	Stdout string   `json:"stdout,omitempty"`
+	Stderr string   `json:"stderr,omitempty"`
 }
 
 // Problem is a journal line that was skipped, and why.

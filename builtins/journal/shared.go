@@ -118,11 +118,14 @@ func (k *Kernel) adoptNetns(name string, ns *kernel.NS) (bool, error) {
 		if e == nil {
 			e = &shared{}
 		}
-		if !slices.Contains(e.Users, k.Lab) {
-			if err := k.write(Record{Op: "adopt", NS: k.ref(ns)}); err != nil {
+		rec := Record{Op: "adopt", NS: k.ref(ns)}
+		if !slices.Contains(e.Users, k.Lab) || !k.declare(recKey(rec)) {
+			if err := k.write(rec); err != nil {
 				return e, err
 			}
-			e.Users = append(e.Users, k.Lab)
+			if !slices.Contains(e.Users, k.Lab) {
+				e.Users = append(e.Users, k.Lab)
+			}
 		}
 		return e, nil
 	})
@@ -194,11 +197,14 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 		if entry == nil {
 			entry = &shared{Orig: cur}
 		}
-		if !slices.Contains(entry.Users, k.Lab) {
-			if err := k.write(Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, Old: cur, Lab: k.Lab}); err != nil {
+		rec := Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, Old: cur, Lab: k.Lab}
+		if !slices.Contains(entry.Users, k.Lab) || !k.declare(recKey(rec)) {
+			if err := k.write(rec); err != nil {
 				return e, err
 			}
-			entry.Users = append(entry.Users, k.Lab)
+			if !slices.Contains(entry.Users, k.Lab) {
+				entry.Users = append(entry.Users, k.Lab)
+			}
 		}
 		if cur != value {
 			if _, err := k.Kernel.Sysctl(ns, key, &value); err != nil {

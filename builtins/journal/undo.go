@@ -109,9 +109,10 @@ func (u *Undoer) open(r *NSRef) (*kernel.NS, error) {
 // kind and the MAC nsscript gave it; for any other, its index and MAC
 // when recorded.
 type devID struct {
-	kind  string
-	index int
-	mac   string
+	kind   string
+	index  int
+	mac    string
+	inside bool // in a namespace, or on a device, the lab made
 }
 
 // madeKinds are the kinds of device nsscript makes, and so may delete.
@@ -133,7 +134,15 @@ func (u *Undoer) device(r *NSRef, name string, id devID) (*kernel.NS, *kernel.Li
 		return nil, nil, err
 	}
 	li, err := u.K.LinkByName(ns, name)
+	if err != nil && id.index != 0 && id.kind == "" {
+		li, err = u.K.LinkByIndex(ns, id.index) // renamed since
+	}
 	if err != nil {
+		return nil, nil, errGone
+	}
+	if !id.matches(li) && id.inside {
+		// Inside what the lab made, a device that is not the one recorded
+		// is the lab's too: the recorded one is gone.
 		return nil, nil, errGone
 	}
 	if !id.matches(li) {
@@ -171,6 +180,15 @@ func (u *Undoer) Undo(recs []Record) []error {
 		}
 	}
 	inDoomed := func(ref *NSRef) bool { return ref != nil && ref.Name != "" && doomed[ref.Name] }
+	// What goes with a namespace or device this undo removes needs no
+	// undo of its own (unless it has something to put back).
+	undone := map[string]bool{}
+	for _, r := range recs {
+		if r.Op != "netns" || doomed[r.NS.Name] { // (not one left to another lab)
+			undone[recKey(r)] = true
+		}
+	}
+	goesWith := func(r Record) bool { return r.Within != "" && undone[r.Within] && r.Prev == nil }
 	var await []linkEnd
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
@@ -185,6 +203,9 @@ func (u *Undoer) Undo(recs []Record) []error {
 			case !inDoomed(r.PeerNS):
 				await = append(await, linkEnd{r.PeerNS, r.Peer, r.PeerMAC})
 			}
+			continue
+		}
+		if goesWith(r) {
 			continue
 		}
 		err := u.undoSafely(r)
@@ -224,23 +245,24 @@ func (u *Undoer) awaitGone(ends []linkEnd) {
 	deadline := time.Now().Add(5 * time.Second)
 	for len(ends) > 0 {
 		// One listing per namespace, not a lookup per device.
-		have := map[string]map[string]bool{}
+		// (A namesake with another MAC is not the end: that is gone.)
+		have := map[string]map[string]string{}
 		var left []linkEnd
 		for _, e := range ends {
 			key := e.ns.String()
-			names, ok := have[key]
+			macs, ok := have[key]
 			if !ok {
-				names = map[string]bool{}
+				macs = map[string]string{}
 				if ns, err := u.open(e.ns); err == nil {
 					if links, err := u.K.Links(ns); err == nil {
 						for _, l := range links {
-							names[l.Name] = true
+							macs[l.Name] = l.MAC
 						}
 					}
 				}
-				have[key] = names
+				have[key] = macs
 			}
-			if names[e.name] {
+			if mac, ok := macs[e.name]; ok && (mac == e.mac || e.mac == "") {
 				left = append(left, e)
 			}
 		}
@@ -261,7 +283,7 @@ func (u *Undoer) awaitGone(ends []linkEnd) {
 }
 
 func (u *Undoer) undo(r Record) error {
-	id := devID{index: r.Index, mac: r.MAC}
+	id := devID{index: r.Index, mac: r.MAC, inside: r.Within != ""}
 	switch r.Op {
 	case "proc", "spawn":
 		return u.stopProcess(r)
@@ -274,9 +296,9 @@ func (u *Undoer) undo(r Record) error {
 	case "netns_dir":
 		return removeNetnsDir()
 	case "link":
-		ns, li, err := u.device(r.NS, r.Name, devID{kind: r.Kind, mac: r.MAC})
+		ns, li, err := u.device(r.NS, r.Name, devID{kind: r.Kind, mac: r.MAC, inside: r.Within != ""})
 		if errors.Is(err, errGone) && r.Peer != "" {
-			ns, li, err = u.device(r.PeerNS, r.Peer, devID{kind: r.Kind, mac: r.PeerMAC})
+			ns, li, err = u.device(r.PeerNS, r.Peer, devID{kind: r.Kind, mac: r.PeerMAC, inside: r.Within != ""})
 		}
 		if err != nil {
 			return err
@@ -586,7 +608,7 @@ func (u *Undoer) stopProcess(r Record) error {
 	if len(pids) == 0 {
 		return errGone
 	}
-	u.log("kill %v", pids)
+	u.log("kill %s", strings.Trim(fmt.Sprint(pids), "[]"))
 	killAll(pids)
 	return nil
 }

@@ -382,6 +382,9 @@ func (k *Linux) SetMaster(ns *NS, index, master int) error {
 
 // Move is: ip -n NS link set DEV netns TARGET
 func (k *Linux) Move(ns *NS, index int, target *NS) error {
+	if ns == target {
+		return nil // already there
+	}
 	return k.withLink(ns, index, func(h *netlink.Handle, l netlink.Link) error { return h.LinkSetNsFd(l, target.fd) })
 }
 
@@ -449,3 +452,9 @@ var (
 	ErrBusy  error = unix.EBUSY
 	ErrExist error = unix.EEXIST
 )
+
+// Locate: the kernel knows no history; a device is where it is.
+func (k *Linux) Locate(ns *NS, name string) (*NS, string) { return ns, name }
+
+// Replaceable: the kernel knows no labs, and replaces nothing.
+func (k *Linux) Replaceable(ns *NS, name string) bool { return false }

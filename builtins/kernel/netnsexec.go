@@ -116,9 +116,28 @@ func netnsMounts(name string) error {
 	return nil
 }
 
-// Stdio is a started command's standard input, output and error, and the
-// cgroup it is born in (nil: its parent's).
-type Stdio struct{ In, Out, Err, Cgroup *os.File }
+// Stdio is a started command's standard input, output and error, the
+// cgroup it is born in (nil: its parent's), and what the journal keeps of
+// a background command.
+type Stdio struct {
+	In, Out, Err, Cgroup *os.File
+	Info                 StartInfo
+}
+
+// StartInfo is what a later run compares to adopt a background command
+// instead of starting it again.
+type StartInfo struct {
+	Background     bool
+	Env            []string // what the script added to the environment
+	Stdout, Stderr string   // the files its output goes to
+}
+
+// ProcInfo is a running process a run adopted.
+type ProcInfo struct {
+	Pid            int
+	Start          uint64 // its start time, in clock ticks after boot
+	Stdout, Stderr string
+}
 
 // Start starts argv inside ns, as its own process group leader: like
 // `ip netns exec` for a named namespace, directly otherwise. The child is

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -84,4 +86,27 @@ func (k *Linux) DialTCP(ns *NS, addr string, timeout float64) error {
 		return fmt.Errorf("connect to %s: %w", addr, unix.Errno(soerr))
 	}
 	return nil
+}
+
+// FindProcess: the kernel adopts nothing; the journal does.
+func (k *Linux) FindProcess(ns *NS, argv, env []string) (ProcInfo, bool) { return ProcInfo{}, false }
+
+// ProcStart is a process's start time (clock ticks after boot), which
+// tells it from a later process with the same pid; 0 when it is gone.
+func ProcStart(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return 0
+	}
+	v, _ := strconv.ParseUint(f[19], 10, 64)
+	return v
 }

@@ -302,6 +302,17 @@ func (r *Recorder) ReleaseClaimed(name string, c kernel.NetnsClaim) error {
 	return r.DeleteNamed(ns)
 }
 
+// Locate: the plan starts from a fresh host, where nothing moved.
+func (r *Recorder) Locate(ns *kernel.NS, name string) (*kernel.NS, string) { return ns, name }
+
+// Replaceable: a plan starts from a fresh host; a conflict is the script's.
+func (r *Recorder) Replaceable(ns *kernel.NS, name string) bool { return false }
+
+// FindProcess: a plan adopts no process.
+func (r *Recorder) FindProcess(ns *kernel.NS, argv, env []string) (kernel.ProcInfo, bool) {
+	return kernel.ProcInfo{}, false
+}
+
 // Cookie is the model namespace's inode: the plan never reuses one.
 func (r *Recorder) Cookie(ns *kernel.NS) uint64 { return ns.Inode }
 
@@ -725,7 +736,7 @@ func (r *Recorder) change(ns *kernel.NS, index int, f func(n *rns, l *rlink) (Op
 		return err
 	}
 	op, err := f(n, l)
-	if err != nil {
+	if err != nil || op.Op == "" { // "": nothing changes
 		return err
 	}
 	op.NS = nsLabel(ns)
@@ -736,6 +747,9 @@ func (r *Recorder) change(ns *kernel.NS, index int, f func(n *rns, l *rlink) (Op
 // SetUp is `ip link set DEV up|down`.
 func (r *Recorder) SetUp(ns *kernel.NS, index int, up bool) error {
 	return r.change(ns, index, func(n *rns, l *rlink) (Op, error) {
+		if l.up == up {
+			return Op{}, nil
+		}
 		cmd := r.R.LinkSet(ns, l.name, boolWord(up))
 		r.setUp(l, up)
 		return Op{Op: "link_set", Dev: l.name, Up: &up, Cmd: cmd}, nil
@@ -768,6 +782,9 @@ func (r *Recorder) SetMTU(ns *kernel.NS, index, mtu int) error {
 		if mtu < 68 && l.kind != "loopback" {
 			return Op{}, fmt.Errorf("mtu %d: %w", mtu, unix.EINVAL)
 		}
+		if l.mtu == mtu {
+			return Op{}, nil
+		}
 		l.mtu = mtu
 		return Op{Op: "link_set", Dev: l.name, MTU: mtu, Cmd: r.R.LinkSet(ns, l.name, "mtu", strconv.Itoa(mtu))}, nil
 	})
@@ -799,6 +816,9 @@ func (r *Recorder) SetName(ns *kernel.NS, index int, name string) error {
 // SetMaster is `ip link set DEV master BR` (nomaster for 0).
 func (r *Recorder) SetMaster(ns *kernel.NS, index, master int) error {
 	return r.change(ns, index, func(n *rns, l *rlink) (Op, error) {
+		if master == 0 && l.master == nil || l.master != nil && l.master.index == master {
+			return Op{}, nil
+		}
 		if master == 0 {
 			l.master = nil
 			return Op{Op: "link_set", Dev: l.name, Master: "", Cmd: r.R.LinkSet(ns, l.name, "nomaster")}, nil
@@ -816,6 +836,9 @@ func (r *Recorder) SetMaster(ns *kernel.NS, index, master int) error {
 // down and out of its bridge and drops its addresses and routes; a bridge
 // or lo cannot move.
 func (r *Recorder) Move(ns *kernel.NS, index int, target *kernel.NS) error {
+	if ns == target {
+		return nil // already there
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, l, err := r.link(ns, index)
@@ -919,11 +942,12 @@ func (r *Recorder) Addrs(ns *kernel.NS, index int) ([]string, error) {
 func (r *Recorder) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 	return r.change(ns, index, func(n *rns, l *rlink) (Op, error) {
 		a := &net.IPNet{IP: cidr.IP, Mask: cidr.Mask}
-		if !hasAddr(l, a) {
-			l.addrs = append(l.addrs, a)
-			if l.up {
-				n.connect(l, a)
-			}
+		if hasAddr(l, a) {
+			return Op{}, nil
+		}
+		l.addrs = append(l.addrs, a)
+		if l.up {
+			n.connect(l, a)
 		}
 		return Op{Op: "addr_add", Dev: l.name, Addr: a.String(), Cmd: r.R.Addr(ns, "add", a, l.name)}, nil
 	})

@@ -1,11 +1,13 @@
 package plan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -31,6 +33,9 @@ func NewTracer(inner builtins.Kernel, w io.Writer) *Tracer {
 }
 
 func (t *Tracer) print(cmd string, err error) {
+	if errors.Is(err, kernel.ErrExist) {
+		return // nothing changed: a re-run finds it there
+	}
 	if err != nil {
 		cmd = errComment(cmd, err)
 	}
@@ -93,10 +98,10 @@ func (t *Tracer) DeleteNamed(ns *kernel.NS) error {
 	return err
 }
 
-// Sysctl prints a write.
+// Sysctl prints a write that changes the value.
 func (t *Tracer) Sysctl(ns *kernel.NS, key string, value *string) (string, error) {
 	old, err := t.Kernel.Sysctl(ns, key, value)
-	if value != nil {
+	if value != nil && (old != *value || err != nil) {
 		t.print(t.R.Sysctl(ns, key, *value), err)
 	}
 	return old, err
@@ -132,23 +137,40 @@ func (t *Tracer) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
 	return err
 }
 
+// SetUp prints a change of state only.
 func (t *Tracer) SetUp(ns *kernel.NS, index int, up bool) error {
-	name := t.name(ns, index)
+	li, lerr := t.Kernel.LinkByIndex(ns, index)
 	err := t.Kernel.SetUp(ns, index, up)
-	t.print(t.R.LinkSet(ns, name, boolWord(up)), err)
+	if lerr != nil || li.Up != up || err != nil {
+		t.print(t.R.LinkSet(ns, t.name(ns, index), boolWord(up)), err)
+	}
 	return err
 }
 
 func (t *Tracer) SetUpByName(ns *kernel.NS, name string) error {
+	li, lerr := t.Kernel.LinkByName(ns, name)
 	err := t.Kernel.SetUpByName(ns, name)
-	t.print(t.R.LinkSet(ns, name, "up"), err)
+	if lerr != nil || !li.Up || err != nil {
+		t.print(t.R.LinkSet(ns, name, "up"), err)
+	}
 	return err
 }
 
+// was reads a device before a change, to print only what changes.
+func (t *Tracer) was(ns *kernel.NS, index int) *kernel.LinkInfo {
+	li, err := t.Kernel.LinkByIndex(ns, index)
+	if err != nil {
+		return &kernel.LinkInfo{Name: "if" + strconv.Itoa(index), Index: index, MTU: -1, MasterIndex: -1}
+	}
+	return li
+}
+
 func (t *Tracer) SetMTU(ns *kernel.NS, index, mtu int) error {
-	name := t.name(ns, index)
+	li := t.was(ns, index)
 	err := t.Kernel.SetMTU(ns, index, mtu)
-	t.print(t.R.LinkSet(ns, name, "mtu", strconv.Itoa(mtu)), err)
+	if li.MTU != mtu || err != nil {
+		t.print(t.R.LinkSet(ns, li.Name, "mtu", strconv.Itoa(mtu)), err)
+	}
 	return err
 }
 
@@ -167,13 +189,15 @@ func (t *Tracer) SetName(ns *kernel.NS, index int, name string) error {
 }
 
 func (t *Tracer) SetMaster(ns *kernel.NS, index, master int) error {
-	name := t.name(ns, index)
+	li := t.was(ns, index)
 	args := []string{"nomaster"}
 	if master != 0 {
 		args = []string{"master", t.name(ns, master)}
 	}
 	err := t.Kernel.SetMaster(ns, index, master)
-	t.print(t.R.LinkSet(ns, name, args...), err)
+	if li.MasterIndex != master || err != nil {
+		t.print(t.R.LinkSet(ns, li.Name, args...), err)
+	}
 	return err
 }
 
@@ -193,8 +217,11 @@ func (t *Tracer) DeleteLink(ns *kernel.NS, index int) error {
 
 func (t *Tracer) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 	name := t.name(ns, index)
+	have, _ := t.Kernel.Addrs(ns, index)
 	err := t.Kernel.AddAddr(ns, index, cidr)
-	t.print(t.R.Addr(ns, "add", cidr, name), err)
+	if !slices.Contains(have, cidr.String()) || err != nil {
+		t.print(t.R.Addr(ns, "add", cidr, name), err)
+	}
 	return err
 }
 
@@ -215,9 +242,26 @@ func (t *Tracer) route(ns *kernel.NS, r kernel.RouteInfo) RouteSpec {
 
 func (t *Tracer) ReplaceRoute(ns *kernel.NS, r kernel.RouteInfo) error {
 	s := t.route(ns, r)
+	had := t.hasRoute(ns, r)
 	err := t.Kernel.ReplaceRoute(ns, r)
-	t.print(t.R.Route(ns, "replace", s), err)
+	if !had || err != nil {
+		t.print(t.R.Route(ns, "replace", s), err)
+	}
 	return err
+}
+
+// hasRoute reports whether ns has r already, as it is.
+func (t *Tracer) hasRoute(ns *kernel.NS, r kernel.RouteInfo) bool {
+	rs, err := t.Kernel.Routes(ns, r.Table)
+	if err != nil {
+		return false
+	}
+	for _, o := range rs {
+		if o.Dst.String() == r.Dst.String() && o.Via.Equal(r.Via) && o.Metric == r.Metric && (r.DevIndex == 0 || o.DevIndex == r.DevIndex) {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Tracer) DeleteRoute(ns *kernel.NS, r kernel.RouteInfo) error {
@@ -240,8 +284,11 @@ func (t *Tracer) DeleteRule(ns *kernel.NS, table, chain string, spec []string) e
 }
 
 func (t *Tracer) WriteEtc(name, file string, content []byte) (string, error) {
+	_, _, old, had, _ := kernel.EtcState(name, file)
 	p, err := t.Kernel.WriteEtc(name, file, content)
-	t.print(t.R.Etc(name, file, content), err)
+	if !had || !bytes.Equal(old, content) || err != nil {
+		t.print(t.R.Etc(name, file, content), err)
+	}
 	return p, err
 }
 

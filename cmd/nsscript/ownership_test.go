@@ -213,8 +213,9 @@ func TestOwnershipLabs(t *testing.T) {
 			t.Errorf("%s: %d links, want 2 bridges, 21 veths and a dummy:\n%s", c.lab, len(l.Links), links)
 		}
 		rules := strings.Join(l.Rules, "\n")
-		if len(l.Rules) != 2 || !strings.Contains(rules, "-j MASQUERADE") || !strings.Contains(rules, "-j DNAT") {
-			t.Errorf("%s: rules %q, want the masquerade and the DNAT", c.lab, l.Rules)
+		if len(l.Rules) != 3 || !strings.Contains(rules, "-j MASQUERADE") || !strings.Contains(rules, "-j DNAT") ||
+			!strings.Contains(rules, c.p+"n0: iptables -t filter -A INPUT -p tcp --dport 9 -j DROP") {
+			t.Errorf("%s: rules %q, want the masquerade, the DNAT and the rule in %sn0", c.lab, l.Rules, c.p)
 		}
 		// Its 5 background processes (4 sleeps in namespaces, a shell in
 		// the host) and the shell's 2 sleeps; gamma's too, after kill -9.
