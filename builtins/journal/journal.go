@@ -749,7 +749,6 @@ func (k *Kernel) SetName(ns *kernel.NS, index int, name string) error {
 	return k.Kernel.SetName(ns, index, name)
 }
 
-//
 // A move to where the device is already is no change: an earlier run's
 // move of it there is declared again.
 func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
