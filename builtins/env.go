@@ -7,6 +7,7 @@ package builtins
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -151,6 +152,15 @@ func (e *Env) Processes() []*Process {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]*Process(nil), e.procs...)
+}
+
+// interrupted says why the run was interrupted (Ctrl-C, SIGTERM, its
+// output closed...), for a builtin that was waiting.
+func (e *Env) interrupted() string {
+	if err := context.Cause(e.Ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err.Error()
+	}
+	return "interrupted"
 }
 
 // errorf builds a builtin's error: "NAME: message".

@@ -213,7 +213,7 @@ func procWait(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		for p.aliveAdopted() && time.Now().Before(deadline) {
 			select {
 			case <-p.env.Ctx.Done():
-				return nil, errorf(b.Name(), "interrupted")
+				return nil, errorf(b.Name(), "%s", p.env.interrupted())
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
@@ -224,7 +224,7 @@ func procWait(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	case <-time.After(time.Duration(timeout)):
 		return nil, errorf(b.Name(), "process %d (%s) still running after %s", p.Pid(), p.argv[0], time.Duration(timeout))
 	case <-p.env.Ctx.Done():
-		return nil, errorf(b.Name(), "interrupted")
+		return nil, errorf(b.Name(), "%s", p.env.interrupted())
 	}
 }
 
@@ -472,7 +472,7 @@ func (n *Namespace) runForeground(fn string, argv, environ []string, in []byte, 
 	case <-time.After(timeout):
 		why = fmt.Sprintf("timed out after %s", timeout)
 	case <-n.env.Ctx.Done():
-		why = "interrupted"
+		why = n.env.interrupted()
 	}
 	if why != "" {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)

@@ -93,6 +93,9 @@ func ruleDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if err := r.ns.alive(b.Name()); err != nil {
 		return nil, err
 	}
+	if r.adopted {
+		return nil, errorf(b.Name(), "the rule %s in namespace %s was there before this lab (it has no nsscript comment): nsscript deletes only what it made; delete it yourself if you mean to", r.Command(), r.ns.Name())
+	}
 	if err := r.env.K.DeleteRule(r.ns.ns, r.table, r.chain, r.full()); err != nil {
 		return nil, errorf(b.Name(), "%v", iptablesAdvice(err))
 	}

@@ -23,6 +23,9 @@ type Kernel interface {
 	ReleaseClaimed(name string, c kernel.NetnsClaim) error
 	// Cookie identifies a namespace for as long as the machine runs.
 	Cookie(ns *kernel.NS) uint64
+	// Mine reports whether the lab made the device name in ns (or the
+	// namespace itself, with name ""): a script deletes only that.
+	Mine(ns *kernel.NS, name string) bool
 	OpenNamed(name string) (*kernel.NS, error)
 	OpenPath(path string) (*kernel.NS, error)
 	DeleteNamed(ns *kernel.NS) error

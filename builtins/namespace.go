@@ -365,6 +365,9 @@ func nsDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if n.ns.Host || n.ns.Name == "" {
 		return nil, errorf(b.Name(), "namespace %s has no name in /run/netns: nsscript only deletes named namespaces", n.Name())
 	}
+	if !n.env.K.Mine(n.ns, "") {
+		return nil, errorf(b.Name(), "namespace %s was not made by this lab: nsscript deletes only what it made; delete it yourself (ip netns del %s) if you mean to", n.Name(), n.ns.Name)
+	}
 	n.env.forgetLinksIn(n)
 	if err := n.env.K.DeleteNamed(n.ns); err != nil {
 		return nil, errorf(b.Name(), "%v", err)

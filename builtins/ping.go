@@ -59,7 +59,7 @@ func (e *Env) Ping(n *Namespace, dst net.IP, count int, timeout time.Duration) (
 			nr, peer, err := conn.ReadFrom(buf)
 			if err != nil {
 				if e.Ctx.Err() != nil {
-					return false, errors.New("interrupted")
+					return false, errors.New(e.interrupted())
 				}
 				if errors.Is(err, os.ErrDeadlineExceeded) {
 					break
@@ -133,6 +133,6 @@ func (e *Env) sleep(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	case <-t.C:
 		return starlark.None, nil
 	case <-e.Ctx.Done():
-		return nil, fmt.Errorf("%s: interrupted", b.Name())
+		return nil, fmt.Errorf("%s: %s", b.Name(), e.interrupted())
 	}
 }

@@ -11,8 +11,8 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -20,7 +20,7 @@ import (
 )
 
 // A run stops early, and rolls back, when it is interrupted (Ctrl-C,
-// SIGTERM), when its terminal goes away (SIGHUP), when what reads its
+// Ctrl-\, SIGTERM), when its terminal goes away (SIGHUP), when what reads its
 // output does (SIGPIPE: `nsscript topo.star | head -1`), and when the
 // script's values grow past what the machine can give it: Go cannot
 // recover from running out of memory, so nsscript stops the script well
@@ -30,7 +30,7 @@ import (
 func runContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGQUIT)
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -45,8 +45,8 @@ func runContext() (context.Context, func()) {
 					}
 				case syscall.SIGHUP:
 					cancel(errors.New("interrupted: its terminal was closed (SIGHUP)"))
-				case syscall.SIGTERM:
-					cancel(errors.New("interrupted (SIGTERM)"))
+				case syscall.SIGTERM, syscall.SIGQUIT:
+					cancel(fmt.Errorf("interrupted (%s)", unix.SignalName(s.(syscall.Signal))))
 				default:
 					cancel(errors.New("interrupted"))
 				}
@@ -72,63 +72,54 @@ func reason(ctx context.Context) string {
 	return "interrupted"
 }
 
-// guardMemory calls stop once the live heap passes the budget (see
-// memoryBudget). It looks after each garbage collection, which a growing
-// heap brings about (and the soft memory limit set here brings about
-// more often near the budget), so it costs nothing to a script that
-// allocates little.
+// guardMemory calls stop once the heap passes the budget (see
+// memoryBudget). It looks often: a script that doubles a string crosses
+// the budget during one concatenation, whose copy takes milliseconds, and
+// the Starlark thread stops at its next step, before the next doubling.
+// (Every 20 ms while the heap is small, every millisecond near the budget.)
 func guardMemory(stop func(error)) (done func()) {
-	g := &memGuard{stop: stop}
-	g.arm()
-	return func() {
-		g.mu.Lock()
-		g.done = true
-		g.mu.Unlock()
+	// One processor more than the cores: the script's goroutine (in a
+	// long copy, which cannot be preempted) and a garbage collector
+	// worker may hold all of them just when the guard must look.
+	if n := goruntime.NumCPU() + 1; goruntime.GOMAXPROCS(0) < n {
+		goruntime.GOMAXPROCS(n)
 	}
+	quit := make(chan struct{})
+	go func() {
+		budget, why := memoryBudget()
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		tick := 20 * time.Millisecond
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(tick):
+			}
+			metrics.Read(s)
+			heap := s[0].Value.Uint64()
+			if heap > budget {
+				stop(fmt.Errorf("out of memory: the script's values take %s, more than nsscript lets a script use here (%s, %s); look for something that grows without end, like a string or list doubled in a loop", size(heap), size(budget), why))
+				return
+			}
+			tick = 20 * time.Millisecond
+			if heap > budget/16 {
+				tick = time.Millisecond
+			}
+		}
+	}()
+	return func() { close(quit) }
 }
 
-type memGuard struct {
-	mu     sync.Mutex
-	stop   func(error)
-	done   bool
-	budget uint64
-	why    string
-}
-
-type sentinel struct{ _ [2]*int }
-
-func (g *memGuard) arm() {
-	goruntime.AddCleanup(&sentinel{}, func(g *memGuard) { g.check() }, g)
-}
-
-func (g *memGuard) check() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.done {
-		return
-	}
-	if g.budget == 0 {
-		g.budget, g.why = memoryBudget()
-	}
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() == metrics.KindUint64 && s[0].Value.Uint64() > g.budget {
-		g.done = true
-		g.stop(fmt.Errorf("out of memory: the script's values take %s, more than nsscript lets a script use here (%s, %s); look for something that grows without end, like a string or list doubled in a loop", size(s[0].Value.Uint64()), size(g.budget), g.why))
-		return
-	}
-	g.arm()
-}
-
-// memoryBudget is how much live heap a script may use: a quarter of what
-// the tightest limit leaves (ulimit -v, ulimit -d, the cgroup's memory
-// limit, the machine's available memory), so that the allocation that
-// crosses it, and the rollback after, still fit.
+// memoryBudget is how much heap a script may use: an eighth of what the
+// tightest limit leaves (ulimit -v, ulimit -d, the cgroup's memory limit,
+// the machine's available memory), so that the allocations that cross it
+// before the guard sees them (a doubling string doubles twice), and the
+// rollback after, still fit.
 func memoryBudget() (uint64, string) {
 	best, why := uint64(1<<62), "no limit found"
 	consider := func(left uint64, what string) {
-		if left/4 < best {
-			best, why = left/4, "a quarter of "+what
+		if left/8 < best {
+			best, why = left/8, "an eighth of "+what
 		}
 	}
 	vsz, data := statm()
@@ -155,7 +146,7 @@ func memoryBudget() (uint64, string) {
 	if best < 16<<20 {
 		best = 16 << 20
 	}
-	// Near the budget, collect more often, so that the check runs.
+	// Near the budget, collect more often: garbage counts too.
 	debug.SetMemoryLimit(int64(best * 2))
 	return best, why
 }

@@ -297,7 +297,7 @@ func merge(recs []Record) []Record {
 			o.Route = r.Route
 		}
 		if r.Sum != "" {
-			o.Sum = r.Sum
+			o.Sum, o.New = r.Sum, r.New
 		}
 		o.Within = r.Within
 	}

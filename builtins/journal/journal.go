@@ -142,14 +142,14 @@ func (k *Kernel) begin() error {
 	if k.file != nil {
 		return nil
 	}
-	if err := os.MkdirAll(k.dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", k.dir, err)
+	if err := labDir(k.dir); err != nil {
+		return err
 	}
 	lock, err := takeLock(k.dir, k.Lab)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(k.dir, "journal"), os.O_RDWR|os.O_CREATE|os.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	f, err := openRegular(filepath.Join(k.dir, "journal"), os.O_RDWR|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		lock.Close()
 		return err
@@ -177,7 +177,7 @@ func (k *Kernel) begin() error {
 // takeLock holds the lab for this process; the kernel drops it if the
 // process dies, so a kill -9 never leaves a lab locked.
 func takeLock(dir, lab string) (*os.File, error) {
-	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o644)
+	lock, err := openRegular(filepath.Join(dir, "lock"), os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, err
 	}
@@ -190,8 +190,27 @@ func takeLock(dir, lab string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("%w: lab %q is held by %s; wait for it to finish, or give this run another lab with --lab NAME", ErrBusy, lab, who)
 	}
-	_ = os.WriteFile(filepath.Join(dir, "owner"), []byte(fmt.Sprintf("pid %d (%s)\n", os.Getpid(), strings.Join(os.Args, " "))), 0o644)
+	if f, err := openRegular(filepath.Join(dir, "owner"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC); err == nil {
+		fmt.Fprintf(f, "pid %d (%s)\n", os.Getpid(), strings.Join(os.Args, " "))
+		f.Close()
+	}
 	return lock, nil
+}
+
+// labDir makes a lab's directory, readable by root only (a journal keeps
+// the old contents of the files a lab replaced), or checks the one there:
+// a directory, not a link to one.
+func labDir(dir string) error {
+	if err := os.MkdirAll(Dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", Dir, err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a directory (a link?): nsscript keeps its labs' journals there; remove it", dir)
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // nsKey is how the lab tells namespaces apart: by cookie, which the
@@ -406,7 +425,11 @@ func (k *Kernel) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 			return ns, created, err
 		}
 		// Adopted: the lab joins the namespace's users, unless its maker
-		// deleted it meanwhile; then the lab makes it itself.
+		// deleted it meanwhile; then the lab makes it itself. (The host's
+		// own namespace under a name is no one's to delete.)
+		if ns.Host {
+			return ns, false, nil
+		}
 		if still, err := k.adoptNetns(name, ns); still || err != nil {
 			return ns, false, err
 		}
@@ -636,9 +659,25 @@ func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
 		rec.Addrs, _ = k.Kernel.Addrs(ns, li.Index)
 	}
 	if !up {
+		// The kernel flushes a device's IPv6 addresses when it goes down
+		// (keep_addr_on_down=0), and the routes through it.
+		rec.Addrs = k.ipv6Addrs(ns, li.Index)
 		rec.Routes = k.devRoutes(ns, li.Index)
 	}
 	return rec
+}
+
+// ipv6Addrs are a device's global IPv6 addresses, which the kernel drops
+// when the device goes down or its MTU below 1280.
+func (k *Kernel) ipv6Addrs(ns *kernel.NS, index int) []string {
+	as, _ := k.Kernel.Addrs(ns, index)
+	var out []string
+	for _, a := range as {
+		if strings.Contains(a, ":") {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
@@ -682,6 +721,24 @@ func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
 }
 
 func (k *Kernel) SetMTU(ns *kernel.NS, index, mtu int) error {
+	if mtu < 1280 && !k.indexOwned(ns, index) {
+		// Below 1280 the kernel takes IPv6 off the device: keep its
+		// addresses too, to put back.
+		li, err := k.linkName(ns, index)
+		if err != nil {
+			return err
+		}
+		if !k.linkOwned(ns, li.Name) {
+			rec := k.devRecord("mtu", ns, li, strconv.Itoa(li.MTU))
+			rec.Addrs = k.ipv6Addrs(ns, index)
+			if !k.declare(recKey(rec)) {
+				if err := k.write(rec); err != nil {
+					return err
+				}
+			}
+			return k.Kernel.SetMTU(ns, index, mtu)
+		}
+	}
 	return k.attr(ns, index, "mtu", func(li *kernel.LinkInfo) string { return strconv.Itoa(li.MTU) },
 		func() error { return k.Kernel.SetMTU(ns, index, mtu) })
 }
@@ -811,6 +868,37 @@ func (k *Kernel) DeleteLink(ns *kernel.NS, index int) error {
 		}
 	}
 	return k.Kernel.DeleteLink(ns, index)
+}
+
+// Mine reports whether the lab made the device name in ns (or, with name
+// "", the namespace).
+func (k *Kernel) Mine(ns *kernel.NS, name string) bool {
+	if name == "" {
+		return k.owned(ns)
+	}
+	return k.linkOwned(ns, name)
+}
+
+// DeleteNamed deletes a namespace of the lab's (Mine); the devices of
+// others that the lab moved into it are moved back first, with what they
+// had, so that the namespace does not take them along.
+func (k *Kernel) DeleteNamed(ns *kernel.NS) error {
+	var back []Record
+	key := k.nsKey(ns)
+	for _, r := range append(slices.Clone(k.earlier), k.thisRun...) {
+		if r.Op == "move" && r.Old != "" && refKey(r.To) == key {
+			back = append(back, r)
+		}
+	}
+	if len(back) > 0 {
+		u := &Undoer{K: k.Kernel, Lab: k.Lab}
+		for i := len(back) - 1; i >= 0; i-- {
+			if err := u.undoSafely(back[i]); err != nil && !errors.Is(err, errGone) {
+				return fmt.Errorf("move %q back out of %s first: %w", back[i].Name, ns, err)
+			}
+		}
+	}
+	return k.Kernel.DeleteNamed(ns)
 }
 
 // Replaceable reports whether the device name in ns is the lab's, made by
@@ -959,7 +1047,10 @@ func (k *Kernel) WriteEtc(name, file string, content []byte) (string, error) {
 			return "", err
 		}
 	}
-	if err := k.write(Record{Op: "etc", Name: name, File: file, Has: had, Data: old, Sum: kernel.EtcSum(content)}); err != nil {
+	if len(content) > kernel.MaxEtc {
+		return "", fmt.Errorf("%d bytes for %s/%s/%s: nsscript writes at most %d bytes to an /etc/netns file", len(content), kernel.EtcNetnsDir, name, file, kernel.MaxEtc)
+	}
+	if err := k.write(Record{Op: "etc", Name: name, File: file, Has: had, Data: old, Sum: kernel.EtcSum(content), New: content}); err != nil {
 		return "", err
 	}
 	return k.Kernel.WriteEtc(name, file, content)

@@ -51,7 +51,7 @@ func Down(inner builtins.Kernel, lab string, log, warn func(string)) (int, []err
 	} else if err != nil {
 		return 0, []error{err}
 	} else if !st.IsDir() {
-		return 0, []error{fmt.Errorf("%s is not a lab's directory", dir)}
+		return 0, []error{fmt.Errorf("%s is not a lab's directory (a link?): remove it", dir)}
 	}
 	lock, err := takeLock(dir, lab)
 	if err != nil {
@@ -104,6 +104,9 @@ func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
 		return nil, err
 	}
 	dir := filepath.Join(Dir, lab)
+	if st, err := os.Lstat(dir); err == nil && !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a lab's directory (a link?): remove it", dir)
+	}
 	recs, probs, err := readRecords(filepath.Join(dir, "journal"))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
@@ -85,6 +88,7 @@ type Record struct {
 	PeerMAC     string `json:"peer_mac,omitempty"`    // a veth peer's MAC
 	File        string `json:"file,omitempty"`        // etc: the file's name in /etc/netns/NAME
 	Sum         string `json:"sum,omitempty"`         // etc: sha256 of what nsscript wrote
+	New         []byte `json:"new,omitempty"`         // etc: what nsscript wrote
 	Placeholder uint64 `json:"placeholder,omitempty"` // netns: inode of the file that carries the name
 
 	// Within is the key of the lab's namespace or device that holds the
@@ -120,9 +124,16 @@ var recordStart = []byte(`{"op":`)
 // all read, also one that a torn line before it ran into.
 func readRecords(file string) ([]Record, []Problem, error) { return readRecordsFrom(file, 0) }
 
-// readRecordsFrom reads the records that begin at or after offset.
+// maxLine is the longest journal line read; a longer one (none that
+// nsscript writes: an /etc/netns file it keeps is at most 1 MiB) is
+// reported and skipped.
+const maxLine = 8 << 20
+
+// readRecordsFrom reads the records that begin at or after offset. The
+// journal must be a regular file (a link or a FIFO planted there is not
+// read).
 func readRecordsFrom(file string, offset int64) ([]Record, []Problem, error) {
-	f, err := os.Open(file)
+	f, err := openRegular(file, os.O_RDONLY)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -132,16 +143,61 @@ func readRecordsFrom(file string, offset int64) ([]Record, []Problem, error) {
 	}
 	var out []Record
 	var probs []Problem
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for n := 1; sc.Scan(); n++ {
-		recs, bad := parseLine(sc.Bytes())
-		out = append(out, recs...)
-		for _, err := range bad {
-			probs = append(probs, Problem{file, n, err})
+	rd := bufio.NewReaderSize(f, 1<<16)
+	for n := 1; ; n++ {
+		line, long, err := readLine(rd)
+		if long {
+			probs = append(probs, Problem{file, n, fmt.Errorf("line longer than %d bytes", maxLine)})
+		} else if len(line) > 0 {
+			recs, bad := parseLine(line)
+			out = append(out, recs...)
+			for _, e := range bad {
+				probs = append(probs, Problem{file, n, e})
+			}
+		}
+		if err == io.EOF {
+			return out, probs, nil
+		}
+		if err != nil {
+			return out, probs, err
 		}
 	}
-	return out, probs, sc.Err()
+}
+
+// readLine reads one line, without its newline; a line over maxLine is
+// read to its end and dropped (long).
+func readLine(rd *bufio.Reader) (line []byte, long bool, err error) {
+	for {
+		chunk, err := rd.ReadSlice('\n')
+		if !long {
+			if len(line)+len(chunk) > maxLine {
+				long, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if err != bufio.ErrBufferFull {
+			return bytes.TrimSuffix(line, []byte("\n")), long, err
+		}
+	}
+}
+
+// openRegular opens a file of the lab's: never through a symbolic link,
+// and only a regular file (a FIFO would block, a device could act).
+func openRegular(file string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(file, flag|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file: nsscript keeps its own files there; remove it", file)
+	}
+	if err := unix.SetNonblock(int(f.Fd()), false); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // parseLine reads the records on one line: normally one; more when torn

@@ -11,11 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // A sysctl of a namespace no lab created (the host's net.ipv4.ip_forward)
 // is one value for every lab that sets it. The first lab that changes it
-// keeps the original value in Dir/.sysctl/INODE/KEY with the list of labs
+// keeps the original value in Dir/.sysctl/COOKIE/KEY with the list of labs
 // that rely on it; a lab that finds it already set by another joins the
 // list. Undo takes a lab off the list, and only the last one puts the
 // original back: one lab's down never turns off what another still uses.
@@ -33,6 +34,8 @@ const netnsDir = ".netns"
 type shared struct {
 	Orig  string   `json:"orig,omitempty"`
 	Users []string `json:"users"`
+	// Side: other sysctls the kernel changes with this one, as they were.
+	Side map[string]string `json:"side,omitempty"`
 	// Orphan: a namespace whose maker's lab has gone, left to the users.
 	Orphan      *NSRef `json:"orphan,omitempty"`
 	Placeholder uint64 `json:"placeholder,omitempty"`
@@ -49,15 +52,29 @@ func (e *shared) liveUsers(lab string) []string {
 	return users
 }
 
-// withShared calls f with the entry of (inode, key), nil when there is
-// none, holding a lock on Dir, and keeps what f returns (nil: no entry).
-func withShared(inode uint64, key string, f func(*shared) (*shared, error)) error {
-	return withEntry(sharedDir, inode, strings.ReplaceAll(key, "/", "."), f)
+// sysctlFile is the file name of a sysctl's entry: one per sysctl,
+// whichever way the key is written (dotted or with slashes).
+func sysctlFile(key string) string {
+	p, err := names.SysctlKey(key)
+	if err != nil {
+		p = key
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(p, "/proc/sys/"), "/", "%")
 }
 
-// withEntry is withShared for an entry of the kind (a directory of Dir).
+// withEntry calls f with the entry of (id, key) of the kind (a directory
+// of Dir), nil when there is none, holding a lock on Dir, and keeps what
+// f returns (nil: no entry).
 // The one lock serializes every decision about what several labs share.
 func withEntry(kind string, id uint64, key string, f func(*shared) (*shared, error)) error {
+	return withEntryThen(kind, id, key, f, nil)
+}
+
+// withEntryThen is withEntry that, once the entry f returned is on disk,
+// calls then, still under the lock: a change that the entry must be able
+// to undo is made only after the entry exists (a kill in between leaves
+// an entry that undoes nothing, never a change that no entry undoes).
+func withEntryThen(kind string, id uint64, key string, f func(*shared) (*shared, error), then func() error) error {
 	d, err := os.Open(Dir)
 	if err != nil {
 		return err
@@ -68,37 +85,52 @@ func withEntry(kind string, id uint64, key string, f func(*shared) (*shared, err
 	}
 	dir := filepath.Join(Dir, kind, strconv.FormatUint(id, 10))
 	p := filepath.Join(dir, key)
+	os.Remove(p + ".tmp") // a write a kill cut short
 	var cur *shared
-	if b, err := os.ReadFile(p); err == nil {
+	if f, err := openRegular(p, os.O_RDONLY); err == nil {
 		cur = &shared{}
-		if json.Unmarshal(b, cur) != nil {
+		if json.NewDecoder(f).Decode(cur) != nil {
 			cur = nil
 		}
+		f.Close()
 	}
 	next, ferr := f(cur)
+	if ferr != nil {
+		return ferr
+	}
 	if next == nil {
 		if cur != nil {
 			os.Remove(p)
-			os.Remove(p + ".tmp")        // a write a kill cut short
 			os.Remove(dir)               // when empty
 			os.Remove(filepath.Dir(dir)) // when empty
 		}
-		return ferr
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		b, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		tmp, err := openRegular(p+".tmp", os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+		if err != nil {
+			return err
+		}
+		_, err = tmp.Write(b)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(p+".tmp", p)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	if then != nil {
+		return then()
 	}
-	b, err := json.Marshal(next)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(p+".tmp", b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(p+".tmp", p); err != nil {
-		return err
-	}
-	return ferr
+	return nil
 }
 
 // adoptNetns makes the lab a user of the namespace name, which another
@@ -184,7 +216,8 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 		return "", err
 	}
 	var old string
-	err := withShared(ns.Inode, key, func(e *shared) (*shared, error) {
+	set := false
+	err := withEntryThen(sharedDir, k.nsKey(ns), sysctlFile(key), func(e *shared) (*shared, error) {
 		cur, err := k.Kernel.Sysctl(ns, key, nil)
 		if err != nil {
 			return e, err
@@ -195,7 +228,7 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 		}
 		entry := e
 		if entry == nil {
-			entry = &shared{Orig: cur}
+			entry = &shared{Orig: cur, Side: k.sideEffects(ns, key)}
 		}
 		rec := Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, Old: cur, Lab: k.Lab}
 		if !slices.Contains(entry.Users, k.Lab) || !k.declare(recKey(rec)) {
@@ -206,21 +239,47 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 				entry.Users = append(entry.Users, k.Lab)
 			}
 		}
-		if cur != value {
-			if _, err := k.Kernel.Sysctl(ns, key, &value); err != nil {
-				return entry, err
-			}
-		}
+		set = cur != value
 		return entry, nil
+	}, func() error {
+		if !set {
+			return nil
+		}
+		_, err := k.Kernel.Sysctl(ns, key, &value)
+		return err
 	})
 	return old, err
+}
+
+// sideEffects are the sysctls the kernel changes when key changes, with
+// their values now: turning net.ipv4.ip_forward on or off sets
+// conf.all.accept_redirects and every device's conf.forwarding. Undo
+// puts them back after the key, so that a hardening setting the machine
+// had does not come back changed.
+func (k *Kernel) sideEffects(ns *kernel.NS, key string) map[string]string {
+	if key != "net.ipv4.ip_forward" {
+		return nil
+	}
+	keys := []string{"net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.forwarding"}
+	if links, err := k.Kernel.Links(ns); err == nil {
+		for _, l := range links {
+			keys = append(keys, "net.ipv4.conf."+strings.ReplaceAll(l.Name, ".", "/")+".forwarding")
+		}
+	}
+	side := map[string]string{}
+	for _, sk := range keys {
+		if v, err := k.Kernel.Sysctl(ns, sk, nil); err == nil {
+			side[sk] = v
+		}
+	}
+	return side
 }
 
 // undoSharedSysctl takes the record's lab off the users of a sysctl and,
 // when it was the last, puts the original value back.
 func (u *Undoer) undoSharedSysctl(r Record) error {
 	ns, nsErr := u.open(r.NS)
-	return withShared(r.NS.Inode, r.Name, func(e *shared) (*shared, error) {
+	return withEntry(sharedDir, refKey(r.NS), sysctlFile(r.Name), func(e *shared) (*shared, error) {
 		if e == nil {
 			return nil, nil
 		}
@@ -235,6 +294,11 @@ func (u *Undoer) undoSharedSysctl(r Record) error {
 		}
 		if _, err := u.K.Sysctl(ns, r.Name, &e.Orig); err != nil {
 			return e, err
+		}
+		for sk, v := range e.Side {
+			if cur, err := u.K.Sysctl(ns, sk, nil); err == nil && cur != v {
+				_, _ = u.K.Sysctl(ns, sk, &v) // (a device gone since has none)
+			}
 		}
 		return nil, nil
 	})

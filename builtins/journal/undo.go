@@ -36,7 +36,8 @@ type Undoer struct {
 	// longer what the lab made, and of journal lines it skipped.
 	Warn func(string)
 
-	marked map[string][]procID // OwnerEnv token -> processes, read once
+	marked  map[string][]procID // OwnerEnv token -> processes, read once
+	cgroups []string            // the lab's cgroups among the records undone
 	// nsPids: the processes in each namespace, read once for all the
 	// namespaces an undo deletes (by then it has stopped its own).
 	nsPids map[uint64][]int
@@ -123,7 +124,10 @@ func (id devID) matches(li *kernel.LinkInfo) bool {
 		kindOK := li.Kind == id.kind || id.kind == "dummy" && li.Type == "ifb"
 		return madeKinds[id.kind] && kindOK && id.mac != "" && li.MAC == id.mac
 	}
-	return id.index != 0 && li.Index == id.index || id.mac != "" && li.MAC == id.mac
+	if id.index != 0 {
+		return li.Index == id.index
+	}
+	return id.mac != "" && li.MAC == id.mac
 }
 
 // device finds the device name in the namespace r, if it is still the one
@@ -189,6 +193,11 @@ func (u *Undoer) Undo(recs []Record) []error {
 		}
 	}
 	goesWith := func(r Record) bool { return r.Within != "" && undone[r.Within] && r.Prev == nil }
+	for _, r := range recs {
+		if r.Op == "cgroup" {
+			u.cgroups = append(u.cgroups, r.Name)
+		}
+	}
 	var await []linkEnd
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
@@ -325,6 +334,9 @@ func (u *Undoer) undo(r Record) error {
 				return err
 			}
 		}
+		if want && r.Kind != "loopback" {
+			u.putBack(ns, li, r.Addrs)
+		}
 		if r.Kind == "loopback" && !want && !slices.Contains(r.Addrs, "127.0.0.1/8") {
 			// The kernel gave it 127.0.0.1/8 when it came up.
 			lo := &net.IPNet{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(8, 32)}
@@ -342,10 +354,16 @@ func (u *Undoer) undo(r Record) error {
 			return err
 		}
 		mtu, err := strconv.Atoi(r.Old)
-		if err != nil || li.MTU == mtu {
+		if err != nil {
 			return err
 		}
-		return u.K.SetMTU(ns, li.Index, mtu)
+		if li.MTU != mtu {
+			if err := u.K.SetMTU(ns, li.Index, mtu); err != nil {
+				return err
+			}
+		}
+		u.putBack(ns, li, r.Addrs)
+		return nil
 	case "mac":
 		ns, li, err := u.device(r.NS, r.Name, devID{index: r.Index})
 		if err != nil {
@@ -456,7 +474,7 @@ func (u *Undoer) undo(r Record) error {
 		if r.Sum == "" {
 			return notOurs("%s/%s/%s was journaled without a checksum (by an older nsscript)", kernel.EtcNetnsDir, ns, file)
 		}
-		return kernel.UndoEtc(ns, file, r.Sum, r.Has, r.Data)
+		return kernel.UndoEtc(ns, file, r.Sum, r.New, r.Has, r.Data)
 	case "etc_dir":
 		ns, err := r.etcDir()
 		if err != nil {
@@ -499,17 +517,43 @@ func (u *Undoer) restore(ns *kernel.NS, r Record) error {
 	return errors.Join(errs...)
 }
 
-// restoreRoutes puts back routes the kernel dropped with a device.
+// restoreRoutes puts back routes the kernel dropped with a device. One
+// that the kernel no longer takes (its gateway went with an address
+// someone removed since) is a warning: it must not keep the lab from
+// coming down.
 func (u *Undoer) restoreRoutes(ns *kernel.NS, routes []Route) error {
-	var errs []error
 	for _, rt := range routes {
 		ri, err := u.routeInfo(ns, &rt)
 		if err == nil {
 			err = u.K.ReplaceRoute(ns, ri)
 		}
-		errs = append(errs, err)
+		if err != nil && !errors.Is(err, errGone) {
+			u.warn("could not put back the route to %s via %s dev %s: %v", dstWord(rt.Dst), rt.Via, rt.Dev, err)
+		}
 	}
-	return errors.Join(errs...)
+	return nil
+}
+
+func dstWord(d string) string {
+	if d == "" {
+		return "default"
+	}
+	return d
+}
+
+// putBack puts back addresses the kernel dropped from a device (IPv6, when
+// it went down or its MTU below 1280); one it refuses is a warning.
+func (u *Undoer) putBack(ns *kernel.NS, li *kernel.LinkInfo, addrs []string) {
+	for _, a := range addrs {
+		ip, n, err := net.ParseCIDR(a)
+		if err == nil {
+			n.IP = ip
+			err = u.K.AddAddr(ns, li.Index, n)
+		}
+		if err != nil {
+			u.warn("could not put back %s on %q: %v", a, li.Name, err)
+		}
+	}
 }
 
 func ignoreMissing(err error) error {
@@ -588,9 +632,14 @@ func removeNetnsDir() error {
 // its process group and descendants, and every process that carries its
 // token (OwnerEnv), such as a daemon that double-forked out of both. A pid
 // that is now another process is left alone.
+//
+// The recorded process is stopped only if it is still the lab's: the same
+// pid and start time (both anyone can read), and the run's mark in its
+// environment or its place in one of the lab's cgroups. A journal that
+// names another process (pid 1, say) kills nothing.
 func (u *Undoer) stopProcess(r Record) error {
 	var pids []int
-	if r.Pid != 0 && r.Start != 0 && startTime(r.Pid) == r.Start {
+	if r.Pid > 1 && r.Pid != os.Getpid() && r.Start != 0 && startTime(r.Pid) == r.Start && u.labProcess(r.Pid, r.Token) {
 		pids = append(pids, r.Pid)
 		pids = append(pids, descendants(r.Pid)...)
 		_ = syscall.Kill(-r.Pid, syscall.SIGTERM)
@@ -611,6 +660,32 @@ func (u *Undoer) stopProcess(r Record) error {
 	u.log("kill %s", strings.Trim(fmt.Sprint(pids), "[]"))
 	killAll(pids)
 	return nil
+}
+
+// labProcess reports whether a process carries the run's token in its
+// environment, or is in a cgroup of the records undone.
+func (u *Undoer) labProcess(pid int, token string) bool {
+	if token != "" {
+		want := []byte(OwnerEnv + "=" + token)
+		if env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid)); err == nil &&
+			slices.ContainsFunc(bytes.Split(env, []byte{0}), func(kv []byte) bool { return bytes.Equal(kv, want) }) {
+			return true
+		}
+	}
+	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(cg), "\n") {
+		if p, ok := strings.CutPrefix(l, "0::"); ok {
+			for _, c := range u.cgroups {
+				if p == c || strings.HasPrefix(p, c+"/") {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // markedProcesses reads the OwnerEnv token of every live process but this
@@ -643,6 +718,8 @@ func markedProcesses() map[string][]procID {
 
 // killAll sends TERM, waits up to two seconds, then KILL.
 func killAll(pids []int) {
+	// Never nsscript itself (a down that a lab's process started), nor init.
+	pids = slices.DeleteFunc(slices.Clone(pids), func(p int) bool { return p <= 1 || p == os.Getpid() })
 	starts := map[int]uint64{}
 	for _, p := range pids {
 		starts[p] = startTime(p)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -161,16 +162,30 @@ func EndCgroup(rel string) error {
 		return err
 	}
 	procs := filepath.Join(dir, "cgroup.procs")
+	others := func() ([]int, error) {
+		pids, err := readPids(procs)
+		return slices.DeleteFunc(pids, func(p int) bool { return p == os.Getpid() }), err
+	}
 	pids, err := readPids(procs)
 	if err != nil {
 		return err
 	}
+	self := false
+	if slices.Contains(pids, os.Getpid()) {
+		// A down that a process of the lab's started runs in the cgroup
+		// too: it steps out to the parent first, so that it stops the
+		// rest, not itself.
+		_ = os.WriteFile(filepath.Join(filepath.Dir(dir), "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0)
+		now, _ := readPids(procs)
+		self = slices.Contains(now, os.Getpid()) // it could not
+	}
+	pids, _ = others()
 	for _, p := range pids {
 		_ = syscall.Kill(p, syscall.SIGTERM)
 	}
 	empty := func(d time.Duration) bool {
 		for deadline := time.Now().Add(d); ; time.Sleep(10 * time.Millisecond) {
-			if pids, err := readPids(procs); err != nil || len(pids) == 0 {
+			if pids, err := others(); err != nil || len(pids) == 0 {
 				return true
 			}
 			if time.Now().After(deadline) {
@@ -179,13 +194,16 @@ func EndCgroup(rel string) error {
 		}
 	}
 	if len(pids) > 0 && !empty(2*time.Second) {
-		if os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0) != nil {
-			pids, _ := readPids(procs)
+		if self || os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0) != nil {
+			pids, _ := others()
 			for _, p := range pids {
 				_ = syscall.Kill(p, syscall.SIGKILL)
 			}
 		}
 		empty(2 * time.Second)
+	}
+	if self {
+		return nil // removed by a later down
 	}
 	return RemoveCgroupTree(dir)
 }

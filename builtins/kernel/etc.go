@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -112,7 +113,11 @@ func EtcState(name, file string) (topExists, dirExists bool, old []byte, had boo
 		return true, false, nil, false, err
 	}
 	defer unix.Close(dir)
-	old, had, err = readEtc(dir, file, filepath.Join(EtcNetnsDir, name, file))
+	full := filepath.Join(EtcNetnsDir, name, file)
+	old, had, err = readEtc(dir, file, full)
+	if err == nil && len(old) > MaxEtc {
+		err = fmt.Errorf("%s holds %d bytes: nsscript keeps what it replaces in its journal, up to %d bytes; move it away first", full, len(old), MaxEtc)
+	}
 	return true, true, old, had, err
 }
 
@@ -163,35 +168,80 @@ func (k *Linux) WriteEtc(name, file string, content []byte) (string, error) {
 		return "", err
 	}
 	defer unix.Close(dir)
-	return p, writeEtc(dir, file, p, content)
+	return p, writeEtc(dir, file, p, content, true)
 }
 
-func writeEtc(dir int, file, full string, content []byte) error {
-	if _, err := etcFile(dir, file, full); err != nil {
+// MaxEtc is the most an /etc/netns file nsscript writes (or replaces) may
+// hold: the journal keeps what it replaces, and these are configuration
+// files (hosts, resolv.conf).
+const MaxEtc = 1 << 20
+
+// etcTemp is the file an undo writes first, in the same directory; a
+// rename then puts it in place, so that a kill never leaves a file half
+// written. exec binds no file whose name starts with ".nsscript.".
+func etcTemp(file string) string { return ".nsscript." + file + ".tmp" }
+
+// writeEtc writes a file of /etc/netns/NAME. A run writes it in place, as
+// `tee` would: a process already running in the namespace has it bound
+// over /etc/FILE and sees the new contents at once (a kill mid-write
+// leaves a prefix of them, which undo knows as the lab's). An undo
+// replaces it whole (inPlace false), by a rename.
+func writeEtc(dir int, file, full string, content []byte, inPlace bool) error {
+	if len(content) > MaxEtc {
+		return fmt.Errorf("%d bytes for %s: nsscript writes at most %d bytes to an /etc/netns file", len(content), full, MaxEtc)
+	}
+	exists, err := etcFile(dir, file, full)
+	if err != nil {
 		return err
 	}
-	fd, err := unix.Openat(dir, file, unix.O_WRONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
+	if inPlace {
+		flags := unix.O_WRONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
+		if !exists {
+			flags |= unix.O_CREAT | unix.O_EXCL
+		}
+		fd, err := unix.Openat(dir, file, flags, 0o644)
+		if err != nil {
+			return linkError(full, err)
+		}
+		f := os.NewFile(uintptr(fd), full)
+		defer f.Close()
+		if _, err := etcFile(dir, file, full); err != nil { // not swapped since
+			return err
+		}
+		if err := f.Truncate(0); err != nil {
+			return err
+		}
+		_, err = f.Write(content)
+		return err
+	}
+	tmp := etcTemp(file)
+	_ = unix.Unlinkat(dir, tmp, 0) // one a kill left (unlink follows no link)
+	fd, err := unix.Openat(dir, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		return linkError(full, err)
 	}
 	f := os.NewFile(uintptr(fd), full)
-	defer f.Close()
-	if _, err := etcFile(dir, file, full); err != nil { // not swapped since
-		return err
-	}
-	if err := f.Truncate(0); err != nil {
-		return err
-	}
 	_, err = f.Write(content)
-	return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = unix.Renameat(dir, tmp, dir, file)
+	}
+	if err != nil {
+		_ = unix.Unlinkat(dir, tmp, 0)
+		return fmt.Errorf("write %s: %w", full, err)
+	}
+	return nil
 }
 
 // UndoEtc puts /etc/netns/NAME/FILE back as it was before nsscript wrote
-// the contents whose EtcSum is sum: the old contents when it had some
-// (had), else no file. It does so only while the file still holds what
-// nsscript wrote: a file changed since is left alone (ErrNotOurs).
-// A file that is gone is nothing to undo.
-func UndoEtc(name, file, sum string, had bool, old []byte) error {
+// the contents whose EtcSum is sum (wrote: the contents themselves, when
+// known): the old contents when it had some (had), else no file. It does
+// so only while the file still holds what nsscript wrote, or a beginning
+// of it (a write a kill cut short): a file changed since is left alone
+// (ErrNotOurs). A file that is gone is nothing to undo.
+func UndoEtc(name, file, sum string, wrote []byte, had bool, old []byte) error {
 	if err := names.EtcFile(file); err != nil {
 		return err
 	}
@@ -204,16 +254,17 @@ func UndoEtc(name, file, sum string, had bool, old []byte) error {
 		return err
 	}
 	defer unix.Close(dir)
+	_ = unix.Unlinkat(dir, etcTemp(file), 0) // a write a kill cut short
 	cur, exists, err := readEtc(dir, file, full)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: %v", ErrNotOurs, err)
 	case !exists:
 		return nil
-	case EtcSum(cur) != sum:
+	case EtcSum(cur) != sum && (wrote == nil || !bytes.HasPrefix(wrote, cur)):
 		return fmt.Errorf("%w: %s was changed since nsscript wrote it; it is left as it is", ErrNotOurs, full)
 	case had:
-		return writeEtc(dir, file, full, old)
+		return writeEtc(dir, file, full, old, false)
 	}
 	if err := unix.Unlinkat(dir, file, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove %s: %w", full, err)

@@ -108,6 +108,9 @@ func netnsMounts(name string) error {
 		return err
 	}
 	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".nsscript.") {
+			continue // a write in progress (see etcTemp)
+		}
 		src, dst := filepath.Join(dir, e.Name()), filepath.Join("/etc", e.Name())
 		if err := unix.Mount(src, dst, "none", unix.MS_BIND, ""); err != nil {
 			fmt.Fprintf(os.Stderr, "nsscript: bind %s -> %s failed: %v\n", src, dst, err)

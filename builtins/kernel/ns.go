@@ -180,6 +180,12 @@ func (k *Linux) OpenNamed(name string) (*NS, error) {
 		return nil, err
 	}
 	p := filepath.Join(NetnsDir, name)
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		// ip netns mounts a namespace there; a link may point anywhere
+		// (the host's own namespace, say).
+		return nil, fmt.Errorf("%s is a symbolic link, not a namespace (ip netns mounts one there): remove it", p)
+	}
 	ns, err := k.OpenPath(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoNamespace
@@ -200,6 +206,10 @@ func (k *Linux) OpenNamed(name string) (*NS, error) {
 // Only a regular file is opened (a namespace file is one): opening a
 // FIFO would block, and opening a device (a watchdog, a tape) can act.
 func (k *Linux) OpenPath(path string) (*NS, error) {
+	// The path as the journal keeps it: absolute and clean.
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}

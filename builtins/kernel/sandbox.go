@@ -60,7 +60,7 @@ func RunSandboxed(args []string) (int, error) {
 	// The child decides what a signal means (it is PID 1 of its own PID
 	// namespace and only gets the signals it handles): pass them on.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	defer signal.Stop(sigs)
 	err := cmd.Start()
 	if err != nil && cmd.SysProcAttr.UseCgroupFD {
@@ -115,7 +115,7 @@ func MaybeSandboxInit() {
 	}
 	os.Setenv(SandboxEnv, "1")
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	p, err := os.StartProcess("/proc/self/exe", os.Args, &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)

@@ -107,6 +107,11 @@ func IfName(s string) error {
 	if b := bad(s); b != "" {
 		return fmt.Errorf("interface name %q contains %s: remove it (the kernel would cut the name there, or show it garbled)", s, b)
 	}
+	if strings.ContainsRune(s, '%') {
+		// "eth%d" asks the kernel to choose: the device would not have the
+		// name the script (and the journal) know it by.
+		return fmt.Errorf("interface name %q contains '%%': the kernel reads %%d as \"pick a number\", so the device would get another name; give the name itself, like \"eth0\"", s)
+	}
 	return nil
 }
 

@@ -302,6 +302,9 @@ func (r *Recorder) ReleaseClaimed(name string, c kernel.NetnsClaim) error {
 	return r.DeleteNamed(ns)
 }
 
+// Mine: in a plan, everything there was made by the script.
+func (r *Recorder) Mine(ns *kernel.NS, name string) bool { return true }
+
 // Locate: the plan starts from a fresh host, where nothing moved.
 func (r *Recorder) Locate(ns *kernel.NS, name string) (*kernel.NS, string) { return ns, name }
 
