@@ -35,14 +35,35 @@ func (n *IfName) Unpack(v starlark.Value) error {
 
 func checkIfName(s string) error { return names.IfName(s) }
 
-// OptIfName is an IfName that may be None (left empty).
-type OptIfName struct{ IfName }
+// OptIfName is a device name, given as a str or as a Link (its name
+// now), or None (left empty). A Link's namespace is kept, for the
+// builtin to check that it is the one it acts in (see in).
+type OptIfName struct {
+	IfName
+	link *Link
+}
 
 func (n *OptIfName) Unpack(v starlark.Value) error {
 	if v == starlark.None {
 		return nil
 	}
+	if l, ok := v.(*Link); ok {
+		n.link, n.IfName = l, IfName(l.name)
+		return nil
+	}
+	if _, ok := v.(starlark.String); !ok {
+		return fmt.Errorf("want a device name (str) or a Link, got %s", v.Type())
+	}
 	return n.IfName.Unpack(v)
+}
+
+// in checks that a device given as a Link is in the namespace the
+// builtin acts in (a name is looked up there by the kernel).
+func (n OptIfName) in(fn, param string, ns *Namespace) error {
+	if n.link != nil && n.link.ns != ns {
+		return errorf(fn, "for parameter %s: %q is in namespace %s, not %s: give a device of %s", param, n.link.name, n.link.ns.Name(), ns.Name(), ns.Name())
+	}
+	return nil
 }
 
 // NSName is a namespace name: one path component under /run/netns.
@@ -273,7 +294,7 @@ type builtinFunc = func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []s
 // usage is how each builtin and method is called; Starlark's own argument
 // errors (an unknown or missing argument, too many) end with it.
 var usage = map[string]string{
-	"namespace":  `namespace(name, lo=True), namespace(pid=N) or namespace(path=P)`,
+	"namespace":  `namespace(name, lo=True), namespace(pid=N, timeout="5s") or namespace(path=P)`,
 	"namespaces": `namespaces()`,
 	"identify":   `identify(pid)`,
 	"veth":       `veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True)`,
@@ -282,10 +303,11 @@ var usage = map[string]string{
 	"link":       `link(name, ns=host)`,
 	"route":      `route(ns, dst, via=None, dev=None, metric=None, table=None)`,
 	"forwarding": `forwarding(ns=host, on=True)`,
-	"exec":       `exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False)`,
+	"exec":       `exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False, ready=None)`,
 	"ping":       `ping(ns, dst, count=1, timeout="1s")`,
 	"sleep":      `sleep(duration)`,
 	"firewall":   `firewall(ns, chain, rule, table="filter")`,
+	"wait_port":  `wait_port(ns, dst, timeout="5s")`,
 
 	"nat.masquerade": `nat.masquerade(src, ns=host, out=None, not_out=None)`,
 	"nat.dnat":       `nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None)`,
@@ -301,7 +323,7 @@ var usage = map[string]string{
 	"link.move":        `link.move(ns)`,
 	"link.delete":      `link.delete()`,
 	"namespace.link":   `namespace.link(name)`,
-	"namespace.exec":   `namespace.exec(cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False)`,
+	"namespace.exec":   `namespace.exec(cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False, ready=None)`,
 	"namespace.sysctl": `namespace.sysctl(key, value=None)`,
 	"namespace.delete": `namespace.delete()`,
 	"process.wait":     `process.wait(timeout="30s")`,

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -205,10 +207,20 @@ func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, s
 			if err != nil || net.ParseIP(host) == nil || port == "" {
 				return nil, errorf(b.Name(), "for parameter dst: %q is not an address (\"10.0.0.2\") or address:port (\"10.0.0.2:80\", \"[fd00::2]:80\")", dst)
 			}
-			cerr := e.K.DialTCP(n.ns, dst, time.Duration(timeout).Seconds())
+			var cerr error
+			if want {
+				// A server that is still starting refuses: try again
+				// until the timeout.
+				cerr = e.waitTCP(n, dst, time.Duration(timeout), nil)
+			} else {
+				cerr = e.K.DialTCP(n.ns, dst, time.Duration(timeout).Seconds())
+			}
 			ok = cerr == nil
 			how = "TCP connect"
 			if cerr != nil {
+				if want && errors.Is(cerr, syscall.ECONNREFUSED) {
+					return nil, checkFailed(b.Name(), "nothing is listening on %s (seen from namespace %s, which reaches the address: the connection was refused for %s); start the server, check its address and port, or give it longer (timeout=)", dst, n.Name(), time.Duration(timeout))
+				}
 				how += ": " + cerr.Error()
 			}
 		}
@@ -230,4 +242,72 @@ func nsVar(n *Namespace) string {
 		return n.ns.Name
 	}
 	return "ns"
+}
+
+// waitTCP connects to addr from n until it succeeds or timeout passes,
+// trying again while the connection is refused (a server still
+// starting). With proc, it stops as soon as proc ends. It returns the
+// last error.
+func (e *Env) waitTCP(n *Namespace, addr string, timeout time.Duration, proc *Process) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			left = time.Millisecond
+		}
+		err := e.K.DialTCP(n.ns, addr, left.Seconds())
+		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) {
+			return err
+		}
+		if proc != nil && !proc.Running() {
+			return fmt.Errorf("%w (and the process ended first)", err)
+		}
+		select {
+		case <-e.Ctx.Done():
+			return errors.New(e.interrupted())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// wait_port(ns, "ip:port", timeout="5s") waits until something accepts
+// TCP connections on ip:port, seen from ns (a daemon that is starting).
+// Equivalent to: until ip netns exec NS nc -z IP PORT; do sleep 0.02; done
+func (e *Env) waitPort(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var ns NamespaceArg
+	var dst string
+	timeout := Duration(5 * time.Second)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "dst", &dst, "timeout?", &timeout); err != nil {
+		return nil, err
+	}
+	n, err := ns.need(b.Name(), "ns")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHostPort(dst); err != nil {
+		return nil, errorf(b.Name(), "for parameter dst: %v", err)
+	}
+	if p := e.planner(); p != nil {
+		p.Note(fmt.Sprintf("not waited for in a plan: %s(%s, %q)", b.Name(), nsVar(n), dst))
+		return starlark.None, nil
+	}
+	if err := e.waitTCP(n, dst, time.Duration(timeout), nil); err != nil {
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, errorf(b.Name(), "nothing listened on %s (seen from namespace %s) within %s", dst, n.Name(), time.Duration(timeout))
+		}
+		return nil, errorf(b.Name(), "%s from namespace %s: %v", dst, n.Name(), err)
+	}
+	return starlark.None, nil
+}
+
+// checkHostPort accepts "address:port".
+func checkHostPort(dst string) error {
+	host, port, err := net.SplitHostPort(dst)
+	if err != nil || net.ParseIP(host) == nil {
+		return fmt.Errorf("%q is not address:port (\"10.0.0.2:80\", \"[fd00::2]:80\")", dst)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%q: port %q is not 1 to 65535", dst, port)
+	}
+	return nil
 }

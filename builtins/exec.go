@@ -332,12 +332,24 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 	timeout := Duration(30 * time.Second)
 	var env *starlark.Dict
 	var stdin starlark.Value = starlark.None
+	var ready string
 	if err := starlark.UnpackArgs(fn, args, kwargs, "cmd", &argv, "check?", &check, "timeout?", &timeout,
-		"background?", &background, "env?", &env, "stdin?", &stdin, "restart?", &restart); err != nil {
+		"background?", &background, "env?", &env, "stdin?", &stdin, "restart?", &restart, "ready?", &ready); err != nil {
 		return nil, err
 	}
 	if restart && !background {
 		return nil, errorf(fn, "for parameter restart: restart=True is for a background command (background=True): a foreground command runs anew each time")
+	}
+	var readyAddr string
+	if ready != "" {
+		if !background {
+			return nil, errorf(fn, "for parameter ready: ready= is for a background command (background=True): exec waits for a foreground one anyway")
+		}
+		a, ok := strings.CutPrefix(ready, "tcp://")
+		if err := checkHostPort(a); !ok || err != nil {
+			return nil, errorf(fn, "for parameter ready: %q is not \"tcp://ADDRESS:PORT\" (what the daemon listens on, e.g. \"tcp://10.0.0.2:80\")", ready)
+		}
+		readyAddr = a
 	}
 	if err := n.alive(fn); err != nil {
 		return nil, err
@@ -386,7 +398,21 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 				return nil, errorf(fn, "restart: %v", err)
 			}
 		}
-		return n.startBackground(fn, argv, environ, environ[base:], in)
+		v, err := n.startBackground(fn, argv, environ, environ[base:], in)
+		if err != nil || readyAddr == "" {
+			return v, err
+		}
+		// ready=: wait (up to timeout) until the daemon accepts connections.
+		p := v.(*Process)
+		if err := n.env.waitTCP(n, readyAddr, time.Duration(timeout), p); err != nil {
+			out, _ := os.ReadFile(p.errPath)
+			msg := strings.TrimSpace(string(out))
+			if msg != "" {
+				msg = "; its stderr: " + msg
+			}
+			return nil, errorf(fn, "%s in namespace %s: not ready on %s within %s: %v%s", shellQuote(argv), n.Name(), readyAddr, time.Duration(timeout), err, msg)
+		}
+		return p, nil
 	}
 	return n.runForeground(fn, argv, environ, in, check, time.Duration(timeout))
 }

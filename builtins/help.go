@@ -20,7 +20,7 @@ type Doc struct {
 // keeps the two tables in step.
 var docs = map[string]struct{ meaning, equivalent string }{
 	"namespace": {
-		"create or adopt the named network namespace /run/netns/NAME and bring its loopback up; with pid= or path=, attach to an existing namespace (never deleted)",
+		"create or adopt the named network namespace /run/netns/NAME and bring its loopback up; with pid= or path=, attach to an existing namespace (never deleted); pid= waits (timeout=) for a process that is making its own namespace",
 		"ip netns add NAME; ip -n NAME link set lo up"},
 	"namespaces": {"the named namespaces, as Namespace values", "ip netns list"},
 	"identify":   {"the Namespace a process is in", "ip netns identify PID"},
@@ -41,11 +41,12 @@ var docs = map[string]struct{ meaning, equivalent string }{
 		"turn IPv4 forwarding on (or off) in a namespace; down restores the old value",
 		"ip netns exec NS sysctl -w net.ipv4.ip_forward=1"},
 	"exec": {
-		"run a command inside a namespace (a str runs through /bin/sh -c, a list is argv); returns a Result, or a Process with background=True",
+		"run a command inside a namespace (a str runs through /bin/sh -c, a list is argv); returns a Result, or a Process with background=True (a re-run finds the same daemon still running and returns it, unless restart=True; ready=\"tcp://IP:PORT\" waits until it listens)",
 		"ip netns exec NS CMD"},
-	"ping":     {"whether dst answers an ICMP echo sent from inside ns (no ping binary needed)", "ip netns exec NS ping -c COUNT -W TIMEOUT DST"},
-	"sleep":    {"wait: \"250ms\", \"2s\", or seconds as a number (Ctrl-C interrupts it)", "sleep DURATION"},
-	"firewall": {"append an iptables rule (a rulespec, str or list) to a built-in chain of a namespace, unless it is there already; returns a Rule", "ip netns exec NS iptables -t TABLE -A CHAIN RULE..."},
+	"ping":      {"whether dst answers an ICMP echo sent from inside ns (no ping binary needed)", "ip netns exec NS ping -c COUNT -W TIMEOUT DST"},
+	"sleep":     {"wait: \"250ms\", \"2s\", or seconds as a number (Ctrl-C interrupts it)", "sleep DURATION"},
+	"wait_port": {"wait until something accepts TCP connections on dst (\"ip:port\"), seen from ns: a daemon that is still starting", "until ip netns exec NS nc -z IP PORT; do sleep 0.02; done"},
+	"firewall":  {"append an iptables rule (a rulespec, str or list) to a built-in chain of a namespace, unless it is there already; returns a Rule", "ip netns exec NS iptables -t TABLE -A CHAIN RULE..."},
 
 	"nat.masquerade": {
 		"rewrite the source of packets from src that leave through out (or through any device but not_out) to the outgoing device's address",

@@ -50,7 +50,7 @@ func TestHelpCoversTable(t *testing.T) {
 func TestParams(t *testing.T) {
 	for name, want := range map[string][]string{
 		"veth":            {"name", "peer", "ns", "peer_ns", "addr", "peer_addr", "master", "peer_master", "mtu", "up"},
-		"namespace":       {"name", "lo", "pid", "path"},
+		"namespace":       {"name", "lo", "pid", "timeout", "path"},
 		"link.set_master": {"bridge"},
 		"link.set":        {"mtu", "mac", "name"},
 		"nat.dnat":        {"port", "to", "ns", "proto", "in_", "dst"},
@@ -61,4 +61,26 @@ func TestParams(t *testing.T) {
 			t.Errorf("Params(%s) = %q, want %q", name, got, want)
 		}
 	}
+}
+
+// Every value's attributes are in the reference, and only those.
+func TestReferenceCoversAttrs(t *testing.T) {
+	e := &Env{}
+	for typ, names := range map[string][]string{
+		"Namespace": namespaceAttrs, "Link": linkAttrs,
+		"Result":  (&Result{}).AttrNames(),
+		"Process": {"ns", "pid", "running", "stderr", "stdout"},
+		"Rule":    {"chain", "ns", "rule", "table"},
+	} {
+		var documented []string
+		for _, a := range attrDocs[typ] {
+			documented = append(documented, a[0])
+		}
+		slices.Sort(documented)
+		got := slices.Sorted(slices.Values(names))
+		if !slices.Equal(documented, got) {
+			t.Errorf("%s: the reference documents %q, the value has %q", typ, documented, got)
+		}
+	}
+	_ = e
 }

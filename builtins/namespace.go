@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.starlark.net/starlark"
 
@@ -60,7 +61,7 @@ func (n *Namespace) AttrNames() []string {
 
 func (n *Namespace) alive(what string) error {
 	if n.deleted {
-		return fmt.Errorf("%s: namespace %s was deleted", what, n.Name())
+		return fmt.Errorf("%s: namespace %s was deleted: its name is gone, and nsscript no longer holds it, so its devices, routes and commands are out of reach (while processes keep it alive, .pids still lists them; identify(pid) finds it again by a process)", what, n.Name())
 	}
 	return nil
 }
@@ -78,6 +79,19 @@ func (n *Namespace) Attr(name string) (starlark.Value, error) {
 		return starlark.MakeUint64(n.ns.Inode), nil
 	case "is_host":
 		return starlark.Bool(n.ns.Host), nil
+	}
+	if name == "pids" {
+		// Also of a deleted namespace that processes keep alive, as
+		// `ip netns pids` told before the delete.
+		pids, err := n.env.K.Pids(n.ns)
+		if err != nil {
+			return nil, err
+		}
+		vs := make([]starlark.Value, len(pids))
+		for i, p := range pids {
+			vs[i] = starlark.MakeInt(p)
+		}
+		return starlark.NewList(vs), nil
 	}
 	if err := n.alive("namespace." + name); err != nil {
 		return nil, err
@@ -101,16 +115,6 @@ func (n *Namespace) Attr(name string) (starlark.Value, error) {
 		return starlark.NewList(rs), nil
 	case "neighbors":
 		return n.neighbors()
-	case "pids":
-		pids, err := n.env.K.Pids(n.ns)
-		if err != nil {
-			return nil, err
-		}
-		vs := make([]starlark.Value, len(pids))
-		for i, p := range pids {
-			vs[i] = starlark.MakeInt(p)
-		}
-		return starlark.NewList(vs), nil
 	}
 	return nil, nil
 }
@@ -220,7 +224,8 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	var pid starlark.Value = starlark.None
 	var path string
 	lo := true
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name?", &name, "lo?", &lo, "pid?", &pid, "path?", &path); err != nil {
+	timeout := Duration(5 * time.Second)
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name?", &name, "lo?", &lo, "pid?", &pid, "path?", &path, "timeout?", &timeout); err != nil {
 		return nil, err
 	}
 	given := 0
@@ -242,6 +247,13 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 		p, perr := asInt(pid, "a process id")
 		if perr != nil || p <= 0 {
 			return nil, errorf(b.Name(), "for parameter pid: want a process id (a positive int), got %s", pid)
+		}
+		if e.planner() == nil {
+			// A process just started with `unshare --net` is in its
+			// parent's namespace until it has made its own.
+			if err := e.waitOwnNetns(p, time.Duration(timeout)); err != nil {
+				return nil, errorf(b.Name(), "%v", err)
+			}
 		}
 		ns, err = e.K.OpenPath(fmt.Sprintf("/proc/%d/ns/net", p))
 	default:
@@ -456,4 +468,24 @@ func nsEtc(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 		return nil, errorf(b.Name(), "%v", err)
 	}
 	return starlark.String(p), nil
+}
+
+// waitOwnNetns waits until process pid is in another network namespace
+// than its parent, for at most timeout.
+func (e *Env) waitOwnNetns(pid int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		own, parent, err := kernel.NetnsOfParent(pid)
+		if err != nil || parent == 0 || own != parent {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %d is still in its parent's network namespace after %s: if it makes one of its own (unshare --net), it has not yet (give it longer with timeout=); for the namespace it shares with its parent, use identify(%d)", pid, timeout, pid)
+		}
+		select {
+		case <-e.Ctx.Done():
+			return errors.New(e.interrupted())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }

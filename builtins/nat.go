@@ -61,6 +61,15 @@ func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args star
 	if src.IPNet == nil {
 		return nil, errorf(b.Name(), "for parameter src: want the source network, e.g. \"192.168.15.0/24\"")
 	}
+	n := ns.or(e.host)
+	for _, c := range []struct {
+		a     OptIfName
+		param string
+	}{{out, "out"}, {notOut, "not_out"}} {
+		if err := c.a.in(b.Name(), c.param, n); err != nil {
+			return nil, err
+		}
+	}
 	if out.IfName != "" && notOut.IfName != "" {
 		return nil, errorf(b.Name(), "give out= or not_out=, not both: out=\"eth0\" masquerades what leaves through eth0, not_out=\"br0\" what leaves through anything but br0")
 	}
@@ -72,7 +81,7 @@ func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args star
 		spec = append(spec, "!", "-o", string(notOut.IfName))
 	}
 	spec = append(spec, "-j", "MASQUERADE")
-	return (&Rule{env: e, ns: ns.or(e.host), table: "nat", chain: "POSTROUTING", spec: spec}).ensure(b.Name())
+	return (&Rule{env: e, ns: n, table: "nat", chain: "POSTROUTING", spec: spec}).ensure(b.Name())
 }
 
 // nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None) -> Rule
@@ -100,6 +109,9 @@ func (e *Env) dnat(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	case "tcp", "udp", "sctp", "dccp", "udplite":
 	default:
 		return nil, errorf(b.Name(), "for parameter proto: %q has no ports: use \"tcp\" or \"udp\" (or sctp, dccp, udplite)", proto)
+	}
+	if err := in.in(b.Name(), "in_", ns.or(e.host)); err != nil {
+		return nil, err
 	}
 	spec := []string{"-p", proto, "--dport", strconv.Itoa(p)}
 	if in.IfName != "" {

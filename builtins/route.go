@@ -204,5 +204,31 @@ func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) (int,
 			where = quote(li.Name)
 		}
 	}
+	// A device that is down has no connected routes: say so, rather than
+	// that no address fits (a moved device comes down in its new place).
+	if down := n.downDeviceFor(gw, r.DevIndex); down != "" {
+		return 0, errorf(fn, "gateway %s is not reachable from namespace %s: device %q, whose address is in its subnet, is down (move() brings a device down; ip link set %s up): set it up first with %s.link(%q).set_up(), or up=True", gw, n.Name(), down, down, nsVar(n), down)
+	}
 	return 0, errorf(fn, "gateway %s is not reachable from %s in namespace %s: no address there is in its subnet; add one first (e.g. addr= on the veth or bridge), or check that the device is up", gw, where, n.Name())
+}
+
+// downDeviceFor is the name of a device of n that is down and has an
+// address in a subnet holding gw (only dev, if given), or "".
+func (n *Namespace) downDeviceFor(gw net.IP, dev int) string {
+	links, err := n.env.K.Links(n.ns)
+	if err != nil {
+		return ""
+	}
+	for _, l := range links {
+		if l.Up || dev != 0 && l.Index != dev {
+			continue
+		}
+		addrs, _ := n.env.K.Addrs(n.ns, l.Index)
+		for _, a := range addrs {
+			if _, sub, err := net.ParseCIDR(a); err == nil && sub.Contains(gw) {
+				return l.Name
+			}
+		}
+	}
+	return ""
 }

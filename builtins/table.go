@@ -26,6 +26,7 @@ func (e *Env) Predeclared() starlark.StringDict {
 		{"ping", e.ping},
 		{"sleep", e.sleep},
 		{"firewall", e.firewall},
+		{"wait_port", e.waitPort},
 	}
 	d := starlark.StringDict{
 		"host":   e.host,

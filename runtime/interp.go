@@ -107,6 +107,15 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 	}
 	pre := env.Predeclared()
 	pre["args"] = argsDict(args)
+	pre["show"] = starlark.NewBuiltin("show", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		if len(kwargs) > 0 {
+			return nil, fmt.Errorf("show: takes values only: show(x, ...)")
+		}
+		for _, v := range args {
+			show(opts.Stdout, v)
+		}
+		return starlark.None, nil
+	})
 	return &Interp{Env: env, Journal: j, kernel: inner, Predeclared: pre, stdout: opts.Stdout, modules: map[string]*module{}}, nil
 }
 

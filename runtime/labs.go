@@ -177,7 +177,7 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  namespaces: %s\n", strings.Join(s.Namespaces, " "))
 		}
 		for _, l := range s.Links {
-			fmt.Fprintf(stdout, "  link %s\n", l)
+			fmt.Fprintf(stdout, "  link %s\n", l.String())
 		}
 		for _, r := range s.Rules {
 			fmt.Fprintf(stdout, "  rule %s\n", r)

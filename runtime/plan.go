@@ -2,14 +2,18 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/plan"
 )
 
@@ -92,8 +96,20 @@ func scriptArgs(cmd string, words []string, stderr io.Writer) (string, map[strin
 	return words[0], args, true
 }
 
-// PlanCommand is `nsscript plan FILE.star [key=value ...]`.
-func PlanCommand(words []string, lab string, asJSON bool, stdout, stderr io.Writer) int {
+// PlanCommand is `nsscript plan FILE.star [key=value ...]`, and with
+// diff `nsscript plan --diff LAB FILE.star [key=value ...]`.
+func PlanCommand(words []string, lab string, diff, asJSON bool, stdout, stderr io.Writer) int {
+	if diff {
+		if len(words) < 2 {
+			fmt.Fprintf(stderr, "nsscript plan --diff: which lab and script? nsscript plan --diff LAB FILE.star [key=value ...]\n")
+			return ExitUsage
+		}
+		if err := CheckLab(words[0], ""); err != nil {
+			fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", err)
+			return ExitUsage
+		}
+		lab, words = words[0], words[1:]
+	}
 	file, args, ok := scriptArgs("plan", words, stderr)
 	if !ok {
 		return ExitUsage
@@ -101,5 +117,68 @@ func PlanCommand(words []string, lab string, asJSON bool, stdout, stderr io.Writ
 	if lab == "" {
 		lab = LabName(file)
 	}
+	if diff {
+		return PlanDiff(lab, file, args, asJSON, stdout, stderr)
+	}
 	return Plan(file, args, lab, asJSON, stdout, stderr)
+}
+
+// PlanDiff prints what a run of the script as lab would add to what the
+// lab holds now ("+ ...") and remove from it ("- ..."), object by object.
+// The script runs in the plan's model (nothing changes); the lab is read
+// from its journal and the live kernel.
+func PlanDiff(lab, file string, args map[string]string, asJSON bool, stdout, stderr io.Writer) int {
+	rec, err := PlanRun(file, args, lab)
+	if rec == nil {
+		fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", err)
+		return ExitUsage
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, FormatError(err))
+		fmt.Fprintf(stderr, "nsscript plan --diff: the script stopped there: a run would fail, and change nothing\n")
+		return ExitError
+	}
+	k, err := kernel.New()
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", err)
+		return ExitError
+	}
+	have, err := journal.Inventory(k, lab)
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", err)
+		return ExitError
+	}
+	want := rec.Inventory()
+	add, remove := []string{}, []string{}
+	in := func(xs []string, x string) bool { _, ok := slices.BinarySearch(xs, x); return ok }
+	for _, w := range want {
+		if !in(have, w) {
+			add = append(add, w)
+		}
+	}
+	for _, h := range have {
+		if !in(want, h) {
+			remove = append(remove, h)
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string][]string{"add": add, "remove": remove}); err != nil {
+			return ExitError
+		}
+		return ExitOK
+	}
+	if len(add)+len(remove) == 0 {
+		fmt.Fprintf(stdout, "# lab %s holds what %s declares: a run changes nothing\n", lab, file)
+		return ExitOK
+	}
+	fmt.Fprintf(stdout, "# a run of %s as lab %s would add (+) and remove (-):\n", file, lab)
+	for _, a := range add {
+		fmt.Fprintln(stdout, "+ "+a)
+	}
+	for _, r := range remove {
+		fmt.Fprintln(stdout, "- "+r)
+	}
+	return ExitOK
 }

@@ -175,7 +175,20 @@ func Test(paths []string, opts TestOptions) int {
 		}
 	}
 	if len(jobs) == 0 {
-		fmt.Fprintf(opts.Stderr, "nsscript test: no test_* functions in *_test.star files under %s\n", strings.Join(paths, " "))
+		// A misnamed file or function must not pass a CI job.
+		where := strings.Join(paths, " ")
+		if where == "" {
+			where = "."
+		}
+		what := "no test_* functions"
+		if filter != nil {
+			what += " matching -run " + opts.Run
+		}
+		if len(files) == 0 {
+			what = "no *_test.star files"
+		}
+		fmt.Fprintf(opts.Stderr, "nsscript test: %s under %s: name test files *_test.star and their tests test_*\n", what, where)
+		fail++
 	}
 	summary := fmt.Sprintf("%d passed, %d failed", pass, fail)
 	if skip > 0 {

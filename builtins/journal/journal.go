@@ -346,12 +346,12 @@ func (k *Kernel) indexOwned(ns *kernel.NS, index int) bool {
 // it made, or one it made elsewhere), which changes name by index only.
 func (k *Kernel) seen(ns *kernel.NS, li *kernel.LinkInfo) {
 	key := k.nsKey(ns)
-	if k.createdNS[key] {
-		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name}
-		return
-	}
-	if mac, ok := k.createdLinks[linkKey{key, li.Name}]; ok {
+	mac, made := k.createdLinks[linkKey{key, li.Name}]
+	switch {
+	case made:
 		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name, key: k.linkRecKey(mac)}
+	case k.createdNS[key]:
+		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name}
 	}
 }
 
@@ -489,13 +489,16 @@ func (k *Kernel) Sysctl(ns *kernel.NS, key string, value *string) (string, error
 	if !k.owned(ns) {
 		return k.sharedSysctl(ns, key, *value)
 	}
+	// Journaled whenever the value changes, also when an earlier run set
+	// it (then the run declares it too): a rollback of this run puts back
+	// the earlier run's value; the journal keeps the oldest's (Commit).
 	rec := Record{Op: "sysctl", NS: k.ref(ns), Name: key, Within: k.within(ns, 0)}
-	if !k.declare(recKey(rec)) && !k.thisKeys[recKey(rec)] {
-		old, err := k.Kernel.Sysctl(ns, key, nil)
-		if err != nil {
-			return "", err
-		}
-		rec.Old = old
+	old, err := k.Kernel.Sysctl(ns, key, nil)
+	if err != nil {
+		return "", err
+	}
+	rec.Old = old
+	if known := k.declare(recKey(rec)) || k.thisKeys[recKey(rec)]; !known || old != *value {
 		if err := k.write(rec); err != nil {
 			return "", err
 		}
@@ -614,11 +617,21 @@ func (k *Kernel) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
 // attr journals the old value of a device attribute before it changes,
 // unless the lab made the device (it goes away whole). The record names
 // the device by its index and MAC too, which undo checks.
-//
-// A change the lab made in an earlier run is declared again, not
-// journaled again: the earlier record knows the value from before the lab.
 func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.LinkInfo) string, change func() error) error {
 	if k.indexOwned(ns, index) {
+		// A device of the lab's goes whole; but one an earlier run made
+		// keeps its MTU, MAC or bridge when a later run changes it, so
+		// that run's rollback (or a prune) puts them back.
+		d, ok := k.ownedIdx[idxKey{k.nsKey(ns), index}]
+		if ok && d.key != "" && !k.thisKeys[d.key] && (op == "mtu" || op == "mac" || op == "master") {
+			if li, err := k.Kernel.LinkByIndex(ns, index); err == nil {
+				rec := k.devRecord(op, ns, li, old(li))
+				rec.Within = k.within(ns, index)
+				if err := k.write(rec); err != nil {
+					return err
+				}
+			}
+		}
 		return change()
 	}
 	li, err := k.linkName(ns, index)
@@ -626,11 +639,11 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.Link
 		return err
 	}
 	if !k.linkOwned(ns, li.Name) {
-		rec := k.devRecord(op, ns, li, old(li))
-		if !k.declare(recKey(rec)) {
-			if err := k.write(rec); err != nil {
-				return err
-			}
+		// Journaled also when an earlier run changed it: a rollback of
+		// this run then puts back the earlier run's value; the journal
+		// keeps the oldest record's, from before the lab (Commit).
+		if err := k.write(k.devRecord(op, ns, li, old(li))); err != nil {
+			return err
 		}
 	}
 	return change()
@@ -701,7 +714,7 @@ func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
 // is so already.
 func (k *Kernel) upChange(ns *kernel.NS, li *kernel.LinkInfo, up bool) error {
 	rec := k.upRecord(ns, li, up)
-	if k.declare(recKey(rec)) || li.Up == up {
+	if k.declare(recKey(rec)); li.Up == up {
 		return nil
 	}
 	return k.write(rec)

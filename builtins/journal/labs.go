@@ -83,15 +83,49 @@ type Proc struct {
 	Running bool     `json:"running"`
 }
 
+// LinkSummary is a device of a lab's, where it is now.
+type LinkSummary struct {
+	Namespace string   `json:"namespace"` // "host", a name, or a path
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`
+	Peer      string   `json:"peer,omitempty"` // a veth's other end, "NAMESPACE/NAME"
+	Master    string   `json:"master,omitempty"`
+	Addrs     []string `json:"addrs"`
+	Up        bool     `json:"up"`
+	// Gone: the journal holds it, the kernel no longer does.
+	Gone bool `json:"gone,omitempty"`
+}
+
+func (l LinkSummary) String() string {
+	s := fmt.Sprintf("%s %s/%s", l.Kind, l.Namespace, l.Name)
+	if l.Peer != "" {
+		s += " <-> " + l.Peer
+	}
+	var facts []string
+	switch {
+	case l.Gone:
+		facts = append(facts, "gone")
+	case l.Up:
+		facts = append(facts, "up")
+	default:
+		facts = append(facts, "down")
+	}
+	if l.Master != "" {
+		facts = append(facts, "master "+l.Master)
+	}
+	facts = append(facts, l.Addrs...)
+	return s + " (" + strings.Join(facts, ", ") + ")"
+}
+
 // Summary is what `nsscript ls` shows of a lab.
 type Summary struct {
-	Lab        string   `json:"lab"`
-	Owner      string   `json:"owner,omitempty"`
-	Namespaces []string `json:"namespaces"`
-	Links      []string `json:"links"`
-	Rules      []string `json:"rules"`
-	Processes  []Proc   `json:"processes"`
-	Changes    int      `json:"changes"`
+	Lab        string        `json:"lab"`
+	Owner      string        `json:"owner,omitempty"`
+	Namespaces []string      `json:"namespaces"`
+	Links      []LinkSummary `json:"links"`
+	Rules      []string      `json:"rules"`
+	Processes  []Proc        `json:"processes"`
+	Changes    int           `json:"changes"`
 	// Problems are the journal lines that could not be read.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -111,7 +145,7 @@ func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	s := &Summary{Lab: lab, Namespaces: []string{}, Links: []string{}, Rules: []string{}, Processes: []Proc{}, Changes: len(recs)}
+	s := &Summary{Lab: lab, Namespaces: []string{}, Links: []LinkSummary{}, Rules: []string{}, Processes: []Proc{}, Changes: len(recs)}
 	for _, p := range probs {
 		s.Problems = append(s.Problems, p.Error())
 	}
@@ -142,12 +176,6 @@ func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
 					labNS = append(labNS, ns)
 				}
 			}
-		case "link":
-			l := fmt.Sprintf("%s %s/%s", r.Kind, r.NS, r.Name)
-			if r.Peer != "" {
-				l += fmt.Sprintf(" <-> %s/%s", r.PeerNS, r.Peer)
-			}
-			s.Links = append(s.Links, l)
 		case "rule":
 			s.Rules = append(s.Rules, fmt.Sprintf("%s: iptables -t %s -A %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " ")))
 		case "cgroup":
@@ -194,7 +222,107 @@ func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
 		}
 	}
 	sort.Slice(s.Processes, func(i, j int) bool { return s.Processes[i].Pid < s.Processes[j].Pid })
+	if k != nil {
+		s.Links = summarizeLinks(k, recs, labNS)
+	}
 	return s, nil
+}
+
+// summarizeLinks lists the lab's devices as they are now: every device
+// in the lab's namespaces (but loopback), and the devices it made
+// elsewhere, wherever they went since (moves, renames).
+func summarizeLinks(k builtins.Kernel, recs []Record, labNS []*kernel.NS) []LinkSummary {
+	t := &Kernel{Kernel: k, createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
+		where: map[string]place{}, origins: map[linkKey]origin{}}
+	for _, r := range recs {
+		t.note(r)
+	}
+	cands := append([]*kernel.NS{k.Host()}, labNS...)
+	u := &Undoer{K: k}
+	for _, r := range recs {
+		if r.Op == "adopt" { // where the lab's veths may end
+			if ns, err := u.open(r.NS); err == nil {
+				cands = append(cands, ns)
+			}
+		}
+	}
+	label := nsLabel
+	describe := func(ns *kernel.NS, li *kernel.LinkInfo) LinkSummary {
+		l := LinkSummary{Namespace: label(ns), Name: li.Name, Kind: li.Kind, Up: li.Up, Addrs: []string{}}
+		if li.MasterIndex != 0 {
+			if m, err := k.LinkByIndex(ns, li.MasterIndex); err == nil {
+				l.Master = m.Name
+			}
+		}
+		if as, err := k.Addrs(ns, li.Index); err == nil {
+			l.Addrs = append(l.Addrs, as...)
+		}
+		if li.Kind == "veth" && li.PeerIndex != 0 {
+			for _, c := range cands {
+				same := li.PeerNetnsID < 0 && c == ns
+				if !same && li.PeerNetnsID >= 0 && c != ns {
+					id, err := k.NetnsID(ns, c)
+					same = err == nil && id == li.PeerNetnsID
+				}
+				if same {
+					if p, err := k.LinkByIndex(c, li.PeerIndex); err == nil {
+						l.Peer = label(c) + "/" + p.Name
+					}
+					break
+				}
+			}
+		}
+		return l
+	}
+	var out []LinkSummary
+	inLab := map[uint64]bool{}
+	for _, ns := range labNS {
+		inLab[ns.Inode] = true
+		links, err := k.Links(ns)
+		if err != nil {
+			continue
+		}
+		for _, li := range links {
+			if li.Kind != "loopback" {
+				out = append(out, describe(ns, li))
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if r.Op != "link" {
+			continue
+		}
+		for _, end := range []struct {
+			ns   *NSRef
+			name string
+			mac  string
+			kind string
+		}{{r.NS, r.Name, r.MAC, r.Kind}, {r.PeerNS, r.Peer, r.PeerMAC, r.Kind}} {
+			if end.ns == nil || end.name == "" || seen[end.mac] {
+				continue
+			}
+			seen[end.mac] = true
+			p, ok := t.where[end.mac]
+			if !ok {
+				p = place{end.ns, end.name}
+			}
+			ns, ok := t.openRef(p.ns)
+			if ok && inLab[ns.Inode] {
+				continue // listed with its namespace
+			}
+			var li *kernel.LinkInfo
+			if ok {
+				li, _ = k.LinkByName(ns, p.name)
+			}
+			if li == nil || end.mac != "" && li.MAC != end.mac {
+				out = append(out, LinkSummary{Namespace: p.ns.String(), Name: p.name, Kind: end.kind, Addrs: []string{}, Gone: true})
+				continue
+			}
+			out = append(out, describe(ns, li))
+		}
+	}
+	return out
 }
 
 // procNS names the network namespace a process is in.
@@ -227,4 +355,16 @@ func busy(dir string) bool {
 		return true
 	}
 	return false
+}
+
+// nsLabel names a namespace as the lab's listings do: host, its name, or
+// its path.
+func nsLabel(ns *kernel.NS) string {
+	switch {
+	case ns.Host:
+		return "host"
+	case ns.Name != "":
+		return ns.Name
+	}
+	return ns.Path
 }

@@ -110,3 +110,29 @@ func ProcStart(pid int) uint64 {
 	v, _ := strconv.ParseUint(f[19], 10, 64)
 	return v
 }
+
+// NetnsOfParent is the inode of the network namespace of a process and of
+// its parent's (0 for a process without one, pid 1 say).
+func NetnsOfParent(pid int) (own, parent uint64, err error) {
+	if own, err = PidInode(pid); err != nil {
+		return 0, 0, err
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("process %d: %w", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "PPid:"); ok {
+			ppid, _ := strconv.Atoi(strings.TrimSpace(v))
+			if ppid <= 0 {
+				return own, 0, nil
+			}
+			parent, err := PidInode(ppid)
+			if err != nil {
+				return own, 0, nil // the parent is gone, or out of sight
+			}
+			return own, parent, nil
+		}
+	}
+	return own, 0, nil
+}

@@ -101,3 +101,29 @@ func TestExampleTests(t *testing.T) {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestHarnessNoTests: a test run that finds nothing to run fails (a CI
+// job with a misnamed file or function must not pass).
+func TestHarnessNoTests(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "misnamed_test.star"), []byte("def check_it():\n    pass\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "empty.star"), []byte("x = 1\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"test", "."}, "no test_* functions under ."},
+		{[]string{"test", "-run", "nothing", "."}, "no test_* functions matching -run nothing"},
+		{[]string{"test", "empty.star"}, "no test_* functions"},
+	} {
+		r := nsscript(t, dir, c.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("nsscript %v: exit %d, want 1 and %q in:\n%s%s", c.args, r.code, c.want, r.stdout, r.stderr)
+		}
+	}
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	if r := nsscript(t, sub, "test"); r.code != 1 || !strings.Contains(r.stderr, "no *_test.star files under .") {
+		t.Errorf("nsscript test in an empty directory: exit %d\n%s", r.code, r.stderr)
+	}
+}

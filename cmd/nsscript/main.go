@@ -28,6 +28,7 @@ const usage = `usage:
   nsscript test [PATH ...]                     run *_test.star files: each test_* function in its own sandbox
                                                (-run REGEX, -parallel N, --junit FILE, --json)
   nsscript plan FILE.star [key=value ...]      print the equivalent ip/iptables/sysctl commands (no kernel change)
+  nsscript plan --diff LAB FILE.star [k=v ...] what a run of FILE as LAB would add to and remove from the lab
   nsscript graph FILE.star|LAB [--format F]    draw the topology (F: text, dot, mermaid, svg)
 
 flags:
@@ -41,6 +42,7 @@ flags:
 
 type cli struct {
 	sandbox, trace, keep, json, help bool
+	diff                             bool
 	lab, interactive, format         string
 	history                          string
 	parallel                         int
@@ -83,6 +85,8 @@ func parse(args []string) (*cli, error) {
 			c.keep = true
 		case "json":
 			c.json = true
+		case "diff":
+			c.diff = true
 		case "h", "help":
 			c.help = true
 		case "lab":
@@ -231,7 +235,7 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		return runtime.RunTestFunc(words[0], words[1], c.options(runtime.TestLab(words[0]), stdout, stderr))
 	case "plan":
-		return runtime.PlanCommand(words, c.lab, c.json, stdout, stderr)
+		return runtime.PlanCommand(words, c.lab, c.diff, c.json, stdout, stderr)
 	case "graph":
 		return runtime.GraphCommand(words, c.format, c.lab, c.json, stdout, stderr)
 	default:

@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -32,6 +34,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build nsscript: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	removeStaleCgroups()
 	before := hostState()
 	code := m.Run()
 	after := hostState()
@@ -41,6 +44,22 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
+}
+
+// removeStaleCgroups removes the empty cgroups of sandboxes whose
+// nsscript was killed before this suite (rmdir takes only an empty one):
+// what is there afterwards, the suite left.
+func removeStaleCgroups() {
+	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
+		dirs, _ := filepath.Glob(root + "/nsscript-sandbox-*")
+		for _, d := range dirs {
+			sub, _ := filepath.Glob(d + "/*/")
+			for _, s := range sub {
+				os.Remove(s)
+			}
+			os.Remove(d)
+		}
+	}
 }
 
 // hostState is a text snapshot of everything the tests must not touch.
@@ -90,11 +109,14 @@ func hostState() string {
 		}
 		b.WriteString("\n")
 	}
-	// The cgroups nsscript makes for sandboxes and labs (cgroup v2).
+	// The cgroups nsscript makes for sandboxes (cgroup v2) whose nsscript
+	// is gone: left behind. (A sandbox of another package's tests, which
+	// go test runs at the same time, is alive.)
 	for _, root := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/unified"} {
 		if ents, err := os.ReadDir(root); err == nil {
 			for _, e := range ents {
-				if e.IsDir() && strings.HasPrefix(e.Name(), "nsscript-") {
+				pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "nsscript-sandbox-"))
+				if e.IsDir() && strings.HasPrefix(e.Name(), "nsscript-") && (err != nil || syscall.Kill(pid, 0) != nil) {
 					fmt.Fprintf(&b, "cgroup %s/%s\n", root, e.Name())
 				}
 			}

@@ -141,11 +141,21 @@ type lsProc struct {
 	Running bool     `json:"running"`
 }
 
+type lsLink struct {
+	Namespace string   `json:"namespace"`
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`
+	Peer      string   `json:"peer"`
+	Master    string   `json:"master"`
+	Addrs     []string `json:"addrs"`
+	Up        bool     `json:"up"`
+}
+
 type lsLab struct {
 	Lab        string   `json:"lab"`
 	Owner      string   `json:"owner"`
 	Namespaces []string `json:"namespaces"`
-	Links      []string `json:"links"`
+	Links      []lsLink `json:"links"`
 	Rules      []string `json:"rules"`
 	Processes  []lsProc `json:"processes"`
 	Changes    int      `json:"changes"`
@@ -201,16 +211,37 @@ func TestOwnershipLabs(t *testing.T) {
 		if strings.Join(l.Namespaces, " ") != strings.Join(want, " ") {
 			t.Errorf("%s: namespaces %q, want %q", c.lab, l.Namespaces, want)
 		}
-		links := strings.Join(l.Links, "\n") + "\n"
-		for _, w := range []string{"bridge host/" + c.p + "br0\n", "bridge host/" + c.p + "br1\n",
-			"veth " + c.p + "n0/eth0 <-> host/" + c.p + "a0\n", "veth " + c.p + "n9/eth1 <-> host/" + c.p + "b9\n",
-			"veth host/" + c.p + "m0 <-> host/" + c.p + "m1\n", "dummy host/" + c.p + "nic\n"} {
+		// Every device where it is now: the moved ones in their new
+		// namespaces, the veths' ends in the lab's namespaces as well as
+		// in the host; each with its peer, master, addresses and state.
+		var lines []string
+		for _, k := range l.Links {
+			line := fmt.Sprintf("%s %s/%s", k.Kind, k.Namespace, k.Name)
+			if k.Peer != "" {
+				line += " <-> " + k.Peer
+			}
+			if k.Master != "" {
+				line += " master " + k.Master
+			}
+			line += fmt.Sprintf(" up=%v %s", k.Up, strings.Join(k.Addrs, ","))
+			lines = append(lines, line)
+		}
+		links := strings.Join(lines, "\n") + "\n"
+		net := map[string]string{"alpha": "11", "beta": "12", "gamma": "13"}[c.lab]
+		for _, w := range []string{"bridge host/" + c.p + "br0 up=true 10." + net + ".0.1/24\n",
+			"bridge host/" + c.p + "br1 up=true 10." + net + ".1.1/24\n",
+			"veth " + c.p + "n0/eth0 <-> host/" + c.p + "a0 up=true 10." + net + ".0.10/24\n",
+			"veth host/" + c.p + "a0 <-> " + c.p + "n0/eth0 master " + c.p + "br0 up=true \n",
+			"veth " + c.p + "n9/eth1 <-> host/" + c.p + "b9 up=true 10." + net + ".1.19/24\n",
+			"veth " + c.p + "n8/" + c.p + "m0 <-> host/" + c.p + "m1 up=false \n",
+			"veth host/" + c.p + "m1 <-> " + c.p + "n8/" + c.p + "m0 master " + c.p + "br1 up=true \n",
+			"dummy " + c.p + "n9/" + c.p + "nic up=false \n"} {
 			if !strings.Contains(links, w) {
 				t.Errorf("%s: links lack %q:\n%s", c.lab, w, links)
 			}
 		}
-		if len(l.Links) != 24 {
-			t.Errorf("%s: %d links, want 2 bridges, 21 veths and a dummy:\n%s", c.lab, len(l.Links), links)
+		if len(l.Links) != 45 {
+			t.Errorf("%s: %d links, want 2 bridges, 21 veths (both ends) and a dummy:\n%s", c.lab, len(l.Links), links)
 		}
 		rules := strings.Join(l.Rules, "\n")
 		if len(l.Rules) != 3 || !strings.Contains(rules, "-j MASQUERADE") || !strings.Contains(rules, "-j DNAT") ||

@@ -1,0 +1,135 @@
+package journal
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
+	"github.com/nsscript/nsscript/builtins/plan"
+)
+
+// Inventory lists what a lab holds now, read from the live kernel for the
+// objects its journal names, in the lines of plan's inventory: what
+// `nsscript plan --diff` compares with what a script would build.
+func Inventory(k builtins.Kernel, lab string) ([]string, error) {
+	if err := names.Lab(lab); err != nil {
+		return nil, err
+	}
+	recs, _, err := readRecords(filepath.Join(Dir, lab, "journal"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	u := &Undoer{K: k}
+	var out []string
+	var labNS []*kernel.NS
+	inLab := map[uint64]bool{}
+	for _, r := range recs {
+		if (r.Op == "netns" || r.Op == "adopt") && r.NS.Inode != 0 {
+			if ns, err := u.open(r.NS); err == nil {
+				if r.Op == "netns" {
+					labNS = append(labNS, ns)
+					inLab[ns.Inode] = true
+				}
+				out = append(out, plan.ItemNetns(r.NS.Name))
+			}
+		}
+	}
+	for _, l := range summarizeLinks(k, recs, labNS) {
+		if l.Gone {
+			continue
+		}
+		out = append(out, plan.ItemLink(l.Namespace, l.Name, l.Kind, l.Peer, l.Master))
+		for _, a := range l.Addrs {
+			out = append(out, plan.ItemAddr(l.Namespace, l.Name, a))
+		}
+	}
+	label := nsLabel
+	// Routes: all in the lab's namespaces (but the kernel's own), the
+	// lab's elsewhere.
+	routes := func(ns *kernel.NS, keep func(kernel.RouteInfo) bool) {
+		rs, err := k.Routes(ns, 0)
+		if err != nil {
+			return
+		}
+		for _, rt := range rs {
+			if rt.Kernel || !keep(rt) {
+				continue
+			}
+			dev := ""
+			if rt.DevIndex != 0 {
+				if li, err := k.LinkByIndex(ns, rt.DevIndex); err == nil {
+					dev = li.Name
+				}
+			}
+			out = append(out, plan.ItemRoute(label(ns), rt.Dst, rt.Via, dev, rt.Metric, rt.Table))
+		}
+	}
+	for _, ns := range labNS {
+		routes(ns, func(kernel.RouteInfo) bool { return true })
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		var ns *kernel.NS
+		if r.NS != nil && r.Op != "netns" && r.Op != "adopt" {
+			var err error
+			if ns, err = u.open(r.NS); err != nil {
+				continue
+			}
+		}
+		switch r.Op {
+		case "route":
+			if inLab[ns.Inode] || r.Route == nil {
+				continue
+			}
+			want := r.Route
+			routes(ns, func(rt kernel.RouteInfo) bool {
+				d := ""
+				if rt.Dst != nil {
+					d = rt.Dst.String()
+				}
+				return d == want.Dst && rt.Metric == want.Metric
+			})
+		case "addr":
+			if r.Within != "" {
+				continue // listed with its device
+			}
+			if has, err := k.Addrs(ns, r.Index); err == nil {
+				for _, a := range has {
+					if a == r.Old {
+						out = append(out, plan.ItemAddr(label(ns), r.Name, a))
+					}
+				}
+			}
+		case "rule":
+			if ok, err := k.RuleExists(ns, r.Table, r.Chain, r.Spec); err == nil && ok {
+				out = append(out, plan.ItemRule(label(ns), r.Table, r.Chain, r.Spec))
+			}
+		case "sysctl", "shared_sysctl":
+			if v, err := k.Sysctl(ns, r.Name, nil); err == nil {
+				out = append(out, plan.ItemSysctl(label(ns), r.Name, v))
+			}
+		case "etc":
+			n, file, _ := r.etcName()
+			if _, _, content, had, err := kernel.EtcState(n, file); err == nil && had {
+				out = append(out, plan.ItemEtc(n, file, content))
+			}
+		case "proc":
+			if r.Bg && startTime(r.Pid) == r.Start && !zombie(r.Pid) {
+				out = append(out, plan.ItemProc(label(ns), r.Argv))
+			}
+		}
+	}
+	sort.Strings(out)
+	uniq := out[:0]
+	for _, l := range out {
+		if !seen[l] {
+			seen[l] = true
+			uniq = append(uniq, l)
+		}
+	}
+	return uniq, nil
+}

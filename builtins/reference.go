@@ -1,0 +1,87 @@
+package builtins
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// attrDocs says what each attribute of each value is, for the reference.
+var attrDocs = map[string][][2]string{
+	"Namespace": {
+		{"name", "its name in /run/netns (None for the host and for one attached by pid or path)"},
+		{"path", "the namespace file it was opened by"},
+		{"inode", "the namespace's inode"},
+		{"is_host", "whether it is the namespace nsscript runs in"},
+		{"links", "its devices (list of Link), read now"},
+		{"routes", "its main table (list of Route), read now"},
+		{"neighbors", "its ARP/NDP cache: list of (ip, mac, dev, state)"},
+		{"pids", "the processes inside it (also after delete(), while processes keep it alive)"},
+	},
+	"Link": {
+		{"name", "its name now"}, {"ns", "the Namespace it is in now"},
+		{"kind", `"veth", "bridge", "dummy", "vxlan", "loopback" or "device"`},
+		{"index", "its ifindex in its namespace"}, {"mac", "its MAC address"}, {"mtu", "its MTU"},
+		{"up", "whether it is administratively up"}, {"master", "its bridge (Link) or None"},
+		{"peer", "a veth's other end (Link) or None"}, {"addrs", `its addresses, "a.b.c.d/len"`},
+	},
+	"Route":   {{"ns", "its Namespace"}, {"dst", `"default" or a prefix`}, {"via", "the gateway or None"}, {"dev", "the device's name"}, {"metric", "its metric"}, {"table", "its table (main is 254)"}},
+	"Result":  {{"code", "the exit code"}, {"stdout", "what it wrote on stdout"}, {"stderr", "what it wrote on stderr"}, {"ok", "code == 0"}},
+	"Process": {{"pid", "its process id"}, {"ns", "the Namespace it runs in"}, {"running", "whether it still runs"}, {"stdout", "what it wrote on stdout so far"}, {"stderr", "what it wrote on stderr so far"}},
+	"Rule":    {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
+}
+
+// valueMethods are the methods of each value (named TYPE.METHOD in usage).
+var valueMethods = map[string]string{"Namespace": "namespace", "Link": "link", "Process": "process", "Rule": "rule"}
+
+// Reference is the reference of every builtin, module function, value and
+// method, in Markdown, made from the same tables as help(): the README
+// carries it (a test keeps the two the same).
+func Reference() string {
+	var b strings.Builder
+	row := func(name string) {
+		d, _ := Help(name)
+		eq := ""
+		if d.Equivalent != "" {
+			eq = "`" + d.Equivalent + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", strings.ReplaceAll(d.Signature, "|", `\|`), strings.ReplaceAll(d.Meaning, "|", `\|`), strings.ReplaceAll(eq, "|", `\|`))
+	}
+	b.WriteString("#### Builtins\n\n| call | what it does | the command it stands for |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| `host` | %s | |\n", "the namespace nsscript runs in (the sandbox's, with --sandbox)")
+	names := HelpNames()
+	for _, n := range names {
+		if !strings.Contains(n, ".") {
+			row(n)
+		}
+	}
+	for _, mod := range []string{"nat", "assert"} {
+		fmt.Fprintf(&b, "\n#### The %s module\n\n| call | what it does | the command it stands for |\n|---|---|---|\n", mod)
+		for _, n := range names {
+			if strings.HasPrefix(n, mod+".") {
+				row(n)
+			}
+		}
+	}
+	b.WriteString("\n#### Values\n")
+	types := make([]string, 0, len(attrDocs))
+	for t := range attrDocs {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	for _, t := range types {
+		fmt.Fprintf(&b, "\n**%s**: %s.\n\n", t, TypeDoc[t])
+		for _, a := range attrDocs[t] {
+			fmt.Fprintf(&b, "- `.%s`: %s\n", a[0], a[1])
+		}
+		if m, ok := valueMethods[t]; ok {
+			b.WriteString("\n| method | what it does | the command it stands for |\n|---|---|---|\n")
+			for _, n := range names {
+				if strings.HasPrefix(n, m+".") {
+					row(n)
+				}
+			}
+		}
+	}
+	return b.String()
+}

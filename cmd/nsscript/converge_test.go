@@ -1,0 +1,18 @@
+package main
+
+import "testing"
+
+// The converge tests (issue "converge"): like the ownership tests, each
+// runs one script of testdata/ownership in its own --sandbox, which
+// drives inner nsscript runs and compares snapshots of the kernel state.
+
+// TestRerunDocs: scripts in the documents' own style (create in the
+// host, then move; create inside ns1, then move) run twice leave the
+// state of one run, which is the state of the documents' ip commands;
+// the second run's --trace is empty.
+func TestRerunDocs(t *testing.T) { trust(t, "rerun_docs.star", "documents' style converges") }
+
+// TestRerunEdit: v1 then v2 of a script leaves what v2 alone leaves, for
+// every kind of object; a failed second run leaves the first's state;
+// daemons are adopted, and restarted with restart=True.
+func TestRerunEdit(t *testing.T) { trust(t, "rerun_edit.star", "edits converge") }
