@@ -16,3 +16,8 @@ func TestRerunDocs(t *testing.T) { trust(t, "rerun_docs.star", "documents' style
 // every kind of object; a failed second run leaves the first's state;
 // daemons are adopted, and restarted with restart=True.
 func TestRerunEdit(t *testing.T) { trust(t, "rerun_edit.star", "edits converge") }
+
+// TestRerunDiff: plan --diff LAB FILE lists what a run would add and
+// remove (nothing for the script the lab ran); down --trace is valid
+// shell.
+func TestRerunDiff(t *testing.T) { trust(t, "rerun_diff.star", "diff checked") }
