@@ -58,7 +58,7 @@ func (e *Env) lenient(f func(*starlark.Thread, *starlark.Builtin, starlark.Tuple
 	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		v, err := f(thread, b, args, kwargs)
 		var ce *checkError
-		if p := e.planner(); p != nil && errors.As(err, &ce) {
+		if p := e.Planner; p != nil && errors.As(err, &ce) {
 			p.Note("not checked in a plan: " + ce.Error())
 			return starlark.None, nil
 		}
@@ -147,7 +147,7 @@ func (e *Env) assertFails(thread *starlark.Thread, b *starlark.Builtin, args sta
 		return nil, errorf(b.Name(), "for parameter pattern: %v", err)
 	}
 	var restore func()
-	if p := e.planner(); p != nil {
+	if p := e.Planner; p != nil {
 		restore = p.Checkpoint()
 	}
 	_, err = starlark.Call(thread, f, nil, nil)
@@ -155,7 +155,7 @@ func (e *Env) assertFails(thread *starlark.Thread, b *starlark.Builtin, args sta
 		// The kernel would have refused it, for a reason a plan cannot
 		// see (iptables' own parser, say): what it did is not planned.
 		restore()
-		e.planner().Note(fmt.Sprintf("assert.fails: %s did not fail in the plan (want an error matching %q); left out of the plan", f.Name(), pattern))
+		e.Planner.Note(fmt.Sprintf("assert.fails: %s did not fail in the plan (want an error matching %q); left out of the plan", f.Name(), pattern))
 		return starlark.String(""), nil
 	}
 	if err == nil {
@@ -185,7 +185,7 @@ func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, s
 		if err != nil {
 			return nil, err
 		}
-		if p := e.planner(); p != nil {
+		if p := e.Planner; p != nil {
 			p.Note(fmt.Sprintf("not checked in a plan (no packets are sent): %s(%s, %q)", b.Name(), nsVar(n), dst))
 			return starlark.None, nil
 		}
@@ -287,7 +287,7 @@ func (e *Env) waitPort(thread *starlark.Thread, b *starlark.Builtin, args starla
 	if err := checkHostPort(dst); err != nil {
 		return nil, errorf(b.Name(), "for parameter dst: %v", err)
 	}
-	if p := e.planner(); p != nil {
+	if p := e.Planner; p != nil {
 		p.Note(fmt.Sprintf("not waited for in a plan: %s(%s, %q)", b.Name(), nsVar(n), dst))
 		return starlark.None, nil
 	}

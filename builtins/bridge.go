@@ -83,7 +83,7 @@ func (e *Env) device(fn, kind string, n *Namespace, name string, create func() e
 	}
 	at, atName := e.located(n, name)
 	li, lerr := e.K.LinkByName(at.ns, atName)
-	if lerr == nil && li.Kind != kind && e.K.Replaceable(at.ns, atName) {
+	if lerr == nil && li.Kind != kind && e.Own.Replaceable(at.ns, atName) {
 		// The lab's own device, of another kind now: made again.
 		if err := e.K.DeleteLink(at.ns, li.Index); err != nil {
 			return nil, false, errorf(fn, "replace %q: %v", atName, err)
@@ -102,7 +102,7 @@ func (e *Env) device(fn, kind string, n *Namespace, name string, create func() e
 // located is where the device that the lab made (or moved) as name in n
 // is now; anything else is where it is asked for.
 func (e *Env) located(n *Namespace, name string) (*Namespace, string) {
-	ns, now := e.K.Locate(n.ns, name)
+	ns, now := e.Own.Locate(n.ns, name)
 	if ns == n.ns {
 		return n, now
 	}

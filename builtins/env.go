@@ -19,9 +19,15 @@ import (
 
 // Env is the state the builtins of one run share.
 type Env struct {
-	K      Kernel
-	Lab    string
-	Stdout io.Writer
+	// K is the kernel: the journal over the real one (with the tracer
+	// between, under --trace), or the plan's recorder over its model.
+	K kernel.Kernel
+	// Own is what the lab knows it made (the journal; NoLab in a plan).
+	Own Ownership
+	// Planner stands in for what a plan cannot do; nil on a real kernel.
+	Planner Planner
+	Lab     string
+	Stdout  io.Writer
 	// Ctx is cancelled to interrupt a running builtin (sleep, exec, ping).
 	Ctx context.Context
 
@@ -38,19 +44,13 @@ type linkKey struct {
 	index int
 }
 
-// NewEnv opens the host namespace and prepares the run's state.
-func NewEnv(lab string) (*Env, error) {
-	k, err := kernel.New()
-	if err != nil {
-		return nil, err
+// NewEnv prepares a run's state on a kernel stack that runtime built:
+// k with own (NoLab when nil), and p for a plan (nil on a real kernel).
+func NewEnv(lab string, k kernel.Kernel, own Ownership, p Planner) *Env {
+	if own == nil {
+		own = NoLab{}
 	}
-	return NewEnvWith(k, lab), nil
-}
-
-// NewEnvWith prepares a run's state on a given kernel: a recorder for
-// `nsscript plan`, or a wrapper around the real one.
-func NewEnvWith(k Kernel, lab string) *Env {
-	e := &Env{K: k, Lab: lab, Stdout: os.Stdout, Ctx: context.Background(),
+	e := &Env{K: k, Own: own, Planner: p, Lab: lab, Stdout: os.Stdout, Ctx: context.Background(),
 		nss: map[uint64]*Namespace{}, links: map[linkKey]*Link{}}
 	e.host = e.wrapNS(k.Host())
 	return e

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/nsscript/nsscript/builtins/shell"
 	"io"
 	"os"
 	"os/exec"
@@ -376,7 +377,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 	default:
 		return nil, errorf(fn, "for parameter stdin: want str or bytes, got %s", stdin.Type())
 	}
-	if p := n.env.planner(); p != nil {
+	if p := n.env.Planner; p != nil {
 		return n.plan(p, argv, environ[base:], in, background, check)
 	}
 	if argv[0] == "" {
@@ -389,7 +390,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 		// A re-run finds the daemon its lab started before still running
 		// (same namespace, command, environment and directory): the same
 		// one is returned, unless restart=True.
-		if pi, ok := n.env.K.FindProcess(n.ns, argv, environ[base:]); ok {
+		if pi, ok := n.env.Own.FindProcess(n.ns, argv, environ[base:]); ok {
 			p := n.adopted(argv, pi)
 			if !restart {
 				return p, nil
@@ -580,5 +581,5 @@ func shellQuote(argv []string) string {
 	if len(argv) == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" {
 		return fmt.Sprintf("%q", argv[2])
 	}
-	return "`" + shellJoin(argv) + "`"
+	return "`" + shell.Join(argv) + "`"
 }

@@ -3,6 +3,7 @@ package builtins
 import (
 	"errors"
 	"fmt"
+	"github.com/nsscript/nsscript/builtins/shell"
 	"slices"
 	"strings"
 
@@ -50,7 +51,7 @@ func (r *Rule) Hash() (uint32, error) { return starlark.String(r.Command()).Hash
 
 // Command is the iptables command that adds the rule.
 func (r *Rule) Command() string {
-	return fmt.Sprintf("iptables -t %s -A %s %s", r.table, r.chain, shellJoin(r.spec))
+	return fmt.Sprintf("iptables -t %s -A %s %s", r.table, r.chain, shell.Join(r.spec))
 }
 
 var ruleMethods = methods{"delete": ruleDelete}
@@ -71,7 +72,7 @@ func (r *Rule) Attr(name string) (starlark.Value, error) {
 	case "chain":
 		return starlark.String(r.chain), nil
 	case "rule":
-		return starlark.String(shellJoin(r.spec)), nil
+		return starlark.String(shell.Join(r.spec)), nil
 	}
 	return nil, nil
 }
@@ -200,18 +201,6 @@ func (e *Env) firewall(thread *starlark.Thread, b *starlark.Builtin, args starla
 
 func nsLabel(n *Namespace) string {
 	return strings.TrimSuffix(strings.TrimPrefix(n.String(), "<namespace "), ">")
-}
-
-// shellJoin quotes words for display as a shell command line.
-func shellJoin(words []string) string {
-	q := make([]string, len(words))
-	for i, w := range words {
-		if w == "" || strings.ContainsAny(w, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
-			w = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
-		}
-		q[i] = w
-	}
-	return strings.Join(q, " ")
 }
 
 // splitWords splits a rule string into words the way sh splits a simple

@@ -423,7 +423,7 @@ func linkDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	if li.Kind == "loopback" {
 		return nil, errorf(b.Name(), "the loopback device cannot be deleted")
 	}
-	if !l.env.K.Mine(l.ns.ns, li.Name) {
+	if !l.env.Own.Mine(l.ns.ns, li.Name) {
 		return nil, errorf(b.Name(), "%q in namespace %s was not made by this lab: nsscript deletes only what it made; delete it yourself (ip link del %s) if you mean to", li.Name, l.ns.Name(), li.Name)
 	}
 	if err := l.env.K.DeleteLink(l.ns.ns, l.index); err != nil {

@@ -248,7 +248,7 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 		if perr != nil || p <= 0 {
 			return nil, errorf(b.Name(), "for parameter pid: want a process id (a positive int), got %s", pid)
 		}
-		if e.planner() == nil {
+		if e.Planner == nil {
 			// A process just started with `unshare --net` is in its
 			// parent's namespace until it has made its own.
 			if err := e.waitOwnNetns(p, time.Duration(timeout)); err != nil {
@@ -358,7 +358,13 @@ func nsSysctl(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	default:
 		return nil, errorf(b.Name(), "for parameter value: want str or int, got %s", value.Type())
 	}
-	old, err := n.env.K.Sysctl(n.ns, key, val)
+	var old string
+	var err error
+	if val == nil {
+		old, err = n.env.K.ReadSysctl(n.ns, key)
+	} else {
+		old, err = n.env.K.WriteSysctl(n.ns, key, *val)
+	}
 	if err != nil {
 		return nil, errorf(b.Name(), "%s in namespace %s: %v", key, n.Name(), err)
 	}
@@ -377,7 +383,7 @@ func nsDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	if n.ns.Host || n.ns.Name == "" {
 		return nil, errorf(b.Name(), "namespace %s has no name in /run/netns: nsscript only deletes named namespaces", n.Name())
 	}
-	if !n.env.K.Mine(n.ns, "") {
+	if !n.env.Own.Mine(n.ns, "") {
 		return nil, errorf(b.Name(), "namespace %s was not made by this lab: nsscript deletes only what it made; delete it yourself (ip netns del %s) if you mean to", n.Name(), n.ns.Name)
 	}
 	n.env.forgetLinksIn(n)
@@ -412,7 +418,7 @@ func (e *Env) forwarding(thread *starlark.Thread, b *starlark.Builtin, args star
 	if on {
 		v = "1"
 	}
-	if _, err := e.K.Sysctl(n.ns, "net.ipv4.ip_forward", &v); err != nil {
+	if _, err := e.K.WriteSysctl(n.ns, "net.ipv4.ip_forward", v); err != nil {
 		return nil, errorf(b.Name(), "set net.ipv4.ip_forward in %s: %v", n.Name(), err)
 	}
 	return starlark.None, nil

@@ -104,7 +104,7 @@ func (e *Env) ping(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err != nil {
 		return nil, err
 	}
-	if p := e.planner(); p != nil {
+	if p := e.Planner; p != nil {
 		p.Note(fmt.Sprintf("not sent in a plan, taken as answered: ping(%s, %q)", nsVar(n), dst.IP))
 		return starlark.True, nil
 	}
@@ -121,7 +121,7 @@ func (e *Env) sleep(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "duration", &d); err != nil {
 		return nil, err
 	}
-	if p := e.planner(); p != nil {
+	if p := e.Planner; p != nil {
 		if err := p.Sleep(time.Duration(d)); err != nil {
 			return nil, errorf(b.Name(), "%v", err)
 		}

@@ -36,7 +36,7 @@ func (e *Env) Predeclared() starlark.StringDict {
 	for _, f := range fns {
 		d[f.name] = starlark.NewBuiltin(f.name, withUsage(f.fn))
 	}
-	if e.planner() != nil {
+	if e.Planner != nil {
 		d["fail"] = starlark.NewBuiltin("fail", e.planFail)
 	}
 	return d
@@ -58,6 +58,6 @@ func (e *Env) planFail(thread *starlark.Thread, b *starlark.Builtin, args starla
 			words[i] = a.String()
 		}
 	}
-	e.planner().Note("not checked in a plan: fail: " + strings.Join(words, sep))
+	e.Planner.Note("not checked in a plan: fail: " + strings.Join(words, sep))
 	return starlark.None, nil
 }

@@ -147,7 +147,7 @@ func (e *Env) replaceable(n *Namespace, name string, pn *Namespace, peer string)
 		name string
 	}{{an, aname}, {pn2, pname}} {
 		li, err := e.K.LinkByName(end.ns.ns, end.name)
-		if err != nil || !e.K.Replaceable(end.ns.ns, end.name) {
+		if err != nil || !e.Own.Replaceable(end.ns.ns, end.name) {
 			continue
 		}
 		if li.Kind == "veth" {

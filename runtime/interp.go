@@ -22,7 +22,7 @@ import (
 
 	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/journal"
-	"github.com/nsscript/nsscript/builtins/plan"
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
 // FileOptions is nsscript's dialect: Starlark with set, while, recursion,
@@ -56,7 +56,7 @@ type Options struct {
 type Interp struct {
 	Env         *builtins.Env
 	Journal     *journal.Kernel
-	kernel      builtins.Kernel // the unjournaled kernel, for undo
+	kernel      kernel.Kernel // the kernel under the journal, for undo
 	Predeclared starlark.StringDict
 	stdout      io.Writer
 
@@ -73,7 +73,11 @@ type module struct {
 
 // New prepares an interpreter whose scripts see args.
 func New(opts Options, args map[string]string) (*Interp, error) {
-	env, err := builtins.NewEnv(opts.Lab)
+	var trace io.Writer
+	if opts.Trace {
+		trace = stderrOf(opts)
+	}
+	env, j, inner, err := runStack(opts.Lab, trace)
 	if err != nil {
 		return nil, err
 	}
@@ -81,24 +85,9 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 		opts.Stdout = os.Stdout
 	}
 	env.Stdout = opts.Stdout
-	inner := env.K
-	if opts.Trace {
-		// Under the journal: it prints what reaches the kernel, rollback
-		// included.
-		w := opts.Stderr
-		if w == nil {
-			w = os.Stderr
-		}
-		inner = plan.NewTracer(inner, w)
-	}
-	j, err := journal.Open(inner, opts.Lab)
-	if err != nil {
-		return nil, err
-	}
 	for _, p := range j.Problems {
 		fmt.Fprintf(stderrOf(opts), "nsscript: warning: %v\n", p)
 	}
-	env.K = j
 	if opts.Sandbox {
 		// The sandbox's own namespace starts with loopback down.
 		if err := env.K.SetUpByName(env.K.Host(), "lo"); err != nil {

@@ -8,11 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/journal"
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
-	"github.com/nsscript/nsscript/builtins/plan"
 )
 
 // LabName is the lab a script file runs as: its name without .star. It
@@ -89,7 +87,13 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 	if !ok {
 		return ExitUsage
 	}
-	k, err := kernel.New()
+	var w io.Writer
+	if trace {
+		// Each change undo makes, with the same commands as --trace and
+		// nsscript plan (the processes it stops as kill).
+		w = stderr
+	}
+	k, err := hostKernel(w)
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
 		return ExitError
@@ -100,19 +104,10 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 			return ExitError
 		}
 	}
-	var bk builtins.Kernel = k
-	var log func(string)
-	if trace {
-		// The tracer prints each kernel change, with the same commands as
-		// --trace and nsscript plan; the undoer adds what is not one (the
-		// processes it stops).
-		bk = plan.NewTracer(bk, stderr)
-		log = func(s string) { fmt.Fprintln(stderr, s) }
-	}
 	code := ExitOK
 	for _, lab := range labs {
 		warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
-		n, errs := journal.Down(bk, lab, log, warn)
+		n, errs := journal.Down(k, lab, warn)
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
 			code = ExitError

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/journal"
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/plan"
@@ -19,7 +18,7 @@ import (
 
 // printRecorder turns what a planned script prints into comments of the
 // plan.
-type printRecorder struct{ rec *plan.Recorder }
+type printRecorder struct{ rec *plan.Plan }
 
 func (p printRecorder) Write(b []byte) (int, error) {
 	p.rec.Print(strings.TrimSuffix(string(b), "\n"))
@@ -29,14 +28,13 @@ func (p printRecorder) Write(b []byte) (int, error) {
 // PlanRun runs a script against the recording backend: no kernel change,
 // no root needed. It returns the recorder (what the script made, and how)
 // and the script's error, if it stopped on one.
-func PlanRun(file string, args map[string]string, lab string) (*plan.Recorder, error) {
+func PlanRun(file string, args map[string]string, lab string) (*plan.Plan, error) {
 	if st, err := os.Stat(file); err != nil {
 		return nil, err
 	} else if st.IsDir() {
 		return nil, fmt.Errorf("%s is a directory, not a script", file)
 	}
-	rec := plan.NewRecorder(lab)
-	env := builtins.NewEnvWith(rec, lab)
+	env, rec := planStack(lab)
 	out := printRecorder{rec}
 	env.Stdout = out
 	pre := env.Predeclared()
@@ -148,7 +146,7 @@ func PlanDiff(lab, file string, args map[string]string, asJSON bool, stdout, std
 		fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", err)
 		return ExitError
 	}
-	want := rec.Inventory()
+	want := rec.Model.Inventory()
 	add, remove := []string{}, []string{}
 	in := func(xs []string, x string) bool { _, ok := slices.BinarySearch(xs, x); return ok }
 	for _, w := range want {

@@ -12,7 +12,7 @@ import (
 
 // planScript runs src against the recording backend; every check in it
 // must hold in the model (a failed check would be a note).
-func planScript(t *testing.T, src string) *plan.Recorder {
+func planScript(t *testing.T, src string) *plan.Plan {
 	t.Helper()
 	dir := t.TempDir()
 	f := filepath.Join(dir, "m.star")

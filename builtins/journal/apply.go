@@ -147,7 +147,7 @@ func (k *Kernel) track(r Record) {
 
 // openRef opens the namespace a record names, if it is still that one.
 func (k *Kernel) openRef(r *NSRef) (*kernel.NS, bool) {
-	ns, err := (&Undoer{K: k.Kernel}).open(r)
+	ns, err := openNS(k.Reader, r)
 	return ns, err == nil
 }
 
@@ -178,7 +178,7 @@ func (k *Kernel) ownDevice(ns *kernel.NS, name string) bool {
 		return false
 	}
 	where, wname := k.Locate(ns, name)
-	li, err := k.Kernel.LinkByName(where, wname)
+	li, err := k.Reader.LinkByName(where, wname)
 	if err != nil || li.MAC != o.mac {
 		return false
 	}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 	"github.com/nsscript/nsscript/builtins/plan"
@@ -15,7 +14,7 @@ import (
 // Inventory lists what a lab holds now, read from the live kernel for the
 // objects its journal names, in the lines of plan's inventory: what
 // `nsscript plan --diff` compares with what a script would build.
-func Inventory(k builtins.Kernel, lab string) ([]string, error) {
+func Inventory(k kernel.Reader, lab string) ([]string, error) {
 	if err := names.Lab(lab); err != nil {
 		return nil, err
 	}
@@ -23,13 +22,12 @@ func Inventory(k builtins.Kernel, lab string) ([]string, error) {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	u := &Undoer{K: k}
 	var out []string
 	var labNS []*kernel.NS
 	inLab := map[uint64]bool{}
 	for _, r := range recs {
 		if (r.Op == "netns" || r.Op == "adopt") && r.NS.Inode != 0 {
-			if ns, err := u.open(r.NS); err == nil {
+			if ns, err := openNS(k, r.NS); err == nil {
 				if r.Op == "netns" {
 					labNS = append(labNS, ns)
 					inLab[ns.Inode] = true
@@ -76,7 +74,7 @@ func Inventory(k builtins.Kernel, lab string) ([]string, error) {
 		var ns *kernel.NS
 		if r.NS != nil && r.Op != "netns" && r.Op != "adopt" {
 			var err error
-			if ns, err = u.open(r.NS); err != nil {
+			if ns, err = openNS(k, r.NS); err != nil {
 				continue
 			}
 		}
@@ -109,16 +107,16 @@ func Inventory(k builtins.Kernel, lab string) ([]string, error) {
 				out = append(out, plan.ItemRule(label(ns), r.Table, r.Chain, r.Spec))
 			}
 		case "sysctl", "shared_sysctl":
-			if v, err := k.Sysctl(ns, r.Name, nil); err == nil {
+			if v, err := k.ReadSysctl(ns, r.Name); err == nil {
 				out = append(out, plan.ItemSysctl(label(ns), r.Name, v))
 			}
 		case "etc":
 			n, file, _ := r.etcName()
-			if _, _, content, had, err := kernel.EtcState(n, file); err == nil && had {
-				out = append(out, plan.ItemEtc(n, file, content))
+			if st, err := k.EtcState(n, file); err == nil && st.Had {
+				out = append(out, plan.ItemEtc(n, file, st.Old))
 			}
 		case "proc":
-			if r.Bg && startTime(r.Pid) == r.Start && !zombie(r.Pid) {
+			if r.Bg && r.Start != 0 && liveStart(k, r.Pid) == r.Start {
 				out = append(out, plan.ItemProc(label(ns), r.Argv))
 			}
 		}

@@ -24,7 +24,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 )
@@ -33,12 +32,8 @@ import (
 // journal's own tests can work in a directory of theirs.)
 var Dir = "/run/nsscript"
 
-// OwnerEnv marks the environment of every process a run starts with the
-// run's token (LAB:RUN). Children inherit it, also those that leave their
-// parent and process group (a daemon that double-forks), so undo finds
-// the whole tree in /proc/PID/environ. (One token per run, not per
-// process: every command of a run sees the same environment.)
-const OwnerEnv = "NSSCRIPT_OWNER"
+// OwnerEnv marks the processes a run starts (see kernel.OwnerEnv).
+const OwnerEnv = kernel.OwnerEnv
 
 // ErrBusy is returned when another run holds the lab.
 var ErrBusy = errors.New("lab is in use")
@@ -48,9 +43,15 @@ type linkKey struct {
 	name string
 }
 
-// Kernel is a builtins.Kernel that journals every change before making it.
+// Kernel is a kernel.Kernel that journals every change before making it.
+// It reads through the kernel it wraps (the embedded Reader) and writes
+// only through methods of its own: every method of kernel.Writer is here,
+// each saying what it journals or why it needs no record, so a change the
+// journal does not know of cannot compile through it. It is also the
+// builtins' Ownership: what the lab made.
 type Kernel struct {
-	builtins.Kernel
+	kernel.Reader
+	in  kernel.Kernel // what it wraps
 	Lab string
 	// Problems are the lines of the lab's journal that Open skipped.
 	Problems []Problem
@@ -103,11 +104,11 @@ type idxKey struct {
 // lab's directory and lock are taken at the first change (so a script that
 // only looks makes no lab), an existing lab's at once; a lab another run
 // holds is refused then, before anything is made.
-func Open(inner builtins.Kernel, lab string) (*Kernel, error) {
+func Open(inner kernel.Kernel, lab string) (*Kernel, error) {
 	if err := names.Lab(lab); err != nil {
 		return nil, err
 	}
-	k := &Kernel{Kernel: inner, Lab: lab, dir: filepath.Join(Dir, lab),
+	k := &Kernel{Reader: inner, in: inner, Lab: lab, dir: filepath.Join(Dir, lab),
 		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
 		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{},
 		where: map[string]place{}, origins: map[linkKey]origin{}}
@@ -216,7 +217,7 @@ func labDir(dir string) error {
 // nsKey is how the lab tells namespaces apart: by cookie, which the
 // kernel never reuses (by inode on kernels without cookies).
 func (k *Kernel) nsKey(ns *kernel.NS) uint64 {
-	if c := k.Kernel.Cookie(ns); c != 0 {
+	if c := k.Reader.Cookie(ns); c != 0 {
 		return c
 	}
 	return ns.Inode
@@ -230,7 +231,7 @@ func refKey(r *NSRef) uint64 {
 }
 
 func (k *Kernel) ref(ns *kernel.NS) *NSRef {
-	c := k.Kernel.Cookie(ns)
+	c := k.Reader.Cookie(ns)
 	switch {
 	case ns.Host:
 		return &NSRef{Host: true, Inode: ns.Inode, Cookie: c}
@@ -392,7 +393,7 @@ func (k *Kernel) devName(ns *kernel.NS, index int) string {
 }
 
 func (k *Kernel) LinkByName(ns *kernel.NS, name string) (*kernel.LinkInfo, error) {
-	li, err := k.Kernel.LinkByName(ns, name)
+	li, err := k.Reader.LinkByName(ns, name)
 	if err == nil {
 		k.seen(ns, li)
 	}
@@ -400,7 +401,7 @@ func (k *Kernel) LinkByName(ns *kernel.NS, name string) (*kernel.LinkInfo, error
 }
 
 func (k *Kernel) LinkByIndex(ns *kernel.NS, index int) (*kernel.LinkInfo, error) {
-	li, err := k.Kernel.LinkByIndex(ns, index)
+	li, err := k.Reader.LinkByIndex(ns, index)
 	if err == nil {
 		k.seen(ns, li)
 	}
@@ -437,7 +438,7 @@ func (k *Kernel) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 }
 
 func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
-	if ns, err := k.Kernel.OpenNamed(name); err == nil {
+	if ns, err := k.Reader.OpenNamed(name); err == nil {
 		return ns, false, nil
 	}
 	if _, err := os.Stat(kernel.NetnsDir); errors.Is(err, os.ErrNotExist) {
@@ -447,7 +448,7 @@ func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 	}
 	var mark int64 = -1
 	var key uint64
-	ns, created, err := k.Kernel.CreateNamed(name, lo, func(c kernel.NetnsClaim) error {
+	ns, created, err := k.in.CreateNamed(name, lo, func(c kernel.NetnsClaim) error {
 		if claim != nil {
 			if err := claim(c); err != nil {
 				return err
@@ -479,31 +480,28 @@ func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 	return ns, created, err
 }
 
-// Sysctl journals a write: in a namespace the lab made, with the value
-// before (read first), so that a later run that no longer sets it puts
-// it back; in any other, as shared among the labs (see shared.go).
-func (k *Kernel) Sysctl(ns *kernel.NS, key string, value *string) (string, error) {
-	if value == nil {
-		return k.Kernel.Sysctl(ns, key, value)
-	}
+// WriteSysctl journals a write: in a namespace the lab made, with the
+// value before (read first), so that a later run that no longer sets it
+// puts it back; in any other, as shared among the labs (see shared.go).
+func (k *Kernel) WriteSysctl(ns *kernel.NS, key, value string) (string, error) {
 	if !k.owned(ns) {
-		return k.sharedSysctl(ns, key, *value)
+		return k.sharedSysctl(ns, key, value)
 	}
 	// Journaled whenever the value changes, also when an earlier run set
 	// it (then the run declares it too): a rollback of this run puts back
 	// the earlier run's value; the journal keeps the oldest's (Commit).
 	rec := Record{Op: "sysctl", NS: k.ref(ns), Name: key, Within: k.within(ns, 0)}
-	old, err := k.Kernel.Sysctl(ns, key, nil)
+	old, err := k.Reader.ReadSysctl(ns, key)
 	if err != nil {
 		return "", err
 	}
 	rec.Old = old
-	if known := k.declare(recKey(rec)) || k.thisKeys[recKey(rec)]; !known || old != *value {
+	if known := k.declare(recKey(rec)) || k.thisKeys[recKey(rec)]; !known || old != value {
 		if err := k.write(rec); err != nil {
 			return "", err
 		}
 	}
-	return k.Kernel.Sysctl(ns, key, value)
+	return k.in.WriteSysctl(ns, key, value)
 }
 
 // --- devices ---
@@ -527,7 +525,7 @@ func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer str
 	}
 	var index int
 	add := func() (err error) {
-		index, err = k.Kernel.AddVeth(ns, name, peerNS, peer, o)
+		index, err = k.in.AddVeth(ns, name, peerNS, peer, o)
 		return err
 	}
 	// Journaled also between two namespaces the lab made (it goes with
@@ -607,11 +605,11 @@ func (k *Kernel) tentative(rec Record, create func() error) error {
 }
 
 func (k *Kernel) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error {
-	return k.addLink(ns, name, "bridge", &o, func() error { return k.Kernel.AddBridge(ns, name, o) })
+	return k.addLink(ns, name, "bridge", &o, func() error { return k.in.AddBridge(ns, name, o) })
 }
 
 func (k *Kernel) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
-	return k.addLink(ns, name, "dummy", &o, func() error { return k.Kernel.AddDummy(ns, name, o) })
+	return k.addLink(ns, name, "dummy", &o, func() error { return k.in.AddDummy(ns, name, o) })
 }
 
 // attr journals the old value of a device attribute before it changes,
@@ -624,7 +622,7 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, old func(*kernel.Link
 		// that run's rollback (or a prune) puts them back.
 		d, ok := k.ownedIdx[idxKey{k.nsKey(ns), index}]
 		if ok && d.key != "" && !k.thisKeys[d.key] && (op == "mtu" || op == "mac" || op == "master") {
-			if li, err := k.Kernel.LinkByIndex(ns, index); err == nil {
+			if li, err := k.Reader.LinkByIndex(ns, index); err == nil {
 				rec := k.devRecord(op, ns, li, old(li))
 				rec.Within = k.within(ns, index)
 				if err := k.write(rec); err != nil {
@@ -669,7 +667,7 @@ func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
 	rec := k.devRecord("up", ns, li, boolStr(li.Up))
 	if up && li.Kind == "loopback" {
 		rec.Kind = "loopback" // Addrs are what it had, possibly none
-		rec.Addrs, _ = k.Kernel.Addrs(ns, li.Index)
+		rec.Addrs, _ = k.Reader.Addrs(ns, li.Index)
 	}
 	if !up {
 		// The kernel flushes a device's IPv6 addresses when it goes down
@@ -683,7 +681,7 @@ func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
 // ipv6Addrs are a device's global IPv6 addresses, which the kernel drops
 // when the device goes down or its MTU below 1280.
 func (k *Kernel) ipv6Addrs(ns *kernel.NS, index int) []string {
-	as, _ := k.Kernel.Addrs(ns, index)
+	as, _ := k.Reader.Addrs(ns, index)
 	var out []string
 	for _, a := range as {
 		if strings.Contains(a, ":") {
@@ -695,7 +693,7 @@ func (k *Kernel) ipv6Addrs(ns *kernel.NS, index int) []string {
 
 func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
 	if k.indexOwned(ns, index) {
-		return k.Kernel.SetUp(ns, index, up)
+		return k.in.SetUp(ns, index, up)
 	}
 	li, err := k.linkName(ns, index)
 	if err != nil {
@@ -706,7 +704,7 @@ func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
 			return err
 		}
 	}
-	return k.Kernel.SetUp(ns, index, up)
+	return k.in.SetUp(ns, index, up)
 }
 
 // upChange journals a device of another's going up or down, unless an
@@ -722,7 +720,7 @@ func (k *Kernel) upChange(ns *kernel.NS, li *kernel.LinkInfo, up bool) error {
 
 func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
 	if !k.linkOwned(ns, name) {
-		li, err := k.Kernel.LinkByName(ns, name)
+		li, err := k.Reader.LinkByName(ns, name)
 		if err != nil {
 			return err
 		}
@@ -730,7 +728,7 @@ func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
 			return err
 		}
 	}
-	return k.Kernel.SetUpByName(ns, name)
+	return k.in.SetUpByName(ns, name)
 }
 
 func (k *Kernel) SetMTU(ns *kernel.NS, index, mtu int) error {
@@ -749,11 +747,11 @@ func (k *Kernel) SetMTU(ns *kernel.NS, index, mtu int) error {
 					return err
 				}
 			}
-			return k.Kernel.SetMTU(ns, index, mtu)
+			return k.in.SetMTU(ns, index, mtu)
 		}
 	}
 	return k.attr(ns, index, "mtu", func(li *kernel.LinkInfo) string { return strconv.Itoa(li.MTU) },
-		func() error { return k.Kernel.SetMTU(ns, index, mtu) })
+		func() error { return k.in.SetMTU(ns, index, mtu) })
 }
 
 // SetMAC journals a device's old MAC; for a device the lab made in a
@@ -772,11 +770,11 @@ func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
 			if err := k.write(Record{Op: "ident", NS: k.ref(ns), Name: li.Name, MAC: mac.String(), Old: li.MAC}); err != nil {
 				return err
 			}
-			return k.Kernel.SetMAC(ns, index, mac)
+			return k.in.SetMAC(ns, index, mac)
 		}
 	}
 	return k.attr(ns, index, "mac", func(li *kernel.LinkInfo) string { return li.MAC },
-		func() error { return k.Kernel.SetMAC(ns, index, mac) })
+		func() error { return k.in.SetMAC(ns, index, mac) })
 }
 
 func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {
@@ -797,11 +795,11 @@ func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {
 		if li.MasterIndex == 0 {
 			return ""
 		}
-		if m, err := k.Kernel.LinkByIndex(ns, li.MasterIndex); err == nil {
+		if m, err := k.Reader.LinkByIndex(ns, li.MasterIndex); err == nil {
 			return m.Name
 		}
 		return ""
-	}, func() error { return k.Kernel.SetMaster(ns, index, master) })
+	}, func() error { return k.in.SetMaster(ns, index, master) })
 }
 
 func (k *Kernel) SetName(ns *kernel.NS, index int, name string) error {
@@ -816,7 +814,7 @@ func (k *Kernel) SetName(ns *kernel.NS, index int, name string) error {
 	if err := k.write(rec); err != nil {
 		return err
 	}
-	return k.Kernel.SetName(ns, index, name)
+	return k.in.SetName(ns, index, name)
 }
 
 // A move to where the device is already is no change: an earlier run's
@@ -835,11 +833,11 @@ func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	if !k.linkOwned(ns, li.Name) {
 		// What the device loses on the way, to put back when it returns.
 		rec.Old = boolStr(li.Up)
-		if rec.Addrs, err = k.Kernel.Addrs(ns, index); err != nil {
+		if rec.Addrs, err = k.Reader.Addrs(ns, index); err != nil {
 			return err
 		}
 		if li.MasterIndex != 0 {
-			if m, err := k.Kernel.LinkByIndex(ns, li.MasterIndex); err == nil {
+			if m, err := k.Reader.LinkByIndex(ns, li.MasterIndex); err == nil {
 				rec.Master = m.Name
 			}
 		}
@@ -848,13 +846,13 @@ func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	if err := k.write(rec); err != nil {
 		return err
 	}
-	return k.Kernel.Move(ns, index, target)
+	return k.in.Move(ns, index, target)
 }
 
 // devRoutes lists the routes through a device that the kernel did not
 // make itself (those come back with the device's addresses).
 func (k *Kernel) devRoutes(ns *kernel.NS, index int) []Route {
-	rs, err := k.Kernel.Routes(ns, 0)
+	rs, err := k.Reader.Routes(ns, 0)
 	if err != nil {
 		return nil
 	}
@@ -871,7 +869,7 @@ func (k *Kernel) devRoutes(ns *kernel.NS, index int) []Route {
 // declared (a veth() that met it may have declared it), so the end of the
 // run prunes its record.
 func (k *Kernel) DeleteLink(ns *kernel.NS, index int) error {
-	if li, err := k.Kernel.LinkByIndex(ns, index); err == nil {
+	if li, err := k.Reader.LinkByIndex(ns, index); err == nil {
 		for _, o := range k.origins {
 			if o.mac == li.MAC {
 				if !k.thisKeys[o.key] {
@@ -880,7 +878,7 @@ func (k *Kernel) DeleteLink(ns *kernel.NS, index int) error {
 			}
 		}
 	}
-	return k.Kernel.DeleteLink(ns, index)
+	return k.in.DeleteLink(ns, index)
 }
 
 // Mine reports whether the lab made the device name in ns (or, with name
@@ -904,14 +902,14 @@ func (k *Kernel) DeleteNamed(ns *kernel.NS) error {
 		}
 	}
 	if len(back) > 0 {
-		u := &Undoer{K: k.Kernel, Lab: k.Lab}
+		u := &Undoer{K: k.in, Lab: k.Lab}
 		for i := len(back) - 1; i >= 0; i-- {
 			if err := u.undoSafely(back[i]); err != nil && !errors.Is(err, errGone) {
 				return fmt.Errorf("move %q back out of %s first: %w", back[i].Name, ns, err)
 			}
 		}
 	}
-	return k.Kernel.DeleteNamed(ns)
+	return k.in.DeleteNamed(ns)
 }
 
 // Replaceable reports whether the device name in ns is the lab's, made by
@@ -938,7 +936,7 @@ func (k *Kernel) Replaceable(ns *kernel.NS, name string) bool {
 // with the device's identity, unless the device has it already (then it
 // is not the lab's to remove: another lab, or the user, may rely on it).
 func (k *Kernel) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
-	add := func() error { return k.Kernel.AddAddr(ns, index, cidr) }
+	add := func() error { return k.in.AddAddr(ns, index, cidr) }
 	if in := k.within(ns, index); in != "" {
 		rec := Record{Op: "addr", NS: k.ref(ns), Name: k.devName(ns, index), Index: index, Old: cidr.String(), Within: in}
 		if !k.declare(recKey(rec)) && !k.thisKeys[recKey(rec)] {
@@ -956,7 +954,7 @@ func (k *Kernel) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 	if k.declare(recKey(rec)) {
 		return add()
 	}
-	if have, err := k.Kernel.Addrs(ns, index); err == nil && slices.Contains(have, cidr.String()) {
+	if have, err := k.Reader.Addrs(ns, index); err == nil && slices.Contains(have, cidr.String()) {
 		return add()
 	}
 	if err := k.write(rec); err != nil {
@@ -968,7 +966,7 @@ func (k *Kernel) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 // DelAddr journals an address deleted from a device of another's (a
 // later undo puts it back); one the lab added goes without a trace.
 func (k *Kernel) DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
-	del := func() error { return k.Kernel.DelAddr(ns, index, cidr) }
+	del := func() error { return k.in.DelAddr(ns, index, cidr) }
 	if k.within(ns, index) != "" {
 		return del()
 	}
@@ -998,7 +996,7 @@ func (k *Kernel) ReplaceRoute(ns *kernel.NS, r kernel.RouteInfo) error {
 	// table and metric (its "key"): keep it to put it back. In a
 	// namespace this run made there is none.
 	if !k.madeNS[k.nsKey(ns)] {
-		if rs, err := k.Kernel.Routes(ns, r.Table); err == nil {
+		if rs, err := k.Reader.Routes(ns, r.Table); err == nil {
 			for _, old := range rs {
 				if sameNet(old.Dst, r.Dst) && old.Metric == r.Metric {
 					rec.Prev = k.routeRec(ns, old)
@@ -1008,12 +1006,12 @@ func (k *Kernel) ReplaceRoute(ns *kernel.NS, r kernel.RouteInfo) error {
 		}
 	}
 	if rec.Prev != nil && *rec.Prev == *rec.Route && k.declare(recKey(rec)) {
-		return k.Kernel.ReplaceRoute(ns, r) // as an earlier run left it
+		return k.in.ReplaceRoute(ns, r) // as an earlier run left it
 	}
 	if err := k.write(rec); err != nil {
 		return err
 	}
-	return k.Kernel.ReplaceRoute(ns, r)
+	return k.in.ReplaceRoute(ns, r)
 }
 
 func sameNet(a, b *net.IPNet) bool {
@@ -1029,13 +1027,13 @@ func (k *Kernel) AppendRule(ns *kernel.NS, table, chain string, spec []string) e
 	if err := k.write(Record{Op: "rule", NS: k.ref(ns), Table: table, Chain: chain, Spec: spec, Within: k.within(ns, 0)}); err != nil {
 		return err
 	}
-	return k.Kernel.AppendRule(ns, table, chain, spec)
+	return k.in.AppendRule(ns, table, chain, spec)
 }
 
 // RuleExists declares a rule the lab added in an earlier run, when it
 // finds it there.
 func (k *Kernel) RuleExists(ns *kernel.NS, table, chain string, spec []string) (bool, error) {
-	ok, err := k.Kernel.RuleExists(ns, table, chain, spec)
+	ok, err := k.Reader.RuleExists(ns, table, chain, spec)
 	if ok && err == nil {
 		k.declare(recKey(Record{Op: "rule", NS: k.ref(ns), Table: table, Chain: chain, Spec: spec}))
 	}
@@ -1045,17 +1043,17 @@ func (k *Kernel) RuleExists(ns *kernel.NS, table, chain string, spec []string) (
 // WriteEtc journals the file's old contents (if any) and the checksum of
 // the new, by which undo knows the file is still what nsscript wrote.
 func (k *Kernel) WriteEtc(name, file string, content []byte) (string, error) {
-	topExists, dirExists, old, had, err := kernel.EtcState(name, file)
+	st, err := k.Reader.EtcState(name, file)
 	if err != nil {
 		return "", err
 	}
 	// Directories that do not exist yet are removed again when empty.
-	if !topExists {
+	if !st.TopExists {
 		if err := k.write(Record{Op: "etc_dir"}); err != nil {
 			return "", err
 		}
 	}
-	if !dirExists {
+	if !st.DirExists {
 		if err := k.write(Record{Op: "etc_dir", Name: name}); err != nil {
 			return "", err
 		}
@@ -1063,10 +1061,10 @@ func (k *Kernel) WriteEtc(name, file string, content []byte) (string, error) {
 	if len(content) > kernel.MaxEtc {
 		return "", fmt.Errorf("%d bytes for %s/%s/%s: nsscript writes at most %d bytes to an /etc/netns file", len(content), kernel.EtcNetnsDir, name, file, kernel.MaxEtc)
 	}
-	if err := k.write(Record{Op: "etc", Name: name, File: file, Has: had, Data: old, Sum: kernel.EtcSum(content), New: content}); err != nil {
+	if err := k.write(Record{Op: "etc", Name: name, File: file, Has: st.Had, Data: st.Old, Sum: kernel.EtcSum(content), New: content}); err != nil {
 		return "", err
 	}
-	return k.Kernel.WriteEtc(name, file, content)
+	return k.in.WriteEtc(name, file, content)
 }
 
 // Start journals the token the process will carry before the run's first
@@ -1077,11 +1075,11 @@ func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*
 	if !k.spawned {
 		// The run's processes go into a cgroup of the lab's, where the
 		// machine has cgroup v2: journaled before it exists.
-		if rel, ok := kernel.CgroupFor(kernel.CgroupPrefix + k.token[strings.LastIndexByte(k.token, ':')+1:] + "." + k.Lab); ok {
+		if rel, ok := k.Reader.CgroupFor(kernel.CgroupPrefix + k.token[strings.LastIndexByte(k.token, ':')+1:] + "." + k.Lab); ok {
 			if err := k.write(Record{Op: "cgroup", Name: rel, Token: token}); err != nil {
 				return nil, err
 			}
-			k.cgroup, _ = kernel.MakeCgroup(rel) // nil: processes go without
+			k.cgroup, _ = k.in.MakeCgroup(rel) // nil: processes go without
 		}
 		if err := k.write(Record{Op: "spawn", NS: k.ref(ns), Argv: argv, Token: token}); err != nil {
 			return nil, err
@@ -1096,12 +1094,12 @@ func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*
 		}
 	}
 	marked = append(marked, OwnerEnv+"="+token)
-	cmd, err := k.Kernel.Start(ns, argv, marked, stdio)
+	cmd, err := k.in.Start(ns, argv, marked, stdio)
 	if err != nil {
 		return nil, err
 	}
 	pid := cmd.Process.Pid
-	rec := Record{Op: "proc", NS: k.ref(ns), Pid: pid, Start: startTime(pid), Argv: argv, Token: token}
+	rec := Record{Op: "proc", NS: k.ref(ns), Pid: pid, Start: k.startTime(pid), Argv: argv, Token: token}
 	if stdio.Info.Background {
 		rec.Bg, rec.Env, rec.Stdout, rec.Stderr = true, stdio.Info.Env, stdio.Info.Stdout, stdio.Info.Stderr
 		rec.Cwd, _ = os.Getwd()
@@ -1124,7 +1122,7 @@ func (k *Kernel) FindProcess(ns *kernel.NS, argv, env []string) (kernel.ProcInfo
 		if r.Op != "proc" || !r.Bg || recKey(r) != want {
 			continue
 		}
-		if st := startTime(r.Pid); st == 0 || st != r.Start || zombie(r.Pid) {
+		if st := k.startTime(r.Pid); st == 0 || st != r.Start {
 			continue
 		}
 		k.declare(want)
@@ -1133,23 +1131,18 @@ func (k *Kernel) FindProcess(ns *kernel.NS, argv, env []string) (kernel.ProcInfo
 	return kernel.ProcInfo{}, false
 }
 
-// startTime tells a process from a later one that reuses its pid.
-func startTime(pid int) uint64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
+// startTime tells a live process from a later one that reuses its pid:
+// 0 when it is gone (or a zombie).
+func (k *Kernel) startTime(pid int) uint64 {
+	return liveStart(k.in, pid)
+}
+
+// liveStart is a process's start time, 0 when it is gone or a zombie.
+func liveStart(r kernel.Reader, pid int) uint64 {
+	if p, ok := r.Process(pid); ok && !p.Zombie {
+		return p.Start
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return 0
-	}
-	v, _ := strconv.ParseUint(f[19], 10, 64)
-	return v
+	return 0
 }
 
 // Records is this lab's journal so far.

@@ -122,13 +122,13 @@ func FuzzRead(f *testing.F) {
 // userWorld is a model host holding what a user made, not the lab: a
 // bridge, a stand-in NIC, a namespace with a veth into it.
 type userWorld struct {
-	k     *plan.Recorder
+	k     *plan.Model
 	macs  []string // of the user's devices
 	inode uint64   // of the user's namespace
 }
 
 func newUserWorld(t *testing.T) *userWorld {
-	k := plan.NewRecorder("fuzz")
+	k := plan.NewModel()
 	host := k.Host()
 	w := &userWorld{k: k}
 	mk := func(err error) {

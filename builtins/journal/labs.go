@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 )
@@ -41,7 +40,7 @@ func Labs() ([]string, error) {
 // longer the lab's, and journal lines it cannot read, it tells warn of
 // and leaves alone. A down that is interrupted (kill -9) leaves the
 // journal, and the next down finishes the work.
-func Down(inner builtins.Kernel, lab string, log, warn func(string)) (int, []error) {
+func Down(inner kernel.Kernel, lab string, warn func(string)) (int, []error) {
 	if err := names.Lab(lab); err != nil {
 		return 0, []error{err}
 	}
@@ -62,7 +61,7 @@ func Down(inner builtins.Kernel, lab string, log, warn func(string)) (int, []err
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, []error{err}
 	}
-	u := &Undoer{K: inner, Lab: lab, Log: log, Warn: warn}
+	u := &Undoer{K: inner, Lab: lab, Warn: warn}
 	for _, p := range probs {
 		u.warn("%v", p)
 	}
@@ -133,7 +132,7 @@ type Summary struct {
 // Summarize reads a lab's journal, and finds the lab's live processes:
 // those it started, what they started (by process tree, environment mark
 // and cgroup), and every process inside a namespace the lab made.
-func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
+func Summarize(k kernel.Reader, lab string) (*Summary, error) {
 	if err := names.Lab(lab); err != nil {
 		return nil, err
 	}
@@ -162,7 +161,6 @@ func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
 	}
 	var tokens, cgroups []string
 	nsNames := map[uint64]string{} // by inode, for the processes found otherwise
-	u := &Undoer{K: k}
 	var labNS []*kernel.NS
 	for _, r := range recs {
 		if r.NS != nil && r.NS.Inode != 0 {
@@ -172,7 +170,7 @@ func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
 		case "netns":
 			s.Namespaces = append(s.Namespaces, r.NS.Name)
 			if r.NS.Inode != 0 && k != nil {
-				if ns, err := u.open(r.NS); err == nil {
+				if ns, err := openNS(k, r.NS); err == nil {
 					labNS = append(labNS, ns)
 				}
 			}
@@ -181,67 +179,70 @@ func Summarize(k builtins.Kernel, lab string) (*Summary, error) {
 		case "cgroup":
 			cgroups = append(cgroups, r.Name)
 		case "proc":
-			// The live ones (a command that ended is history), and what
-			// they started that lives on, a daemon that left them included.
-			if st := startTime(r.Pid); st != 0 && st == r.Start && !zombie(r.Pid) {
-				add(r.Pid, r.NS.String(), r.Argv)
-			}
 			if r.Token != "" && !slices.Contains(tokens, r.Token) {
 				tokens = append(tokens, r.Token)
 			}
 		}
 	}
-	var marked map[string][]procID
-	for _, tok := range tokens {
-		if marked == nil {
-			marked = markedProcesses()
-		}
-		for _, p := range marked[tok] {
-			if startTime(p.pid) == p.start && !zombie(p.pid) {
-				add(p.pid, procNS(p.pid, nsNames), cmdline(p.pid))
-			}
+	if k == nil {
+		return s, nil
+	}
+	// The live ones (a command that ended is history), and what they
+	// started that lives on, a daemon that left them included: by pid
+	// and start time, by their mark, by cgroup, by namespace.
+	procs, _ := k.Processes()
+	byPid := map[int]kernel.Proc{}
+	for _, p := range procs {
+		if !p.Zombie {
+			byPid[p.Pid] = p
 		}
 	}
-	for _, cg := range cgroups {
-		pids, _ := kernel.CgroupPids(cg)
-		for _, p := range pids {
-			if !zombie(p) {
-				add(p, procNS(p, nsNames), cmdline(p))
-			}
+	nsName := func(p kernel.Proc) string {
+		if n := nsNames[p.Netns]; n != "" {
+			return n
+		}
+		return fmt.Sprintf("net:[%d]", p.Netns)
+	}
+	for _, r := range recs {
+		if p, ok := byPid[r.Pid]; r.Op == "proc" && ok && r.Start != 0 && p.Start == r.Start {
+			add(p.Pid, r.NS.String(), r.Argv)
 		}
 	}
-	if len(labNS) > 0 {
-		if all, err := k.PidsByNetns(); err == nil {
-			for _, ns := range labNS {
-				for _, p := range all[ns.Inode] {
-					if !zombie(p) {
-						add(p, procNS(p, nsNames), cmdline(p))
-					}
-				}
+	inCgroup := func(p kernel.Proc) bool {
+		for _, c := range cgroups {
+			if p.Cgroup != "" && (p.Cgroup == c || strings.HasPrefix(p.Cgroup, c+"/")) {
+				return true
 			}
+		}
+		return false
+	}
+	inLabNS := map[uint64]bool{}
+	for _, ns := range labNS {
+		inLabNS[ns.Inode] = true
+	}
+	for _, p := range procs {
+		if !p.Zombie && (p.Owner != "" && slices.Contains(tokens, p.Owner) || inCgroup(p) || inLabNS[p.Netns]) {
+			add(p.Pid, nsName(p), p.Argv)
 		}
 	}
 	sort.Slice(s.Processes, func(i, j int) bool { return s.Processes[i].Pid < s.Processes[j].Pid })
-	if k != nil {
-		s.Links = summarizeLinks(k, recs, labNS)
-	}
+	s.Links = summarizeLinks(k, recs, labNS)
 	return s, nil
 }
 
 // summarizeLinks lists the lab's devices as they are now: every device
 // in the lab's namespaces (but loopback), and the devices it made
 // elsewhere, wherever they went since (moves, renames).
-func summarizeLinks(k builtins.Kernel, recs []Record, labNS []*kernel.NS) []LinkSummary {
-	t := &Kernel{Kernel: k, createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
+func summarizeLinks(k kernel.Reader, recs []Record, labNS []*kernel.NS) []LinkSummary {
+	t := &Kernel{Reader: k, createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
 		where: map[string]place{}, origins: map[linkKey]origin{}}
 	for _, r := range recs {
 		t.note(r)
 	}
 	cands := append([]*kernel.NS{k.Host()}, labNS...)
-	u := &Undoer{K: k}
 	for _, r := range recs {
 		if r.Op == "adopt" { // where the lab's veths may end
-			if ns, err := u.open(r.NS); err == nil {
+			if ns, err := openNS(k, r.NS); err == nil {
 				cands = append(cands, ns)
 			}
 		}
@@ -323,25 +324,6 @@ func summarizeLinks(k builtins.Kernel, recs []Record, labNS []*kernel.NS) []Link
 		}
 	}
 	return out
-}
-
-// procNS names the network namespace a process is in.
-func procNS(pid int, names map[uint64]string) string {
-	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-	if err != nil {
-		return "?"
-	}
-	var inode uint64
-	if _, err := fmt.Sscanf(l, "net:[%d]", &inode); err == nil && names[inode] != "" {
-		return names[inode]
-	}
-	return l
-}
-
-// cmdline is a process's argv.
-func cmdline(pid int) []string {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
 }
 
 // busy reports whether a run holds the lab now.

@@ -143,7 +143,7 @@ func (k *Kernel) adoptNetns(name string, ns *kernel.NS) (bool, error) {
 	cookie := k.nsKey(ns)
 	still := false
 	err := withEntry(netnsDir, cookie, name, func(e *shared) (*shared, error) {
-		if cur, err := k.Kernel.OpenNamed(name); err != nil || k.nsKey(cur) != cookie {
+		if cur, err := k.Reader.OpenNamed(name); err != nil || k.nsKey(cur) != cookie {
 			return e, nil
 		}
 		still = true
@@ -218,7 +218,7 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 	var old string
 	set := false
 	err := withEntryThen(sharedDir, k.nsKey(ns), sysctlFile(key), func(e *shared) (*shared, error) {
-		cur, err := k.Kernel.Sysctl(ns, key, nil)
+		cur, err := k.Reader.ReadSysctl(ns, key)
 		if err != nil {
 			return e, err
 		}
@@ -245,7 +245,7 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 		if !set {
 			return nil
 		}
-		_, err := k.Kernel.Sysctl(ns, key, &value)
+		_, err := k.in.WriteSysctl(ns, key, value)
 		return err
 	})
 	return old, err
@@ -261,14 +261,14 @@ func (k *Kernel) sideEffects(ns *kernel.NS, key string) map[string]string {
 		return nil
 	}
 	keys := []string{"net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.forwarding"}
-	if links, err := k.Kernel.Links(ns); err == nil {
+	if links, err := k.Reader.Links(ns); err == nil {
 		for _, l := range links {
 			keys = append(keys, "net.ipv4.conf."+strings.ReplaceAll(l.Name, ".", "/")+".forwarding")
 		}
 	}
 	side := map[string]string{}
 	for _, sk := range keys {
-		if v, err := k.Kernel.Sysctl(ns, sk, nil); err == nil {
+		if v, err := k.Reader.ReadSysctl(ns, sk); err == nil {
 			side[sk] = v
 		}
 	}
@@ -292,12 +292,12 @@ func (u *Undoer) undoSharedSysctl(r Record) error {
 		if nsErr != nil {
 			return nil, nil // the namespace is gone, and its sysctls with it
 		}
-		if _, err := u.K.Sysctl(ns, r.Name, &e.Orig); err != nil {
+		if _, err := u.K.WriteSysctl(ns, r.Name, e.Orig); err != nil {
 			return e, err
 		}
 		for sk, v := range e.Side {
-			if cur, err := u.K.Sysctl(ns, sk, nil); err == nil && cur != v {
-				_, _ = u.K.Sysctl(ns, sk, &v) // (a device gone since has none)
+			if cur, err := u.K.ReadSysctl(ns, sk); err == nil && cur != v {
+				_, _ = u.K.WriteSysctl(ns, sk, v) // (a device gone since has none)
 			}
 		}
 		return nil, nil

@@ -1,21 +1,17 @@
 package journal
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -26,18 +22,16 @@ import (
 // of what nsscript wrote. Anything else (the user deleted the device and
 // made another of that name, say) is left alone, with a warning.
 type Undoer struct {
-	K builtins.Kernel
+	K kernel.Kernel
 	// Lab is the lab whose records these are.
 	Lab string
-	// Log, when set, is told of the processes undo stops; the kernel
-	// changes themselves show through a tracing Kernel (plan.NewTracer).
-	Log func(string)
 	// Warn, when set, is told of what undo leaves alone because it is no
 	// longer what the lab made, and of journal lines it skipped.
 	Warn func(string)
 
-	marked  map[string][]procID // OwnerEnv token -> processes, read once
-	cgroups []string            // the lab's cgroups among the records undone
+	procs   []kernel.Proc            // every process, read once (with marked)
+	marked  map[string][]kernel.Proc // OwnerEnv token -> processes
+	cgroups []string                 // the lab's cgroups among the records undone
 	// nsPids: the processes in each namespace, read once for all the
 	// namespaces an undo deletes (by then it has stopped its own).
 	nsPids map[uint64][]int
@@ -55,18 +49,6 @@ func (u *Undoer) pids(ns *kernel.NS) ([]int, error) {
 	return u.nsPids[ns.Inode], nil
 }
 
-// procID is a process, told from a later one with its pid by start time.
-type procID struct {
-	pid   int
-	start uint64
-}
-
-func (u *Undoer) log(format string, args ...any) {
-	if u.Log != nil {
-		u.Log(fmt.Sprintf(format, args...))
-	}
-}
-
 func (u *Undoer) warn(format string, args ...any) {
 	if u.Warn != nil {
 		u.Warn(fmt.Sprintf(format, args...))
@@ -82,23 +64,26 @@ func notOurs(format string, args ...any) error {
 }
 
 // open opens a namespace a record names, if it is still that namespace.
-func (u *Undoer) open(r *NSRef) (*kernel.NS, error) {
+func (u *Undoer) open(r *NSRef) (*kernel.NS, error) { return openNS(u.K, r) }
+
+// openNS opens a namespace a record names, if it is still that namespace.
+func openNS(k kernel.Reader, r *NSRef) (*kernel.NS, error) {
 	var ns *kernel.NS
 	var err error
 	switch {
 	case r == nil:
 		return nil, errGone
 	case r.Host:
-		ns = u.K.Host()
+		ns = k.Host()
 	case r.Name != "":
-		ns, err = u.K.OpenNamed(r.Name)
+		ns, err = k.OpenNamed(r.Name)
 	default:
-		ns, err = u.K.OpenPath(r.Path)
+		ns, err = k.OpenPath(r.Path)
 	}
 	if err != nil {
 		return nil, errGone
 	}
-	if r.Inode != 0 && ns.Inode != r.Inode || r.Cookie != u.K.Cookie(ns) {
+	if r.Inode != 0 && ns.Inode != r.Inode || r.Cookie != k.Cookie(ns) {
 		// Another namespace now has that name (or this is another host):
 		// what the lab changed in its namesake went with it.
 		return nil, errGone
@@ -297,13 +282,13 @@ func (u *Undoer) undo(r Record) error {
 	case "proc", "spawn":
 		return u.stopProcess(r)
 	case "cgroup":
-		return kernel.EndCgroup(r.Name)
+		return u.K.EndCgroup(r.Name)
 	case "netns", "adopt":
 		return u.leaveNetns(r, u.deleteNamespace)
 	case "netns_inode":
 		return nil // "netns" does it
 	case "netns_dir":
-		return removeNetnsDir()
+		return u.K.RemoveNetnsDir()
 	case "link":
 		ns, li, err := u.device(r.NS, r.Name, devID{kind: r.Kind, mac: r.MAC, inside: r.Within != ""})
 		if errors.Is(err, errGone) && r.Peer != "" {
@@ -458,7 +443,7 @@ func (u *Undoer) undo(r Record) error {
 		if err != nil {
 			return err
 		}
-		_, err = u.K.Sysctl(ns, r.Name, &r.Old)
+		_, err = u.K.WriteSysctl(ns, r.Name, r.Old)
 		return err
 	case "rule":
 		ns, err := u.open(r.NS)
@@ -474,13 +459,13 @@ func (u *Undoer) undo(r Record) error {
 		if r.Sum == "" {
 			return notOurs("%s/%s/%s was journaled without a checksum (by an older nsscript)", kernel.EtcNetnsDir, ns, file)
 		}
-		return kernel.UndoEtc(ns, file, r.Sum, r.New, r.Has, r.Data)
+		return u.K.UndoEtc(ns, file, r.Sum, r.New, r.Has, r.Data)
 	case "etc_dir":
 		ns, err := r.etcDir()
 		if err != nil {
 			return err
 		}
-		return kernel.RemoveEtcDir(ns)
+		return u.K.RemoveEtcDir(ns)
 	}
 	return fmt.Errorf("unknown journal record %q", r.Op)
 }
@@ -611,21 +596,10 @@ func (u *Undoer) deleteNamespace(name string, c kernel.NetnsClaim) error {
 	}
 	if ns, err := u.open(&NSRef{Name: name, Inode: c.Inode, Cookie: c.Cookie}); err == nil {
 		if pids, err := u.pids(ns); err == nil && len(pids) > 0 {
-			killAll(pids)
+			u.K.StopProcesses(pids)
 		}
 	}
 	return u.K.ReleaseClaimed(name, c)
-}
-
-// removeNetnsDir undoes the creation of /run/netns when nothing is left in it.
-func removeNetnsDir() error {
-	ents, err := os.ReadDir(kernel.NetnsDir)
-	if err != nil || len(ents) > 0 {
-		return nil
-	}
-	for unix.Unmount(kernel.NetnsDir, unix.MNT_DETACH) == nil {
-	}
-	return ignoreNotExist(os.Remove(kernel.NetnsDir))
 }
 
 // stopProcess stops a process nsscript started and everything it started:
@@ -638,162 +612,55 @@ func removeNetnsDir() error {
 // environment or its place in one of the lab's cgroups. A journal that
 // names another process (pid 1, say) kills nothing.
 func (u *Undoer) stopProcess(r Record) error {
+	u.readProcs()
 	var pids []int
-	if r.Pid > 1 && r.Pid != os.Getpid() && r.Start != 0 && startTime(r.Pid) == r.Start && u.labProcess(r.Pid, r.Token) {
-		pids = append(pids, r.Pid)
-		pids = append(pids, descendants(r.Pid)...)
-		_ = syscall.Kill(-r.Pid, syscall.SIGTERM)
+	if r.Pid > 1 && r.Pid != os.Getpid() && r.Start != 0 && liveStart(u.K, r.Pid) == r.Start && u.labProcess(r.Pid, r.Token) {
+		pids = append(pids, -r.Pid, r.Pid) // its process group, and it
+		pids = append(pids, kernel.Descendants(u.procs, r.Pid)...)
 	}
 	if r.Token != "" {
-		if u.marked == nil {
-			u.marked = markedProcesses()
-		}
 		for _, p := range u.marked[r.Token] {
-			if !slices.Contains(pids, p.pid) && startTime(p.pid) == p.start && !zombie(p.pid) {
-				pids = append(pids, p.pid)
+			if !slices.Contains(pids, p.Pid) && liveStart(u.K, p.Pid) == p.Start {
+				pids = append(pids, p.Pid)
 			}
 		}
 	}
 	if len(pids) == 0 {
 		return errGone
 	}
-	u.log("kill %s", strings.Trim(fmt.Sprint(pids), "[]"))
-	killAll(pids)
+	u.K.StopProcesses(pids)
 	return nil
+}
+
+// readProcs reads the process table once for the whole undo: the
+// processes a lab's undo stops are there when it begins.
+func (u *Undoer) readProcs() {
+	if u.marked != nil {
+		return
+	}
+	u.marked = map[string][]kernel.Proc{}
+	u.procs, _ = u.K.Processes()
+	for _, p := range u.procs {
+		if p.Owner != "" {
+			u.marked[p.Owner] = append(u.marked[p.Owner], p)
+		}
+	}
 }
 
 // labProcess reports whether a process carries the run's token in its
 // environment, or is in a cgroup of the records undone.
 func (u *Undoer) labProcess(pid int, token string) bool {
-	if token != "" {
-		want := []byte(OwnerEnv + "=" + token)
-		if env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid)); err == nil &&
-			slices.ContainsFunc(bytes.Split(env, []byte{0}), func(kv []byte) bool { return bytes.Equal(kv, want) }) {
+	p, ok := u.K.Process(pid)
+	if !ok {
+		return false
+	}
+	if token != "" && p.Owner == token {
+		return true
+	}
+	for _, c := range u.cgroups {
+		if p.Cgroup != "" && (p.Cgroup == c || strings.HasPrefix(p.Cgroup, c+"/")) {
 			return true
 		}
 	}
-	cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return false
-	}
-	for _, l := range strings.Split(string(cg), "\n") {
-		if p, ok := strings.CutPrefix(l, "0::"); ok {
-			for _, c := range u.cgroups {
-				if p == c || strings.HasPrefix(p, c+"/") {
-					return true
-				}
-			}
-		}
-	}
 	return false
-}
-
-// markedProcesses reads the OwnerEnv token of every live process but this
-// one (a down that a lab's own process runs does not stop itself).
-func markedProcesses() map[string][]procID {
-	out := map[string][]procID{}
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return out
-	}
-	prefix := []byte(OwnerEnv + "=")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil {
-			continue
-		}
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			if bytes.HasPrefix(kv, prefix) {
-				tok := string(kv[len(prefix):])
-				out[tok] = append(out[tok], procID{pid, startTime(pid)})
-			}
-		}
-	}
-	return out
-}
-
-// killAll sends TERM, waits up to two seconds, then KILL.
-func killAll(pids []int) {
-	// Never nsscript itself (a down that a lab's process started), nor init.
-	pids = slices.DeleteFunc(slices.Clone(pids), func(p int) bool { return p <= 1 || p == os.Getpid() })
-	starts := map[int]uint64{}
-	for _, p := range pids {
-		starts[p] = startTime(p)
-		_ = syscall.Kill(p, syscall.SIGTERM)
-	}
-	alive := func() []int {
-		var out []int
-		for _, p := range pids {
-			if st := startTime(p); st != 0 && st == starts[p] && !zombie(p) {
-				out = append(out, p)
-			}
-		}
-		return out
-	}
-	deadline := time.Now().Add(2 * time.Second)
-	for len(alive()) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	for _, p := range alive() {
-		_ = syscall.Kill(p, syscall.SIGKILL)
-	}
-	for i := 0; i < 100 && len(alive()) > 0; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func zombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || len(s) < i+3 || s[i+2] == 'Z' || s[i+2] == 'X'
-}
-
-// descendants lists a process's children, grandchildren and so on.
-func descendants(pid int) []int {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	children := map[int][]int{}
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		pp, _ := strconv.Atoi(f[1])
-		children[pp] = append(children[pp], p)
-	}
-	var out []int
-	queue := []int{pid}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			out = append(out, c)
-			queue = append(queue, c)
-		}
-	}
-	sort.Ints(out)
-	return out
 }

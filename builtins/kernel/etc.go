@@ -90,10 +90,14 @@ func etcFile(dir int, file, full string) (exists bool, err error) {
 	return true, nil
 }
 
-// EtcState is what a write of /etc/netns/NAME/FILE would change: whether
-// /etc/netns and /etc/netns/NAME exist, and the file's contents if it
-// does. Links are errors (ErrLink), as for WriteEtc.
-func EtcState(name, file string) (topExists, dirExists bool, old []byte, had bool, err error) {
+// EtcState reads what a write of /etc/netns/NAME/FILE would change.
+// Links are errors (ErrLink), as for WriteEtc.
+func (k *Linux) EtcState(name, file string) (EtcState, error) {
+	top, dir, old, had, err := etcState(name, file)
+	return EtcState{TopExists: top, DirExists: dir, Old: old, Had: had}, err
+}
+
+func etcState(name, file string) (topExists, dirExists bool, old []byte, had bool, err error) {
 	if err := names.EtcFile(file); err != nil {
 		return false, false, nil, false, err
 	}
@@ -241,7 +245,7 @@ func writeEtc(dir int, file, full string, content []byte, inPlace bool) error {
 // so only while the file still holds what nsscript wrote, or a beginning
 // of it (a write a kill cut short): a file changed since is left alone
 // (ErrNotOurs). A file that is gone is nothing to undo.
-func UndoEtc(name, file, sum string, wrote []byte, had bool, old []byte) error {
+func (k *Linux) UndoEtc(name, file, sum string, wrote []byte, had bool, old []byte) error {
 	if err := names.EtcFile(file); err != nil {
 		return err
 	}
@@ -274,7 +278,7 @@ func UndoEtc(name, file, sum string, wrote []byte, had bool, old []byte) error {
 
 // RemoveEtcDir removes /etc/netns/NAME (name "": /etc/netns) when it is
 // an empty directory; a link there is never followed.
-func RemoveEtcDir(name string) error {
+func (k *Linux) RemoveEtcDir(name string) error {
 	at, p := unix.AT_FDCWD, EtcNetnsDir
 	if name != "" {
 		if err := names.Netns(name); err != nil {

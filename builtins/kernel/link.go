@@ -275,15 +275,23 @@ func (k *Linux) AddDummy(ns *NS, name string, o LinkOpts) error {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = name
 	attrs.HardwareAddr = o.MAC
-	if !k.dummyMissing {
+	k.mu.Lock()
+	missing := k.dummyMissing
+	k.mu.Unlock()
+	if !missing {
 		err = h.LinkAdd(&netlink.Dummy{LinkAttrs: attrs})
 		if err == nil {
+			k.mu.Lock()
+			k.dummyMade = true
+			k.mu.Unlock()
 			return nil
 		}
 		if !errors.Is(err, unix.EOPNOTSUPP) {
 			return fmt.Errorf("create dummy %q: %w", name, err)
 		}
+		k.mu.Lock()
 		k.dummyMissing = true
+		k.mu.Unlock()
 	}
 	if err := h.LinkAdd(&netlink.Ifb{LinkAttrs: attrs}); err != nil {
 		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, err)
@@ -297,9 +305,6 @@ func (k *Linux) AddDummy(ns *NS, name string, o LinkOpts) error {
 	}
 	return nil
 }
-
-// DummyIsIfb reports whether dummies are ifb stand-ins on this kernel.
-func (k *Linux) DummyIsIfb() bool { return k.dummyMissing }
 
 // withLink runs a change on the device with that index. The netlink
 // calls it makes address the device by index alone, so no lookup comes
@@ -452,13 +457,3 @@ var (
 	ErrBusy  error = unix.EBUSY
 	ErrExist error = unix.EEXIST
 )
-
-// Locate: the kernel knows no history; a device is where it is.
-func (k *Linux) Locate(ns *NS, name string) (*NS, string) { return ns, name }
-
-// Replaceable: the kernel knows no labs, and replaces nothing.
-func (k *Linux) Replaceable(ns *NS, name string) bool { return false }
-
-// Mine: without a journal nothing tells what a lab made; the kernel
-// refuses nothing.
-func (k *Linux) Mine(ns *NS, name string) bool { return true }

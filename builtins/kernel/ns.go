@@ -60,6 +60,7 @@ type Linux struct {
 	netnsOK bool // NetnsDir exists and is a shared mount point
 
 	dummyMissing bool // the kernel has no dummy driver: use ifb stand-ins
+	dummyMade    bool // a dummy was made: the driver is there
 	ipt          ipt
 }
 
@@ -119,6 +120,18 @@ func (n *NS) String() string {
 	}
 	if n.Name != "" {
 		return strconv.Quote(n.Name)
+	}
+	return n.Path
+}
+
+// Label names a namespace in listings, plans and traces: "host", its
+// name, or the path it was opened by.
+func (n *NS) Label() string {
+	switch {
+	case n.Host:
+		return "host"
+	case n.Name != "":
+		return n.Name
 	}
 	return n.Path
 }
@@ -491,24 +504,18 @@ func (k *Linux) DeleteNamed(ns *NS) error {
 	// processes keep the namespace alive (as with ip netns del, it then
 	// lives on with its devices), delete its veths first: synchronously,
 	// both ends.
-	if pids, err := k.Pids(ns); err == nil && len(pids) == 0 {
-		if links, err := k.Links(ns); err == nil {
-			for _, l := range links {
-				if l.Kind == "veth" {
-					_ = k.DeleteLink(ns, l.Index)
-				}
-			}
-		}
+	for _, l := range VethsFirst(k, ns) {
+		_ = k.DeleteLink(ns, l.Index)
 	}
-	return k.ReleaseNamed(ns)
+	return k.releaseNamed(ns)
 }
 
-// ReleaseNamed is `ip netns del` exactly: it unmounts the name and lets
+// releaseNamed is `ip netns del` exactly: it unmounts the name and lets
 // go of the namespace, which the kernel then tears down with its devices
 // in the background (many namespaces at once in one batch, far faster
 // than deleting their veths one by one). A caller that must not see the
 // devices afterwards waits for them to go.
-func (k *Linux) ReleaseNamed(ns *NS) error {
+func (k *Linux) releaseNamed(ns *NS) error {
 	if ns.Host || ns.Name == "" {
 		return fmt.Errorf("namespace %s has no name to delete", ns)
 	}
@@ -617,9 +624,17 @@ func (k *Linux) Identify(pid int) (*NS, error) {
 	return k.OpenPath(fmt.Sprintf("/proc/%d/ns/net", pid))
 }
 
-// Sysctl reads key (dotted, e.g. net.ipv4.ip_forward) inside ns and, when
-// value is not nil, writes it. It returns the value before the write.
-func (k *Linux) Sysctl(ns *NS, key string, value *string) (string, error) {
+// ReadSysctl reads key (dotted, e.g. net.ipv4.ip_forward) inside ns.
+func (k *Linux) ReadSysctl(ns *NS, key string) (string, error) {
+	return k.sysctl(ns, key, nil)
+}
+
+// WriteSysctl writes key inside ns and returns the value before.
+func (k *Linux) WriteSysctl(ns *NS, key, value string) (string, error) {
+	return k.sysctl(ns, key, &value)
+}
+
+func (k *Linux) sysctl(ns *NS, key string, value *string) (string, error) {
 	p, err := names.SysctlKey(key)
 	if err != nil {
 		return "", err

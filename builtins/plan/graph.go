@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/nsscript/nsscript/builtins"
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -67,14 +66,14 @@ type Labeler interface {
 }
 
 // boxLabel is "host", a name, "pid N" for /proc/N/ns/net, or the path.
-func boxLabel(k builtins.Kernel, ns *kernel.NS) string {
+func boxLabel(k kernel.Reader, ns *kernel.NS) string {
 	if l, ok := k.(Labeler); ok {
 		if s := l.Label(ns); s != "" {
 			return s
 		}
 	}
 	if ns.Host || ns.Name != "" {
-		return nsLabel(ns)
+		return ns.Label()
 	}
 	if pid, ok := pidOf(ns); ok {
 		return "pid " + strconv.Itoa(pid)
@@ -87,7 +86,7 @@ func boxLabel(k builtins.Kernel, ns *kernel.NS) string {
 const Unknown = "?"
 
 // Build reads the topology of the namespaces nss (the host first) from k.
-func Build(k builtins.Kernel, nss []*kernel.NS) (*Graph, error) {
+func Build(k kernel.Reader, nss []*kernel.NS) (*Graph, error) {
 	g := &Graph{Namespaces: []*Box{}, Links: []Pair{}}
 	sorted := append([]*kernel.NS(nil), nss...)
 	sort.SliceStable(sorted, func(i, j int) bool { return nsOrder(sorted[i]) < nsOrder(sorted[j]) })
@@ -98,7 +97,7 @@ func Build(k builtins.Kernel, nss []*kernel.NS) (*Graph, error) {
 	for _, ns := range sorted {
 		b, err := box(k, ns, sorted, label)
 		if err != nil {
-			return nil, fmt.Errorf("namespace %s: %w", nsLabel(ns), err)
+			return nil, fmt.Errorf("namespace %s: %w", ns.Label(), err)
 		}
 		g.Namespaces = append(g.Namespaces, b)
 	}
@@ -129,9 +128,9 @@ func nsOrder(ns *kernel.NS) string {
 	return "2" + ns.Path
 }
 
-func box(k builtins.Kernel, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*Box, error) {
+func box(k kernel.Reader, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*Box, error) {
 	b := &Box{ID: label[ns.Inode], Host: ns.Host, Devices: []*Dev{}}
-	if v, err := k.Sysctl(ns, "net.ipv4.ip_forward", nil); err == nil {
+	if v, err := k.ReadSysctl(ns, "net.ipv4.ip_forward"); err == nil {
 		b.Forwarding = v == "1"
 	}
 	links, err := k.Links(ns)
@@ -199,10 +198,8 @@ func box(k builtins.Kernel, ns *kernel.NS, all []*kernel.NS, label map[uint64]st
 			b.Routes = append(b.Routes, line)
 		}
 	}
-	if rl, ok := k.(RuleLister); ok {
-		b.NAT = rules(rl, ns, "nat", "PREROUTING", "POSTROUTING", "OUTPUT")
-		b.Firewall = rules(rl, ns, "filter", "INPUT", "FORWARD", "OUTPUT")
-	}
+	b.NAT = rules(k, ns, "nat", "PREROUTING", "POSTROUTING", "OUTPUT")
+	b.Firewall = rules(k, ns, "filter", "INPUT", "FORWARD", "OUTPUT")
 	return b, nil
 }
 
@@ -232,7 +229,7 @@ func rules(rl RuleLister, ns *kernel.NS, table string, chains ...string) []strin
 	return out
 }
 
-func peerEnd(k builtins.Kernel, ns *kernel.NS, l *kernel.LinkInfo, all []*kernel.NS, label map[uint64]string) *End {
+func peerEnd(k kernel.Reader, ns *kernel.NS, l *kernel.LinkInfo, all []*kernel.NS, label map[uint64]string) *End {
 	if l.PeerNetnsID < 0 {
 		if p, err := k.LinkByIndex(ns, l.PeerIndex); err == nil {
 			return &End{label[ns.Inode], p.Name}

@@ -77,7 +77,7 @@ func ItemProc(ns string, argv []string) string {
 }
 
 // Inventory lists what the plan's model holds at the end of the script.
-func (r *Recorder) Inventory() []string {
+func (r *Model) Inventory() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
@@ -85,7 +85,7 @@ func (r *Recorder) Inventory() []string {
 		if !n.alive || !n.named && !n.ns.Host {
 			continue
 		}
-		label := nsLabel(n.ns)
+		label := n.ns.Label()
 		if n.named {
 			out = append(out, ItemNetns(label))
 		}
@@ -95,7 +95,7 @@ func (r *Recorder) Inventory() []string {
 			}
 			peer, master := "", ""
 			if l.peer != nil {
-				peer = nsLabel(l.peer.ns.ns) + "/" + l.peer.name
+				peer = l.peer.ns.ns.Label() + "/" + l.peer.name
 			}
 			if l.master != nil {
 				master = l.master.name
@@ -136,7 +136,7 @@ func (r *Recorder) Inventory() []string {
 	}
 	for _, p := range r.procs {
 		if p.alive && p.started {
-			out = append(out, ItemProc(nsLabel(p.ns.ns), p.argv))
+			out = append(out, ItemProc(p.ns.ns.Label(), p.argv))
 		}
 	}
 	sort.Strings(out)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Op is one recorded operation: what it is, as data, and the equivalent
@@ -76,4 +77,66 @@ func WriteJSON(w io.Writer, ops []Op) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(ops)
+}
+
+// Sink takes the operations a Recorder writes down.
+type Sink interface {
+	Add(op Op)
+}
+
+// OpList keeps the operations: a plan.
+type OpList struct {
+	mu  sync.Mutex
+	ops []Op
+}
+
+// Add appends op.
+func (l *OpList) Add(op Op) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ops = append(l.ops, op)
+}
+
+// Ops are the operations so far.
+func (l *OpList) Ops() []Op {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Op(nil), l.ops...)
+}
+
+// Len is how many there are.
+func (l *OpList) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.ops)
+}
+
+// Truncate forgets the operations after the first n.
+func (l *OpList) Truncate(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ops = l.ops[:n]
+}
+
+// Last is the latest operation, if any.
+func (l *OpList) Last() (Op, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.ops) == 0 {
+		return Op{}, false
+	}
+	return l.ops[len(l.ops)-1], true
+}
+
+// Lines prints each operation's command as it comes: a trace.
+type Lines struct {
+	mu sync.Mutex
+	W  io.Writer
+}
+
+// Add prints op's command.
+func (l *Lines) Add(op Op) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintln(l.W, op.Cmd)
 }

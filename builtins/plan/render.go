@@ -1,35 +1,25 @@
-// Package plan shows what nsscript does in the commands its users know:
-// a recording backend (Recorder) that runs a script against a model of
-// the kernel and writes the equivalent shell script (`nsscript plan`), a
-// wrapper (Tracer) that prints each change a real run makes as that
-// command (`--trace`), and the topology drawn as text, Graphviz, Mermaid
-// or SVG (`nsscript graph`). Both the recorder and the tracer render
-// commands with the same Renderer.
+// Package plan shows what nsscript does in the commands its users know.
+// A Recorder writes down each change made through it as an Op (data, and
+// the equivalent command, rendered by the one Renderer): over the Model,
+// a kernel in memory, it makes `nsscript plan`'s shell script; right
+// above the real kernel it prints a run's changes as they are made
+// (`--trace`).
 package plan
 
 import (
 	"fmt"
-	"github.com/nsscript/nsscript/builtins"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/shell"
 )
 
 // q quotes a word for sh when it needs it.
-func q(w string) string {
-	if w == "" {
-		return "''"
-	}
-	if w == "!" {
-		return w // a word of its own is no history expansion, nor a pipeline's negation
-	}
-	if strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%^") == "" {
-		return w
-	}
-	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
-}
+func q(w string) string { return shell.Quote(w) }
 
 // Renderer turns kernel changes into iproute2, iptables, sysctl and shell
 // commands.
@@ -39,7 +29,7 @@ type Renderer struct {
 	PidVar func(pid int) (string, bool)
 }
 
-var procNet = builtins.LazyRegexp(`^/proc/(\d+)(?:/task/\d+)?/ns/net$`)
+var procNet = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/proc/(\d+)(?:/task/\d+)?/ns/net$`) })
 
 // word renders a word that may contain pids of planned processes, as
 // "$pidN" (the rest quoted as needed).
@@ -74,7 +64,7 @@ func (r *Renderer) word(w string) string {
 	return out.String()
 }
 
-var digits = builtins.LazyRegexp(`\d+`)
+var digits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\d+`) })
 
 func (r *Renderer) words(ws []string) string {
 	out := make([]string, len(ws))
@@ -173,15 +163,17 @@ func (r *Renderer) BridgeSTP(ns *kernel.NS, name string, on bool) string {
 	return r.ip(ns, "link", "set", name, "type", "bridge", "stp_state", v)
 }
 
-// DummyAdd is `ip link add NAME type dummy`. ifb: what nsscript does on a
-// kernel without the dummy driver; unknown: both, the first that works.
-func (r *Renderer) DummyAdd(ns *kernel.NS, name string, ifb, unknown bool) string {
+// DummyAdd is `ip link add NAME type dummy`. kind is what the kernel
+// makes (kernel.Reader.DummyKind): "ifb" on a kernel without the dummy
+// driver, where nsscript makes an ifb stand-in; "" when not known, both,
+// the first that works.
+func (r *Renderer) DummyAdd(ns *kernel.NS, name, kind string) string {
 	dummy := r.ip(ns, "link", "add", name, "type", "dummy")
 	stand := r.ip(ns, "link", "add", name, "type", "ifb") + " && " + r.ip(ns, "link", "set", name, "alias", kernel.DummyAlias)
-	switch {
-	case unknown:
+	switch kind {
+	case "":
 		return dummy + " 2>/dev/null ||\n    { " + stand + "; }  # no dummy driver: an ifb device, as nsscript does"
-	case ifb:
+	case "ifb":
 		return stand
 	}
 	return dummy
@@ -277,6 +269,11 @@ func (r *Renderer) Etc(name, file string, content []byte) string {
 	return s + "printf '%s' " + q(text) + " > " + q(p)
 }
 
+// EtcRemove removes /etc/netns/NAME/FILE.
+func (r *Renderer) EtcRemove(name, file string) string {
+	return "rm -f " + q(kernel.EtcNetnsDir+"/"+name+"/"+file)
+}
+
 // Exec is a command started inside ns, as `ip netns exec` runs it: argv
 // (a `/bin/sh -c` string shown as the shell line itself when it is one
 // simple command), the variables the script added, its stdin.
@@ -311,6 +308,55 @@ func simpleShell(s string) bool {
 		}
 	}
 	return true
+}
+
+// notRun is why a plan leaves a command out: its program's name came
+// from a command's output.
+const notRun = "(not run: the program's name came from a command's output, which a plan does not know)"
+
+// PlanExec is a command of a plan, run to its end: what it printed the
+// script never sees (a plan knows no output), and its failure does not
+// stop the plan. program says its name is known.
+func (r *Renderer) PlanExec(ns *kernel.NS, argv, env []string, stdin []byte, program bool) string {
+	cmd := r.Exec(ns, argv, env, stdin)
+	if !program {
+		return comment(cmd + "  " + notRun)
+	}
+	return cmd + " || true"
+}
+
+// PlanStart is a background command of a plan, its pid kept in $pidN
+// (pidVar); from: the namespace it starts in, when the command makes a
+// namespace of its own (unshare --net), which the plan waits for.
+func (r *Renderer) PlanStart(ns *kernel.NS, argv, env []string, stdin []byte, pidVar string, unshare bool) string {
+	cmd := r.Exec(ns, argv, env, stdin)
+	if pidVar == "" {
+		return comment(cmd + " &  " + notRun)
+	}
+	s := cmd + " >/dev/null 2>&1 &\n" + pidVar + "=$!"
+	if unshare {
+		from := "/proc/$$/ns/net"
+		if !ns.Host {
+			from = ns.Path
+		}
+		s += "\ni=0; while [ \"$(stat -L -c %i /proc/$" + pidVar + "/ns/net 2>/dev/null)\" = \"$(stat -L -c %i " + from + ")\" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done  # until unshare has made its namespace"
+	}
+	return s
+}
+
+// Signal is `kill -SIGNAL "$pidN"`; with no signal, `wait "$pidN"` for
+// a process that ends on its own.
+func (r *Renderer) Signal(pidVar, signal string) string {
+	if signal == "" {
+		return "wait \"$" + pidVar + "\" || true"
+	}
+	return "kill -" + signal + " \"$" + pidVar + "\" || true"
+}
+
+// WaitGone waits until a device that the kernel deletes in the background
+// is gone: the peer of a veth whose namespace ended with its last process.
+func (r *Renderer) WaitGone(ns *kernel.NS, dev string) string {
+	return "i=0; while " + r.ip(ns, "link", "show", "dev", dev) + " >/dev/null 2>&1 && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done  # the kernel deletes the namespace and the peers of its veths"
 }
 
 // comment renders text as shell comment lines.
