@@ -617,6 +617,11 @@ func (k *Linux) Identify(pid int) (*NS, error) {
 	return k.OpenPath(fmt.Sprintf("/proc/%d/ns/net", pid))
 }
 
+// ReadSysctl reads key (dotted, e.g. net.ipv4.ip_forward) inside ns.
+func (k *Linux) ReadSysctl(ns *NS, key string) (string, error) {
+	return k.Sysctl(ns, key, nil)
+}
+
 // Sysctl reads key (dotted, e.g. net.ipv4.ip_forward) inside ns and, when
 // value is not nil, writes it. It returns the value before the write.
 func (k *Linux) Sysctl(ns *NS, key string, value *string) (string, error) {

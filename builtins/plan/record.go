@@ -505,6 +505,11 @@ var sysctlDefaults = map[string]string{
 	"net.ipv6.conf.default.forwarding": "0",
 }
 
+// ReadSysctl reads a sysctl in the model (as Sysctl does without a value).
+func (r *Recorder) ReadSysctl(ns *kernel.NS, key string) (string, error) {
+	return r.Sysctl(ns, key, nil)
+}
+
 // Sysctl reads or writes a sysctl in the model. A key the model has no
 // value for reads as it does on this machine (or fails when this
 // machine has no such key).

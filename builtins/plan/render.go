@@ -2,9 +2,9 @@
 // a recording backend (Recorder) that runs a script against a model of
 // the kernel and writes the equivalent shell script (`nsscript plan`), a
 // wrapper (Tracer) that prints each change a real run makes as that
-// command (`--trace`), and the topology drawn as text, Graphviz, Mermaid
-// or SVG (`nsscript graph`). Both the recorder and the tracer render
-// commands with the same Renderer.
+// command (`--trace`). Both the recorder and the tracer render commands
+// with the same Renderer. The recorder is also what package graph reads a
+// script's topology from (`nsscript graph`).
 package plan
 
 import (
