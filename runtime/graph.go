@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nsscript/nsscript/builtins/graph"
 	"github.com/nsscript/nsscript/builtins/journal"
 	"github.com/nsscript/nsscript/builtins/kernel"
-	"github.com/nsscript/nsscript/builtins/plan"
 )
 
 // GraphCommand is `nsscript graph FILE.star|LAB [key=value ...] [--format F]`:
@@ -19,15 +19,15 @@ import (
 // made), or the one a lab holds now (read from the live kernel).
 func GraphCommand(words []string, format, lab string, asJSON bool, stdout, stderr io.Writer) int {
 	if len(words) == 0 {
-		fmt.Fprintf(stderr, "nsscript graph: what to draw? nsscript graph FILE.star|LAB [--format %s]\n", strings.Join(plan.Formats, "|"))
+		fmt.Fprintf(stderr, "nsscript graph: what to draw? nsscript graph FILE.star|LAB [--format %s]\n", strings.Join(graph.Formats, "|"))
 		return ExitUsage
 	}
-	if format != "" && !slices.Contains(plan.Formats, format) {
-		fmt.Fprintf(stderr, "nsscript graph: unknown format %q: use one of %s\n", format, strings.Join(plan.Formats, ", "))
+	if format != "" && !slices.Contains(graph.Formats, format) {
+		fmt.Fprintf(stderr, "nsscript graph: unknown format %q: use one of %s\n", format, strings.Join(graph.Formats, ", "))
 		return ExitUsage
 	}
 	target := words[0]
-	var g *plan.Graph
+	var g *graph.Graph
 	code := ExitOK
 	if st, err := os.Stat(target); err == nil && !st.IsDir() {
 		file, args, ok := scriptArgs("graph", words, stderr)
@@ -47,7 +47,7 @@ func GraphCommand(words []string, format, lab string, asJSON bool, stdout, stder
 			fmt.Fprintf(stderr, "nsscript graph: the script stopped there; the graph shows what it built until then\n")
 			code = ExitError
 		}
-		if g, err = plan.Build(rec, rec.Namespaces()); err != nil {
+		if g, err = graph.Build(rec, rec.Namespaces(), rec.Label); err != nil {
 			fmt.Fprintf(stderr, "nsscript graph: %v\n", err)
 			return ExitError
 		}
@@ -91,7 +91,7 @@ var errNoLab = errors.New("no such lab")
 
 // labGraph reads a lab's namespaces (from its journal) and the host from
 // the live kernel.
-func labGraph(lab string) (*plan.Graph, error) {
+func labGraph(lab string) (*graph.Graph, error) {
 	labs, err := journal.Labs()
 	if err != nil {
 		return nil, err
@@ -119,7 +119,7 @@ func labGraph(lab string) (*plan.Graph, error) {
 		}
 		nss = append(nss, ns)
 	}
-	g, err := plan.Build(k, nss)
+	g, err := graph.Build(k, nss, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package plan
+package graph
 
 import (
 	"bytes"
@@ -143,7 +143,8 @@ func (d *Dev) devText() []string {
 }
 
 // Dot is the graph for Graphviz: a cluster per namespace, a node per
-// device, dashed edges from ports to their bridge, bold ones for veths.
+// device (an invisible one in a namespace with nothing else to show),
+// dashed edges from ports to their bridge, bold ones for veths.
 func (g *Graph) Dot() string {
 	var b strings.Builder
 	b.WriteString("graph nsscript {\n")
@@ -165,8 +166,14 @@ func (g *Graph) Dot() string {
 			}
 			fmt.Fprintf(&b, "\t\t%s [label=%s%s];\n", dotQuote(box.ID+"/"+d.Name), dotLines(d.devText(), `\n`), attrs)
 		}
-		if info := box.info(); len(info) > 0 {
+		info := box.info()
+		if len(info) > 0 {
 			fmt.Fprintf(&b, "\t\t%s [label=%s, shape=note, fillcolor=\"#fffbe6\", fontsize=9];\n", dotQuote(box.ID+"/.info"), dotLines(info, `\l`))
+		}
+		if len(box.Devices) == 0 && len(info) == 0 {
+			// Graphviz leaves out a cluster without nodes: an invisible
+			// one keeps an empty namespace in the picture.
+			fmt.Fprintf(&b, "\t\t%s [label=\"\", shape=point, style=invis];\n", dotQuote(box.ID+"/.empty"))
 		}
 		for _, d := range box.Devices {
 			if d.Master != "" {

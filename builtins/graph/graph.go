@@ -1,8 +1,14 @@
-package plan
+// Package graph draws a topology: the namespaces a script builds or a lab
+// holds, their devices and the veth pairs between them, as text, Graphviz,
+// Mermaid or SVG (`nsscript graph`). It reads what it draws through
+// Source, which both the real kernel and the plan's model of it provide,
+// so it depends on neither the builtins nor the plan.
+package graph
 
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +26,7 @@ type Graph struct {
 
 // Box is a namespace.
 type Box struct {
-	ID         string   `json:"id"` // "host", a name, or a path
+	ID         string   `json:"id"` // "host", a name, a label such as "pid N", or a path
 	Host       bool     `json:"host,omitempty"`
 	LoUp       bool     `json:"lo_up"`
 	Forwarding bool     `json:"forwarding"`
@@ -54,50 +60,56 @@ type Pair struct {
 	B End `json:"b"`
 }
 
-// RuleLister lists iptables rules (the real kernel and the recorder can).
-type RuleLister interface {
+// Source is what Build reads a topology from: the live kernel
+// (*kernel.Linux) for a lab, the plan's model of it for a script.
+type Source interface {
+	Links(ns *kernel.NS) ([]*kernel.LinkInfo, error)
+	LinkByIndex(ns *kernel.NS, index int) (*kernel.LinkInfo, error)
+	Addrs(ns *kernel.NS, index int) ([]string, error)
+	Routes(ns *kernel.NS, table int) ([]kernel.RouteInfo, error)
+	NetnsID(ns, other *kernel.NS) (int, error)
+	ReadSysctl(ns *kernel.NS, key string) (string, error)
 	ListRules(ns *kernel.NS, table, chain string) ([]string, error)
 }
 
-// Labeler names namespaces in a graph (the recorder names a process's
-// namespace after the $pidN of its plan).
-type Labeler interface {
-	Label(ns *kernel.NS) string
-}
+// procNet is the path of a process's (or thread's) namespace.
+var procNet = regexp.MustCompile(`^/proc/(\d+)(?:/task/\d+)?/ns/net$`)
 
-// boxLabel is "host", a name, "pid N" for /proc/N/ns/net, or the path.
-func boxLabel(k kernel.Reader, ns *kernel.NS) string {
-	if l, ok := k.(Labeler); ok {
-		if s := l.Label(ns); s != "" {
+// boxLabel is what label says of ns or, when it says nothing, "host", the
+// name, "pid N" for /proc/N/ns/net, or the path.
+func boxLabel(label func(*kernel.NS) string, ns *kernel.NS) string {
+	if label != nil {
+		if s := label(ns); s != "" {
 			return s
 		}
 	}
-	if ns.Host || ns.Name != "" {
-		return ns.Label()
+	if m := procNet.FindStringSubmatch(ns.Path); m != nil && !ns.Host && ns.Name == "" {
+		if pid, err := strconv.Atoi(m[1]); err == nil {
+			return "pid " + strconv.Itoa(pid)
+		}
 	}
-	if pid, ok := pidOf(ns); ok {
-		return "pid " + strconv.Itoa(pid)
-	}
-	return ns.Path
+	return ns.Label()
 }
 
 // Unknown is the namespace a veth's peer is in when it is none of those
 // drawn.
 const Unknown = "?"
 
-// Build reads the topology of the namespaces nss (the host first) from k.
-func Build(k kernel.Reader, nss []*kernel.NS) (*Graph, error) {
+// Build reads the topology of the namespaces nss (the host first) from
+// src. label names a box (the plan names a process's namespace after the
+// $pidN of its script); it may be nil, and "" from it means the default.
+func Build(src Source, nss []*kernel.NS, label func(*kernel.NS) string) (*Graph, error) {
 	g := &Graph{Namespaces: []*Box{}, Links: []Pair{}}
 	sorted := append([]*kernel.NS(nil), nss...)
 	sort.SliceStable(sorted, func(i, j int) bool { return nsOrder(sorted[i]) < nsOrder(sorted[j]) })
-	label := map[uint64]string{}
+	labels := map[uint64]string{}
 	for _, ns := range sorted {
-		label[ns.Inode] = boxLabel(k, ns)
+		labels[ns.Inode] = boxLabel(label, ns)
 	}
 	for _, ns := range sorted {
-		b, err := box(k, ns, sorted, label)
+		b, err := box(src, ns, sorted, labels)
 		if err != nil {
-			return nil, fmt.Errorf("namespace %s: %w", ns.Label(), err)
+			return nil, fmt.Errorf("namespace %s: %w", labels[ns.Inode], err)
 		}
 		g.Namespaces = append(g.Namespaces, b)
 	}
@@ -128,7 +140,7 @@ func nsOrder(ns *kernel.NS) string {
 	return "2" + ns.Path
 }
 
-func box(k kernel.Reader, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*Box, error) {
+func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*Box, error) {
 	b := &Box{ID: label[ns.Inode], Host: ns.Host, Devices: []*Dev{}}
 	if v, err := k.ReadSysctl(ns, "net.ipv4.ip_forward"); err == nil {
 		b.Forwarding = v == "1"
@@ -184,18 +196,7 @@ func box(k kernel.Reader, ns *kernel.NS, all []*kernel.NS, label map[uint64]stri
 			if l := byIndex[r.DevIndex]; l != nil {
 				dev = l.Name
 			}
-			s := Spec(r, dev)
-			line := s.Dst
-			if s.Via != "" {
-				line += " via " + s.Via
-			}
-			if s.Dev != "" {
-				line += " dev " + s.Dev
-			}
-			if s.Metric != 0 {
-				line += fmt.Sprintf(" metric %d", s.Metric)
-			}
-			b.Routes = append(b.Routes, line)
+			b.Routes = append(b.Routes, routeLine(r, dev))
 		}
 	}
 	b.NAT = rules(k, ns, "nat", "PREROUTING", "POSTROUTING", "OUTPUT")
@@ -203,10 +204,29 @@ func box(k kernel.Reader, ns *kernel.NS, all []*kernel.NS, label map[uint64]stri
 	return b, nil
 }
 
-func rules(rl RuleLister, ns *kernel.NS, table string, chains ...string) []string {
+// routeLine is a route as a box lists it: DST [via VIA] [dev DEV]
+// [metric M], with "default" for no destination. The table is not shown.
+func routeLine(r kernel.RouteInfo, dev string) string {
+	line := "default"
+	if r.Dst != nil {
+		line = r.Dst.String()
+	}
+	if r.Via != nil {
+		line += " via " + r.Via.String()
+	}
+	if dev != "" {
+		line += " dev " + dev
+	}
+	if r.Metric != 0 {
+		line += fmt.Sprintf(" metric %d", r.Metric)
+	}
+	return line
+}
+
+func rules(k Source, ns *kernel.NS, table string, chains ...string) []string {
 	var out []string
 	for _, c := range chains {
-		rs, err := rl.ListRules(ns, table, c)
+		rs, err := k.ListRules(ns, table, c)
 		if err != nil {
 			continue
 		}
@@ -229,7 +249,7 @@ func rules(rl RuleLister, ns *kernel.NS, table string, chains ...string) []strin
 	return out
 }
 
-func peerEnd(k kernel.Reader, ns *kernel.NS, l *kernel.LinkInfo, all []*kernel.NS, label map[uint64]string) *End {
+func peerEnd(k Source, ns *kernel.NS, l *kernel.LinkInfo, all []*kernel.NS, label map[uint64]string) *End {
 	if l.PeerNetnsID < 0 {
 		if p, err := k.LinkByIndex(ns, l.PeerIndex); err == nil {
 			return &End{label[ns.Inode], p.Name}
