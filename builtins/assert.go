@@ -82,7 +82,7 @@ func assertCompare(wantEqual bool) func(*starlark.Thread, *starlark.Builtin, sta
 		}
 		eq, err := starlark.Equal(x, y)
 		if err != nil {
-			return nil, errorf(b.Name(), "%v", err)
+			return nil, errorf(b.Name(), "%w", err)
 		}
 		if eq != wantEqual {
 			op := "!="
@@ -126,7 +126,7 @@ func assertContains(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	default:
 		v, err := starlark.Binary(syntax.IN, x, c)
 		if err != nil {
-			return nil, errorf(b.Name(), "%v", err)
+			return nil, errorf(b.Name(), "%w", err)
 		}
 		in = bool(v.Truth())
 	}
@@ -144,7 +144,7 @@ func (e *Env) assertFails(thread *starlark.Thread, b *starlark.Builtin, args sta
 	}
 	re, err := regexp.Compile(pattern)
 	if err != nil {
-		return nil, errorf(b.Name(), "for parameter pattern: %v", err)
+		return nil, errorf(b.Name(), "for parameter pattern: %w", err)
 	}
 	var restore func()
 	if p := e.Planner; p != nil {
@@ -199,7 +199,7 @@ func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, s
 			var err error
 			ok, err = e.Ping(n, ip, count, time.Duration(timeout))
 			if err != nil {
-				return nil, errorf(b.Name(), "%v", err)
+				return nil, errorf(b.Name(), "%w", err)
 			}
 			how = fmt.Sprintf("ICMP echo, %s per try", time.Duration(timeout))
 		} else {
@@ -285,7 +285,7 @@ func (e *Env) waitPort(thread *starlark.Thread, b *starlark.Builtin, args starla
 		return nil, err
 	}
 	if err := checkHostPort(dst); err != nil {
-		return nil, errorf(b.Name(), "for parameter dst: %v", err)
+		return nil, errorf(b.Name(), "for parameter dst: %w", err)
 	}
 	if p := e.Planner; p != nil {
 		p.Note(fmt.Sprintf("not waited for in a plan: %s(%s, %q)", b.Name(), nsVar(n), dst))
@@ -295,7 +295,7 @@ func (e *Env) waitPort(thread *starlark.Thread, b *starlark.Builtin, args starla
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, errorf(b.Name(), "nothing listened on %s (seen from namespace %s) within %s", dst, n.Name(), time.Duration(timeout))
 		}
-		return nil, errorf(b.Name(), "%s from namespace %s: %v", dst, n.Name(), err)
+		return nil, errorf(b.Name(), "%s from namespace %s: %w", dst, n.Name(), err)
 	}
 	return starlark.None, nil
 }

@@ -30,7 +30,7 @@ func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	}
 	if stp {
 		if err = e.K.SetBridgeSTP(n.ns, l.index, true); err != nil {
-			err = errorf(fn, "turn on STP on %q: %v", name, err)
+			err = errorf(fn, "turn on STP on %q: %w", name, err)
 		}
 	}
 	if err == nil {
@@ -74,19 +74,19 @@ func (e *Env) device(fn, kind string, n *Namespace, name string, create func() e
 	if err == nil {
 		l, err := n.lookupLinkQuiet(name)
 		if err != nil {
-			return nil, false, errorf(fn, "%v", err)
+			return nil, false, errorf(fn, "%w", err)
 		}
 		return l, true, nil
 	}
 	if !errors.Is(err, kernel.ErrExist) {
-		return nil, false, errorf(fn, "%v", err)
+		return nil, false, errorf(fn, "%w", err)
 	}
 	at, atName := e.located(n, name)
 	li, lerr := e.K.LinkByName(at.ns, atName)
 	if lerr == nil && li.Kind != kind && e.Own.Replaceable(at.ns, atName) {
 		// The lab's own device, of another kind now: made again.
 		if err := e.K.DeleteLink(at.ns, li.Index); err != nil {
-			return nil, false, errorf(fn, "replace %q: %v", atName, err)
+			return nil, false, errorf(fn, "replace %q: %w", atName, err)
 		}
 		return e.device(fn, kind, n, name, create)
 	}
@@ -94,7 +94,7 @@ func (e *Env) device(fn, kind string, n *Namespace, name string, create func() e
 	case lerr == nil && li.Kind != kind:
 		return nil, false, errorf(fn, "namespace %s already has a device %q of kind %s, not a %s: choose another name or delete it", at.Name(), atName, li.Kind, kind)
 	case lerr != nil:
-		return nil, false, errorf(fn, "%v", err)
+		return nil, false, errorf(fn, "%w", err)
 	}
 	return e.wrapLink(at, li.Index, li.Name), false, nil
 }

@@ -163,7 +163,9 @@ func (e *Env) interrupted() string {
 	return "interrupted"
 }
 
-// errorf builds a builtin's error: "NAME: message".
+// errorf builds a builtin's error: "NAME: message". A cause given with
+// %w stays in the chain, so that callers can match it (errors.Is(err,
+// kernel.ErrNoLink)).
 func errorf(name, format string, args ...any) error {
-	return fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%s: "+format, append([]any{name}, args...)...)
 }

@@ -314,7 +314,7 @@ func (e *Env) exec(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, errorf(b.Name(), "missing argument for ns")
 	}
 	if err := ns.Unpack(args[0]); err != nil {
-		return nil, errorf(b.Name(), "for parameter ns: %v", err)
+		return nil, errorf(b.Name(), "for parameter ns: %w", err)
 	}
 	if ns.Namespace == nil {
 		ns.Namespace = e.host
@@ -384,7 +384,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 		return nil, errorf(fn, "for parameter cmd: argv is empty: give the program to run first")
 	}
 	if _, err := kernel.LookPath(argv[0], environ); err != nil {
-		return nil, errorf(fn, "cannot run %q: %v; check the name, install it, or give its full path", argv[0], unwrapExec(err))
+		return nil, errorf(fn, "cannot run %q: %w; check the name, install it, or give its full path", argv[0], unwrapExec(err))
 	}
 	if background {
 		// A re-run finds the daemon its lab started before still running
@@ -396,7 +396,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 				return p, nil
 			}
 			if err := p.stop(); err != nil {
-				return nil, errorf(fn, "restart: %v", err)
+				return nil, errorf(fn, "restart: %w", err)
 			}
 		}
 		v, err := n.startBackground(fn, argv, environ, environ[base:], in)
@@ -411,7 +411,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 			if msg != "" {
 				msg = "; its stderr: " + msg
 			}
-			return nil, errorf(fn, "%s in namespace %s: not ready on %s within %s: %v%s", shellQuote(argv), n.Name(), readyAddr, time.Duration(timeout), err, msg)
+			return nil, errorf(fn, "%s in namespace %s: not ready on %s within %s: %w%s", shellQuote(argv), n.Name(), readyAddr, time.Duration(timeout), err, msg)
 		}
 		return p, nil
 	}
@@ -464,18 +464,18 @@ func stdinFile(in []byte) (*os.File, error) {
 func (n *Namespace) runForeground(fn string, argv, environ []string, in []byte, check bool, timeout time.Duration) (starlark.Value, error) {
 	stdin, err := stdinFile(in)
 	if err != nil {
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	defer stdin.Close()
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	cmd, err := n.env.K.Start(n.ns, argv, environ, kernel.Stdio{In: stdin, Out: outW, Err: errW})
 	outW.Close()
@@ -483,7 +483,7 @@ func (n *Namespace) runForeground(fn string, argv, environ []string, in []byte, 
 	if err != nil {
 		outR.Close()
 		errR.Close()
-		return nil, errorf(fn, "start %q in namespace %s: %v", argv[0], n.Name(), unwrapExec(err))
+		return nil, errorf(fn, "start %q in namespace %s: %w", argv[0], n.Name(), unwrapExec(err))
 	}
 	var stdout, stderr bytes.Buffer
 	var wg sync.WaitGroup
@@ -539,7 +539,7 @@ func exitCode(cmd *exec.Cmd, err error) int {
 func (n *Namespace) startBackground(fn string, argv, environ, added []string, in []byte) (starlark.Value, error) {
 	dir := filepath.Join(n.env.RunDir(), "logs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, errorf(fn, "create %s: %v", dir, err)
+		return nil, errorf(fn, "create %s: %w", dir, err)
 	}
 	seq := n.env.nextSeq()
 	p := &Process{env: n.env, ns: n, argv: argv, done: make(chan struct{}),
@@ -547,23 +547,23 @@ func (n *Namespace) startBackground(fn string, argv, environ, added []string, in
 		errPath: filepath.Join(dir, fmt.Sprintf("%d-%d.err", os.Getpid(), seq))}
 	stdin, err := stdinFile(in)
 	if err != nil {
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	defer stdin.Close()
 	out, err := os.Create(p.outPath)
 	if err != nil {
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	defer out.Close()
 	errf, err := os.Create(p.errPath)
 	if err != nil {
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	defer errf.Close()
 	info := kernel.StartInfo{Background: true, Env: added, Stdout: p.outPath, Stderr: p.errPath}
 	cmd, err := n.env.K.Start(n.ns, argv, environ, kernel.Stdio{In: stdin, Out: out, Err: errf, Info: info})
 	if err != nil {
-		return nil, errorf(fn, "start %q in namespace %s: %v", argv[0], n.Name(), unwrapExec(err))
+		return nil, errorf(fn, "start %q in namespace %s: %w", argv[0], n.Name(), unwrapExec(err))
 	}
 	p.cmd = cmd
 	go func() {

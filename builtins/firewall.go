@@ -98,7 +98,7 @@ func ruleDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, errorf(b.Name(), "the rule %s in namespace %s was there before this lab (it has no nsscript comment): nsscript deletes only what it made; delete it yourself if you mean to", r.Command(), r.ns.Name())
 	}
 	if err := r.env.K.DeleteRule(r.ns.ns, r.table, r.chain, r.full()); err != nil {
-		return nil, errorf(b.Name(), "%v", iptablesAdvice(err))
+		return nil, errorf(b.Name(), "%w", iptablesAdvice(err))
 	}
 	return starlark.None, nil
 }
@@ -118,7 +118,7 @@ func (r *Rule) ensure(fn string) (starlark.Value, error) {
 		}
 	}
 	if err != nil {
-		return nil, errorf(fn, "%s in namespace %s: %v", r.Command(), r.ns.Name(), iptablesAdvice(err))
+		return nil, errorf(fn, "%s in namespace %s: %w", r.Command(), r.ns.Name(), iptablesAdvice(err))
 	}
 	return r, nil
 }
@@ -126,10 +126,19 @@ func (r *Rule) ensure(fn string) (starlark.Value, error) {
 func iptablesAdvice(err error) error {
 	var ie *kernel.IptablesError
 	if errors.As(err, &ie) {
-		return fmt.Errorf("iptables refused the rule: %s", ie.Msg)
+		return &advised{"iptables refused the rule: " + ie.Msg, err}
 	}
 	return err
 }
+
+// advised is an error said better, with the original kept in the chain.
+type advised struct {
+	msg string
+	err error
+}
+
+func (a *advised) Error() string { return a.msg }
+func (a *advised) Unwrap() error { return a.err }
 
 // checkChain refuses a table or chain iptables does not have built in.
 func checkChain(table, chain string) error {
@@ -152,7 +161,7 @@ func (a *ruleArg) Unpack(v starlark.Value) error {
 	case starlark.String:
 		w, err := splitWords(string(x))
 		if err != nil {
-			return fmt.Errorf("rule %s: %v", x, err)
+			return fmt.Errorf("rule %s: %w", x, err)
 		}
 		words = w
 	case *starlark.List, starlark.Tuple:
@@ -194,7 +203,7 @@ func (e *Env) firewall(thread *starlark.Thread, b *starlark.Builtin, args starla
 		return nil, err
 	}
 	if err := checkChain(table, chain); err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	return (&Rule{env: e, ns: n, table: table, chain: chain, spec: rule}).ensure(b.Name())
 }

@@ -180,10 +180,10 @@ func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up
 	}
 	li, err := l.Info()
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	if err := l.env.K.SetUp(l.ns.ns, l.index, up); err != nil {
-		return nil, errorf(b.Name(), "%s: %v", l.name, err)
+		return nil, errorf(b.Name(), "%s: %w", l.name, err)
 	}
 	if up {
 		// Apply the carrier change now (see kernel.Sync), here and on a
@@ -212,7 +212,7 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	}
 	li, err := l.Info()
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	if name != "" && string(name) != li.Name {
 		if _, err := l.env.K.LinkByName(l.ns.ns, string(name)); err == nil {
@@ -221,12 +221,12 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	}
 	if mtu != 0 {
 		if err := l.env.K.SetMTU(l.ns.ns, l.index, int(mtu)); err != nil {
-			return nil, errorf(b.Name(), "set mtu of %q to %d: %v", li.Name, mtu, err)
+			return nil, errorf(b.Name(), "set mtu of %q to %d: %w", li.Name, mtu, err)
 		}
 	}
 	if mac.HardwareAddr != nil {
 		if err := l.env.K.SetMAC(l.ns.ns, l.index, mac.HardwareAddr); err != nil {
-			return nil, errorf(b.Name(), "set mac of %q to %s: %v", li.Name, mac, err)
+			return nil, errorf(b.Name(), "set mac of %q to %s: %w", li.Name, mac, err)
 		}
 	}
 	if name != "" && string(name) != li.Name {
@@ -234,7 +234,7 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 			if errors.Is(err, errBusy) {
 				err = fmt.Errorf("%w (set the device down first)", err)
 			}
-			return nil, errorf(b.Name(), "rename %q to %q: %v", li.Name, name, err)
+			return nil, errorf(b.Name(), "rename %q to %q: %w", li.Name, name, err)
 		}
 		l.env.relink(l, l.ns, l.index, string(name))
 	}
@@ -258,7 +258,7 @@ func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 // addr replace`); the journal learns that the script still wants it.
 func (l *Link) ensureAddr(fn string, c *net.IPNet) error {
 	if err := l.env.K.AddAddr(l.ns.ns, l.index, c); err != nil {
-		return errorf(fn, "add %s to %q in %s: %v", c, l.name, l.ns.Name(), err)
+		return errorf(fn, "add %s to %q in %s: %w", c, l.name, l.ns.Name(), err)
 	}
 	return nil
 }
@@ -272,13 +272,13 @@ func linkDelAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tup
 	}
 	have, err := l.env.K.Addrs(l.ns.ns, l.index)
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	if !slices.Contains(have, c.String()) {
 		return l, nil
 	}
 	if err := l.env.K.DelAddr(l.ns.ns, l.index, c.IPNet); err != nil {
-		return nil, errorf(b.Name(), "delete %s from %q: %v", c, l.name, err)
+		return nil, errorf(b.Name(), "delete %s from %q: %w", c, l.name, err)
 	}
 	return l, nil
 }
@@ -326,7 +326,7 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 	if li == nil {
 		var err error
 		if li, err = l.Info(); err != nil {
-			return errorf(fn, "%v", err)
+			return errorf(fn, "%w", err)
 		}
 	}
 	want := 0
@@ -340,7 +340,7 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 		if errors.Is(err, errFull) {
 			return errorf(fn, "cannot add %q to bridge %q: the bridge is full; the kernel has 1024 port numbers per bridge (BR_MAX_PORTS) and number 0 is reserved, so a bridge holds at most 1023 ports: spread the ports over several bridges", l.name, br.name)
 		}
-		return errorf(fn, "set master of %q: %v", l.name, err)
+		return errorf(fn, "set master of %q: %w", l.name, err)
 	}
 	return nil
 }
@@ -381,12 +381,12 @@ func linkMove(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 func (l *Link) moveTo(fn string, to *Namespace) error {
 	li, err := l.Info()
 	if err != nil {
-		return errorf(fn, "%v", err)
+		return errorf(fn, "%w", err)
 	}
 	if to == l.ns {
 		// Already there: no change (a re-run of a script that moves it).
 		if err := l.env.K.Move(l.ns.ns, l.index, to.ns); err != nil {
-			return errorf(fn, "%v", err)
+			return errorf(fn, "%w", err)
 		}
 		return nil
 	}
@@ -397,11 +397,11 @@ func (l *Link) moveTo(fn string, to *Namespace) error {
 		return errorf(fn, "namespace %s already has a device named %q: rename one first with set(name=)", to.Name(), li.Name)
 	}
 	if err := l.env.K.Move(l.ns.ns, l.index, to.ns); err != nil {
-		return errorf(fn, "move %q to namespace %s: %v", li.Name, to.Name(), err)
+		return errorf(fn, "move %q to namespace %s: %w", li.Name, to.Name(), err)
 	}
 	nli, err := l.env.K.LinkByName(to.ns, li.Name)
 	if err != nil {
-		return errorf(fn, "find %q in namespace %s after the move: %v", li.Name, to.Name(), err)
+		return errorf(fn, "find %q in namespace %s after the move: %w", li.Name, to.Name(), err)
 	}
 	l.env.relink(l, to, nli.Index, nli.Name)
 	return nil
@@ -418,7 +418,7 @@ func linkDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return starlark.None, nil
 	}
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	if li.Kind == "loopback" {
 		return nil, errorf(b.Name(), "the loopback device cannot be deleted")
@@ -427,7 +427,7 @@ func linkDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 		return nil, errorf(b.Name(), "%q in namespace %s was not made by this lab: nsscript deletes only what it made; delete it yourself (ip link del %s) if you mean to", li.Name, l.ns.Name(), li.Name)
 	}
 	if err := l.env.K.DeleteLink(l.ns.ns, l.index); err != nil {
-		return nil, errorf(b.Name(), "delete %q: %v", l.name, err)
+		return nil, errorf(b.Name(), "delete %q: %w", l.name, err)
 	}
 	l.env.forgetLink(l)
 	return starlark.None, nil
@@ -461,7 +461,7 @@ func (l *Link) converge(fn string, li *kernel.LinkInfo, fresh bool, mtu MTU, mas
 	if li == nil {
 		var err error
 		if li, err = l.Info(); err != nil {
-			return errorf(fn, "%v", err)
+			return errorf(fn, "%w", err)
 		}
 	}
 	// What a fresh device already is needs no call; on a device that was
@@ -469,7 +469,7 @@ func (l *Link) converge(fn string, li *kernel.LinkInfo, fresh bool, mtu MTU, mas
 	// the journal knows the script still wants it (a re-run keeps it).
 	if mtu != 0 && (int(mtu) != li.MTU || !fresh) {
 		if err := l.env.K.SetMTU(l.ns.ns, l.index, int(mtu)); err != nil {
-			return errorf(fn, "set mtu of %q to %d: %v", l.name, mtu, err)
+			return errorf(fn, "set mtu of %q to %d: %w", l.name, mtu, err)
 		}
 	}
 	if master != nil {
@@ -484,7 +484,7 @@ func (l *Link) converge(fn string, li *kernel.LinkInfo, fresh bool, mtu MTU, mas
 	}
 	if up && (!li.Up || !fresh) {
 		if err := l.env.K.SetUp(l.ns.ns, l.index, true); err != nil {
-			return errorf(fn, "set %q up: %v", l.name, err)
+			return errorf(fn, "set %q up: %w", l.name, err)
 		}
 	}
 	return nil

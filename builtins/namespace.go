@@ -171,7 +171,7 @@ func (n *Namespace) lookupLink(fn, name string) (*Link, *kernel.LinkInfo, error)
 		return nil, nil, errorf(fn, "no device %q in namespace %s (it has: %s)", name, n.Name(), strings.Join(have, ", "))
 	}
 	if err != nil {
-		return nil, nil, errorf(fn, "%v", err)
+		return nil, nil, errorf(fn, "%w", err)
 	}
 	return n.env.wrapLink(n, li.Index, li.Name), li, nil
 }
@@ -252,7 +252,7 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 			// A process just started with `unshare --net` is in its
 			// parent's namespace until it has made its own.
 			if err := e.waitOwnNetns(p, time.Duration(timeout)); err != nil {
-				return nil, errorf(b.Name(), "%v", err)
+				return nil, errorf(b.Name(), "%w", err)
 			}
 		}
 		ns, err = e.K.OpenPath(fmt.Sprintf("/proc/%d/ns/net", p))
@@ -260,14 +260,14 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 		ns, err = e.K.OpenPath(path)
 	}
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	n := e.wrapNS(ns)
 	n.deleted = false
 	if lo && name != "" && !created {
 		// (A namespace CreateNamed made has lo up already.)
 		if err = e.K.SetUpByName(ns, "lo"); err != nil {
-			return nil, errorf(b.Name(), "set lo up in %s: %v", n.Name(), err)
+			return nil, errorf(b.Name(), "set lo up in %s: %w", n.Name(), err)
 		}
 	}
 	return n, nil
@@ -280,7 +280,7 @@ func (e *Env) namespaces(thread *starlark.Thread, b *starlark.Builtin, args star
 	}
 	names, err := e.K.ListNamed()
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	var vs []starlark.Value
 	for _, name := range names {
@@ -304,7 +304,7 @@ func (e *Env) identify(thread *starlark.Thread, b *starlark.Builtin, args starla
 	}
 	ns, err := e.K.Identify(pid)
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	return e.wrapNS(ns), nil
 }
@@ -336,7 +336,7 @@ func nsSysctl(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, err
 	}
 	if _, err := names.SysctlKey(key); err != nil {
-		return nil, errorf(b.Name(), "for parameter key: %v", err)
+		return nil, errorf(b.Name(), "for parameter key: %w", err)
 	}
 	if err := n.alive(b.Name()); err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func nsSysctl(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		old, err = n.env.K.WriteSysctl(n.ns, key, *val)
 	}
 	if err != nil {
-		return nil, errorf(b.Name(), "%s in namespace %s: %v", key, n.Name(), err)
+		return nil, errorf(b.Name(), "%s in namespace %s: %w", key, n.Name(), err)
 	}
 	return starlark.String(old), nil
 }
@@ -388,7 +388,7 @@ func nsDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	}
 	n.env.forgetLinksIn(n)
 	if err := n.env.K.DeleteNamed(n.ns); err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	n.env.forgetNS(n)
 	n.deleted = true
@@ -419,7 +419,7 @@ func (e *Env) forwarding(thread *starlark.Thread, b *starlark.Builtin, args star
 		v = "1"
 	}
 	if _, err := e.K.WriteSysctl(n.ns, "net.ipv4.ip_forward", v); err != nil {
-		return nil, errorf(b.Name(), "set net.ipv4.ip_forward in %s: %v", n.Name(), err)
+		return nil, errorf(b.Name(), "set net.ipv4.ip_forward in %s: %w", n.Name(), err)
 	}
 	return starlark.None, nil
 }
@@ -452,7 +452,7 @@ func nsEtc(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 		return nil, err
 	}
 	if err := names.EtcFile(file); err != nil {
-		return nil, errorf(b.Name(), "for parameter file: %v", err)
+		return nil, errorf(b.Name(), "for parameter file: %w", err)
 	}
 	var data []byte
 	switch c := content.(type) {
@@ -471,7 +471,7 @@ func nsEtc(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	}
 	p, err := n.env.K.WriteEtc(n.ns.Name, file, data)
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	return starlark.String(p), nil
 }

@@ -100,10 +100,10 @@ func (e *Env) dnat(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	p, err := portArg(port)
 	if err != nil {
-		return nil, errorf(b.Name(), "for parameter port: %v", err)
+		return nil, errorf(b.Name(), "for parameter port: %w", err)
 	}
 	if err := checkDNATTarget(to); err != nil {
-		return nil, errorf(b.Name(), "for parameter to: %v", err)
+		return nil, errorf(b.Name(), "for parameter to: %w", err)
 	}
 	switch proto {
 	case "tcp", "udp", "sctp", "dccp", "udplite":

@@ -110,7 +110,7 @@ func (e *Env) ping(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	ok, err := e.Ping(n, dst.IP, count, time.Duration(timeout))
 	if err != nil {
-		return nil, errorf(b.Name(), "%v", err)
+		return nil, errorf(b.Name(), "%w", err)
 	}
 	return starlark.Bool(ok), nil
 }
@@ -123,7 +123,7 @@ func (e *Env) sleep(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	if p := e.Planner; p != nil {
 		if err := p.Sleep(time.Duration(d)); err != nil {
-			return nil, errorf(b.Name(), "%v", err)
+			return nil, errorf(b.Name(), "%w", err)
 		}
 		return starlark.None, nil
 	}

@@ -101,7 +101,7 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		case starlark.String:
 			var ifn IfName
 			if err := ifn.Unpack(d); err != nil {
-				return nil, errorf(fn, "for parameter dev: %v", err)
+				return nil, errorf(fn, "for parameter dev: %w", err)
 			}
 			name = string(ifn)
 		default:
@@ -122,12 +122,12 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	}
 	if err := e.K.ReplaceRoute(n.ns, r); err != nil {
 		if errors.Is(err, unix.ENETUNREACH) {
-			return nil, errorf(fn, "gateway %s is not reachable from namespace %s: %v", via.IP, n.Name(), err)
+			return nil, errorf(fn, "gateway %s is not reachable from namespace %s: %w", via.IP, n.Name(), err)
 		}
 		if errors.Is(err, unix.ENETDOWN) && devLink != nil {
 			return nil, errorf(fn, "device %q is down: set it up first (%s.set_up())", devLink.name, devLink.name)
 		}
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	if r.Table == 0 {
 		r.Table = kernel.MainTable
@@ -174,7 +174,7 @@ func (n *Namespace) checkGateway(fn string, gw net.IP, r kernel.RouteInfo) (int,
 	for _, t := range tables {
 		rs, err := n.env.K.Routes(n.ns, t)
 		if err != nil {
-			return 0, errorf(fn, "%v", err)
+			return 0, errorf(fn, "%w", err)
 		}
 		dev, best, ties := 0, -1, 0
 		for _, cr := range rs {

@@ -59,7 +59,7 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	case aerr == nil:
 		created = true
 	case !errors.Is(aerr, kernel.ErrExist):
-		return nil, errorf(fn, "%v", aerr)
+		return nil, errorf(fn, "%w", aerr)
 	default:
 		// The lab's own pair may have moved since (the documents make a
 		// veth in the host and move its ends): find both where they are.
@@ -74,7 +74,7 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			a := e.wrapLink(an, li.Index, li.Name)
 			p, err := a.peer(li)
 			if err != nil {
-				return nil, errorf(fn, "%v", err)
+				return nil, errorf(fn, "%w", err)
 			}
 			if p == nil || p.name != pname || p.ns != pn2 {
 				have := "in a namespace nsscript cannot see"
@@ -87,9 +87,9 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 			if pli, err := e.K.LinkByName(pn2.ns, pname); err == nil {
 				return nil, errorf(fn, "peer name %q is already taken in namespace %s by a %s: choose another peer name", pname, pn2.Name(), pli.Kind)
 			}
-			return nil, errorf(fn, "%v", aerr)
+			return nil, errorf(fn, "%w", aerr)
 		default:
-			return nil, errorf(fn, "%v", err)
+			return nil, errorf(fn, "%w", err)
 		}
 		n, pn, name, peer = an, pn2, IfName(aname), IfName(pname)
 	}
@@ -103,11 +103,11 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		a.kind = "veth"
 		ali = &kernel.LinkInfo{Name: string(name), Index: index, Kind: "veth", MTU: int(mtu)}
 	} else if a, ali, err = n.lookupLinkInfo(string(name)); err != nil {
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	p, pli, err := pn.lookupLinkInfo(string(peer))
 	if err != nil {
-		return nil, errorf(fn, "%v", err)
+		return nil, errorf(fn, "%w", err)
 	}
 	err = a.converge(fn, ali, created, mtu, master.Link, addr.IPNet, up)
 	if err == nil {

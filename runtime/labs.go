@@ -42,7 +42,7 @@ func TestLab(file string) string {
 func CheckLab(lab, from string) error {
 	if err := names.Lab(lab); err != nil {
 		if from != "" {
-			return fmt.Errorf("%v (it comes from %s): rename the file or give the lab a name with --lab NAME", err, from)
+			return fmt.Errorf("%w (it comes from %s): rename the file or give the lab a name with --lab NAME", err, from)
 		}
 		return err
 	}

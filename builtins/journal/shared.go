@@ -99,11 +99,11 @@ func withEntryThen(kind string, id uint64, key string, f func(*shared) (*shared,
 		return ferr
 	}
 	if next == nil {
-		if cur != nil {
-			os.Remove(p)
-			os.Remove(dir)               // when empty
-			os.Remove(filepath.Dir(dir)) // when empty
-		}
+		// (Also with no entry: a kill between the directory's creation
+		// and the entry's left it empty.)
+		os.Remove(p)
+		os.Remove(dir)               // when empty
+		os.Remove(filepath.Dir(dir)) // when empty
 	} else {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err

@@ -262,7 +262,7 @@ func (k *Linux) UndoEtc(name, file, sum string, wrote []byte, had bool, old []by
 	cur, exists, err := readEtc(dir, file, full)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: %v", ErrNotOurs, err)
+		return fmt.Errorf("%w: %w", ErrNotOurs, err)
 	case !exists:
 		return nil
 	case EtcSum(cur) != sum && (wrote == nil || !bytes.HasPrefix(wrote, cur)):
