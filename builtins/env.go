@@ -169,3 +169,16 @@ func (e *Env) interrupted() string {
 func errorf(name, format string, args ...any) error {
 	return fmt.Errorf("%s: "+format, append([]any{name}, args...)...)
 }
+
+// advised is an error said better, with the original kept in the chain.
+type advised struct {
+	msg string
+	err error
+}
+
+func (a *advised) Error() string { return a.msg }
+func (a *advised) Unwrap() error { return a.err }
+
+// because is err with cause kept in its chain, unsaid: a message that
+// says better what cause means (errors.Is(err, kernel.ErrNoLink) holds).
+func because(err, cause error) error { return &advised{err.Error(), cause} }

@@ -131,14 +131,6 @@ func iptablesAdvice(err error) error {
 	return err
 }
 
-// advised is an error said better, with the original kept in the chain.
-type advised struct {
-	msg string
-	err error
-}
-
-func (a *advised) Error() string { return a.msg }
-func (a *advised) Unwrap() error { return a.err }
 
 // checkChain refuses a table or chain iptables does not have built in.
 func checkChain(table, chain string) error {

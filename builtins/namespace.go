@@ -168,7 +168,7 @@ func (n *Namespace) lookupLink(fn, name string) (*Link, *kernel.LinkInfo, error)
 				have = append(have, l.Name)
 			}
 		}
-		return nil, nil, errorf(fn, "no device %q in namespace %s (it has: %s)", name, n.Name(), strings.Join(have, ", "))
+		return nil, nil, because(errorf(fn, "no device %q in namespace %s (it has: %s)", name, n.Name(), strings.Join(have, ", ")), err)
 	}
 	if err != nil {
 		return nil, nil, errorf(fn, "%w", err)

@@ -159,13 +159,8 @@ func (k *Linux) WriteEtc(name, file string, content []byte) (string, error) {
 		return "", err
 	}
 	p := filepath.Join(EtcNetnsDir, name, file)
-	etc := filepath.Join("/etc", file)
-	if st, err := os.Stat(etc); errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%s does not exist, so no process in namespace %q would see %s (exec binds it over %s, as ip netns exec does); create %s first, or use a file that /etc has", etc, name, p, etc, etc)
-	} else if err != nil {
+	if err := EtcTarget(name, file); err != nil {
 		return "", err
-	} else if st.IsDir() {
-		return "", fmt.Errorf("%s is a directory: etc() writes one file, like \"hosts\" or \"resolv.conf\"", etc)
 	}
 	dir, _, err := openEtcDir(name, true)
 	if err != nil {
@@ -173,6 +168,21 @@ func (k *Linux) WriteEtc(name, file string, content []byte) (string, error) {
 	}
 	defer unix.Close(dir)
 	return p, writeEtc(dir, file, p, content, true)
+}
+
+// EtcTarget checks that /etc/FILE is a file, which exec can bind
+// /etc/netns/NAME/FILE over (the rule of WriteEtc, and of the plan's model).
+func EtcTarget(name, file string) error {
+	p := filepath.Join(EtcNetnsDir, name, file)
+	etc := filepath.Join("/etc", file)
+	if st, err := os.Stat(etc); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s does not exist, so no process in namespace %q would see %s (exec binds it over %s, as ip netns exec does); create %s first, or use a file that /etc has", etc, name, p, etc, etc)
+	} else if err != nil {
+		return err
+	} else if st.IsDir() {
+		return fmt.Errorf("%s is a directory: etc() writes one file, like \"hosts\" or \"resolv.conf\"", etc)
+	}
+	return nil
 }
 
 // MaxEtc is the most an /etc/netns file nsscript writes (or replaces) may

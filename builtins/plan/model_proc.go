@@ -225,11 +225,8 @@ func (r *Model) DialTCP(ns *kernel.NS, addr string, timeout float64) error { ret
 // WriteEtc records /etc/netns/NAME/FILE. Like nsscript it refuses a file
 // /etc lacks (exec could not bind it over /etc/FILE).
 func (r *Model) WriteEtc(name, file string, content []byte) (string, error) {
-	etc := filepath.Join("/etc", file)
-	if st, err := os.Stat(etc); errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("%s does not exist, so no process in namespace %q would see it (exec binds /etc/netns/%s/%s over it, as ip netns exec does); create %s first, or use a file that /etc has", etc, name, name, file, etc)
-	} else if err == nil && st.IsDir() {
-		return "", fmt.Errorf("%s is a directory: etc() writes one file, like \"hosts\" or \"resolv.conf\"", etc)
+	if err := kernel.EtcTarget(name, file); err != nil {
+		return "", err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

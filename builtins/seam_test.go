@@ -1,0 +1,95 @@
+package builtins
+
+import (
+	"errors"
+	"testing"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/plan"
+)
+
+// run runs src against the plan's model of the kernel (no root, nothing
+// changes) and returns the model and the script's error.
+func run(t *testing.T, src string) (*plan.Plan, error) {
+	t.Helper()
+	p := plan.New()
+	e := NewEnv("t", p, nil, p)
+	thread := &starlark.Thread{Name: "t"}
+	_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, "t.star", src, e.Predeclared())
+	return p, err
+}
+
+// TestErrorsKeepCause: a builtin's error keeps the kernel's in its chain,
+// whatever its message says.
+func TestErrorsKeepCause(t *testing.T) {
+	for _, c := range []struct {
+		src   string
+		cause error
+	}{
+		{`link("nope")`, kernel.ErrNoLink},
+		{`ns = namespace("n1")
+bridge("br0").move(ns)`, unix.EINVAL},
+	} {
+		_, err := run(t, c.src)
+		if err == nil {
+			t.Errorf("%s: no error", c.src)
+			continue
+		}
+		if !errors.Is(err, c.cause) {
+			t.Errorf("%s: %v does not wrap %v", c.src, err, c.cause)
+		}
+	}
+}
+
+// TestBuiltinsOnModel: what the builtins make, the kernel they are given
+// holds (here the plan's model), and what they change the recorder above
+// it writes down, in order.
+func TestBuiltinsOnModel(t *testing.T) {
+	p, err := run(t, `
+ns = namespace("n1")
+a, b = veth("a", "b", peer_ns = ns, addr = "10.1.0.1/24", peer_addr = "10.1.0.2/24")
+route(ns, "default", via = "10.1.0.1")
+forwarding()
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := p.Model.OpenNamed("n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	li, err := p.Model.LinkByName(ns, "b")
+	if err != nil || !li.Up || li.Kind != "veth" {
+		t.Fatalf("b in n1: %+v, %v", li, err)
+	}
+	if v, _ := p.Model.ReadSysctl(p.Model.Host(), "net.ipv4.ip_forward"); v != "1" {
+		t.Errorf("ip_forward = %q", v)
+	}
+	var ops []string
+	for _, op := range p.Ops() {
+		ops = append(ops, op.Cmd)
+	}
+	want := []string{
+		"ip netns add n1",
+		"ip -n n1 link set lo up",
+		"ip link add a type veth peer name b netns n1",
+		"ip addr add 10.1.0.1/24 dev a",
+		"ip link set a up",
+		"ip -n n1 addr add 10.1.0.2/24 dev b",
+		"ip -n n1 link set b up",
+		"ip -n n1 route replace default via 10.1.0.1",
+		"sysctl -w net.ipv4.ip_forward=1",
+	}
+	if len(ops) != len(want) {
+		t.Fatalf("ops:\n%q\nwant:\n%q", ops, want)
+	}
+	for i := range want {
+		if ops[i] != want[i] {
+			t.Errorf("op %d: %q, want %q", i, ops[i], want[i])
+		}
+	}
+}
