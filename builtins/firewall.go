@@ -131,7 +131,6 @@ func iptablesAdvice(err error) error {
 	return err
 }
 
-
 // checkChain refuses a table or chain iptables does not have built in.
 func checkChain(table, chain string) error {
 	chains, ok := builtinChains[table]
