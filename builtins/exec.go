@@ -82,7 +82,7 @@ func (n *Namespace) adopted(argv []string, pi kernel.ProcInfo) *Process {
 // alive reports whether an adopted process still runs; once it has
 // ended, its code is unknown (-1): it was not nsscript's child.
 func (p *Process) aliveAdopted() bool {
-	if kernel.ProcStart(p.pid) == p.start {
+	if pr, ok := p.env.K.Process(p.pid); ok && !pr.Zombie && pr.Start == p.start {
 		return true
 	}
 	p.mu.Lock()
@@ -98,12 +98,13 @@ func (p *Process) aliveAdopted() bool {
 // stop ends an adopted process and its process group, TERM first and
 // KILL after five seconds.
 func (p *Process) stop() error {
-	_ = syscall.Kill(-p.pid, syscall.SIGTERM)
-	_ = syscall.Kill(p.pid, syscall.SIGTERM)
+	k := p.env.K
+	_ = k.Signal(-p.pid, syscall.SIGTERM)
+	_ = k.Signal(p.pid, syscall.SIGTERM)
 	for i := 0; i < 500 && p.aliveAdopted(); i++ {
 		if i == 499 {
-			_ = syscall.Kill(-p.pid, syscall.SIGKILL)
-			_ = syscall.Kill(p.pid, syscall.SIGKILL)
+			_ = k.Signal(-p.pid, syscall.SIGKILL)
+			_ = k.Signal(p.pid, syscall.SIGKILL)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -136,7 +137,7 @@ func (p *Process) endPlanned(signal string, code int) {
 	if !p.Running() {
 		return
 	}
-	p.planned.Signal(p.pid, signal)
+	p.planned.Kill(p.pid, signal)
 	if signal == "STOP" || signal == "CONT" {
 		return
 	}
@@ -255,7 +256,7 @@ func procKill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return starlark.None, nil
 	}
 	if p.Running() {
-		_ = syscall.Kill(-p.Pid(), s)
+		_ = p.env.K.Signal(-p.Pid(), s)
 	}
 	return starlark.None, nil
 }
@@ -269,11 +270,11 @@ func (p *Process) Stop(grace time.Duration) {
 	if !p.Running() {
 		return
 	}
-	_ = syscall.Kill(-p.Pid(), syscall.SIGTERM)
+	_ = p.env.K.Signal(-p.Pid(), syscall.SIGTERM)
 	select {
 	case <-p.done:
 	case <-time.After(grace):
-		_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
+		_ = p.env.K.Signal(-p.Pid(), syscall.SIGKILL)
 		<-p.done
 	}
 }
@@ -502,7 +503,7 @@ func (n *Namespace) runForeground(fn string, argv, environ []string, in []byte, 
 		why = n.env.interrupted()
 	}
 	if why != "" {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = n.env.K.Signal(-cmd.Process.Pid, syscall.SIGKILL)
 		// The group is gone; a grandchild that left it may hold the pipes.
 		outR.Close()
 		errR.Close()

@@ -63,9 +63,9 @@ type Planner interface {
 	// script added, its stdin) and returns the pid of the (pretend)
 	// process.
 	Exec(ns *kernel.NS, argv, env []string, stdin []byte, background, check bool) int
-	// Signal records a signal sent to a process Exec started; it ends it
+	// Kill records a signal sent to a process Exec started; it ends it
 	// unless the signal is STOP or CONT ("": it ended on its own).
-	Signal(pid int, signal string)
+	Kill(pid int, signal string)
 	// Alive reports whether a process Exec started still runs in the plan
 	// (a command like `kill PID` may have ended it).
 	Alive(pid int) bool

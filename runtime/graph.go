@@ -103,7 +103,7 @@ func labGraph(lab string) (*graph.Graph, error) {
 		}
 		return nil, fmt.Errorf("%w %q, and no script file by that name (%s; see nsscript ls)", errNoLab, lab, have)
 	}
-	k, err := kernel.New()
+	k, err := hostReader()
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/nsscript/nsscript/builtins/journal"
-	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 )
 
@@ -137,7 +136,7 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 			return ExitError
 		}
 	}
-	k, err := kernel.New()
+	k, err := hostReader()
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
 		return ExitError

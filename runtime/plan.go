@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/nsscript/nsscript/builtins/journal"
-	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/plan"
 )
 
@@ -61,7 +60,7 @@ func Plan(file string, args map[string]string, lab string, asJSON bool, stdout, 
 		fmt.Fprintln(stderr, msg)
 		fmt.Fprintf(stderr, "nsscript plan: the script stopped there; the plan holds what it did until then\n")
 		head := strings.SplitN(msg, "\n", 2)[0]
-		ops = append(ops, plan.Op{Op: "error", Text: head, Cmd: "# the script stopped here: " + head + "\nexit 1"})
+		ops = append(ops, plan.Stopped(head))
 	}
 	if asJSON {
 		if werr := plan.WriteJSON(stdout, ops); werr != nil {
@@ -136,7 +135,7 @@ func PlanDiff(lab, file string, args map[string]string, asJSON bool, stdout, std
 		fmt.Fprintf(stderr, "nsscript plan --diff: the script stopped there: a run would fail, and change nothing\n")
 		return ExitError
 	}
-	k, err := kernel.New()
+	k, err := hostReader()
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", err)
 		return ExitError

@@ -37,6 +37,10 @@ func hostKernel(trace io.Writer) (kernel.Kernel, error) {
 	return k, nil
 }
 
+// hostReader is the real kernel, for what only reads it (ls, graph of a
+// lab, plan --diff).
+func hostReader() (kernel.Reader, error) { return kernel.New() }
+
 // runStack builds a run's stack for lab: the builtins' Env, the journal,
 // and the kernel under the journal (for undo).
 func runStack(lab string, trace io.Writer) (*builtins.Env, *journal.Kernel, kernel.Kernel, error) {

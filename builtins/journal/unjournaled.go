@@ -3,6 +3,7 @@ package journal
 import (
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
@@ -57,6 +58,10 @@ func (k *Kernel) UndoEtc(name, file, sum string, wrote []byte, had bool, old []b
 
 // RemoveEtcDir is undo's (of an etc_dir record).
 func (k *Kernel) RemoveEtcDir(name string) error { return k.in.RemoveEtcDir(name) }
+
+// Signal signals a process the run started (its proc record's undo finds
+// it ended, or ends it).
+func (k *Kernel) Signal(pid int, sig syscall.Signal) error { return k.in.Signal(pid, sig) }
 
 // StopProcesses is undo's (of a proc record).
 func (k *Kernel) StopProcesses(pids []int) { k.in.StopProcesses(pids) }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"syscall"
 )
 
 // The kernel stack. A run's builtins talk to a Kernel; *Linux is the real
@@ -121,6 +122,9 @@ type Writer interface {
 
 	// Processes and cgroups.
 	Start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error)
+	// Signal is kill(2): sig to a process, or with a negative pid to a
+	// process group (a run's own processes: process.kill, timeouts).
+	Signal(pid int, sig syscall.Signal) error
 	// StopProcesses sends TERM, waits up to two seconds, then KILL.
 	StopProcesses(pids []int)
 	MakeCgroup(rel string) (*os.File, error)

@@ -124,6 +124,11 @@ func Descendants(procs []Proc, pid int) []int {
 	return out
 }
 
+// Signal sends sig to pid (a negative pid: to the process group).
+func (k *Linux) Signal(pid int, sig syscall.Signal) error {
+	return syscall.Kill(pid, sig)
+}
+
 // StopProcesses sends TERM to each process (a negative pid: to that
 // process group, not awaited), waits up to two seconds for them to end,
 // then sends KILL to those left. Never nsscript itself, nor init.

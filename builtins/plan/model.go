@@ -132,7 +132,7 @@ func (r *Model) newNS(name, path string, host bool) *rns {
 		r.nextInode = 4026532000
 	}
 	// Every namespace starts with its loopback, down, index 1.
-	n.links = []*rlink{{ns: n, name: "lo", index: 1, kind: "loopback", mtu: 65536}}
+	n.links = []*rlink{{ns: n, name: "lo", index: kernel.LoopbackIndex, kind: "loopback", mtu: 65536}}
 	r.all = append(r.all, n)
 	return n
 }

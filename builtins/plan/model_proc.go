@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
@@ -188,6 +189,21 @@ func (r *Model) Process(pid int) (kernel.Proc, bool) {
 		return r.procInfo(p), true
 	}
 	return kernel.Proc{}, false
+}
+
+// Signal ends a planned process (or, with a negative pid, the one that
+// leads that group), unless sig only stops, continues or probes it.
+func (r *Model) Signal(pid int, sig syscall.Signal) error {
+	if pid < 0 {
+		pid = -pid
+	}
+	if !r.Alive(pid) {
+		return syscall.ESRCH
+	}
+	if sig != syscall.SIGSTOP && sig != syscall.SIGCONT && sig != 0 {
+		r.End(pid)
+	}
+	return nil
 }
 
 // StopProcesses ends the planned processes among pids.

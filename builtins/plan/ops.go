@@ -57,6 +57,11 @@ set -e
 `, file, lab)
 }
 
+// Stopped is the end of a plan whose script stopped on an error.
+func Stopped(msg string) Op {
+	return Op{Op: "error", Text: msg, Cmd: "# the script stopped here: " + msg + "\nexit 1"}
+}
+
 // WriteScript writes the plan as a shell script.
 func WriteScript(w io.Writer, file, lab string, ops []Op) error {
 	var b strings.Builder

@@ -182,8 +182,8 @@ func (p *Plan) kills(argv []string) {
 	}
 }
 
-// Signal records a signal to a planned process ("" is its own exit).
-func (p *Plan) Signal(pid int, signal string) {
+// Kill records a signal to a planned process ("" is its own exit).
+func (p *Plan) Kill(pid int, signal string) {
 	n, ok := p.Model.Running(pid)
 	if !ok {
 		return

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
@@ -380,6 +381,13 @@ func (r *Recorder) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) 
 	}
 	r.emit(op, err)
 	return cmd, err
+}
+
+// Signal shows `kill -SIG PID` (`kill -SIG -- -PGID` for a group).
+func (r *Recorder) Signal(pid int, sig syscall.Signal) error {
+	err := r.in.Signal(pid, sig)
+	r.emit(Op{Op: "kill", Pid: pid, Signal: signalName(sig), Cmd: r.R.Kill(pid, sig)}, err)
+	return err
 }
 
 // StopProcesses shows `kill PID...` (TERM; KILL follows for those left).

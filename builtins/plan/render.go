@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/shell"
@@ -351,6 +354,22 @@ func (r *Renderer) Signal(pidVar, signal string) string {
 		return "wait \"$" + pidVar + "\" || true"
 	}
 	return "kill -" + signal + " \"$" + pidVar + "\" || true"
+}
+
+// Kill is `kill -SIG PID`, with a negative pid `kill -SIG -- -PGID`.
+func (r *Renderer) Kill(pid int, sig syscall.Signal) string {
+	if pid < 0 {
+		return "kill -" + signalName(sig) + " -- " + strconv.Itoa(pid)
+	}
+	return "kill -" + signalName(sig) + " " + r.word(strconv.Itoa(pid))
+}
+
+// signalName is a signal's name as kill takes it (TERM), or its number.
+func signalName(sig syscall.Signal) string {
+	if n := unix.SignalName(sig); n != "" {
+		return strings.TrimPrefix(n, "SIG")
+	}
+	return strconv.Itoa(int(sig))
 }
 
 // WaitGone waits until a device that the kernel deletes in the background
