@@ -291,54 +291,6 @@ func asInt(v starlark.Value, what string) (int, error) {
 // builtinFunc is the Go signature of every builtin and method.
 type builtinFunc = func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)
 
-// usage is how each builtin and method is called; Starlark's own argument
-// errors (an unknown or missing argument, too many) end with it.
-var usage = map[string]string{
-	"namespace":  `namespace(name, lo=True), namespace(pid=N, timeout="5s") or namespace(path=P)`,
-	"namespaces": `namespaces()`,
-	"identify":   `identify(pid)`,
-	"veth":       `veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True)`,
-	"bridge":     `bridge(name, ns=host, addr=None, stp=False, up=True)`,
-	"dummy":      `dummy(name, ns=host, addr=None, up=True)`,
-	"link":       `link(name, ns=host)`,
-	"route":      `route(ns, dst, via=None, dev=None, metric=None, table=None)`,
-	"forwarding": `forwarding(ns=host, on=True)`,
-	"exec":       `exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False, ready=None)`,
-	"ping":       `ping(ns, dst, count=1, timeout="1s")`,
-	"sleep":      `sleep(duration)`,
-	"firewall":   `firewall(ns, chain, rule, table="filter")`,
-	"wait_port":  `wait_port(ns, dst, timeout="5s")`,
-
-	"nat.masquerade": `nat.masquerade(src, ns=host, out=None, not_out=None)`,
-	"nat.dnat":       `nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None)`,
-	"rule.delete":    `rule.delete()`,
-	"namespace.etc":  `namespace.etc(file, content)`,
-
-	"link.set_up":      `link.set_up()`,
-	"link.set_down":    `link.set_down()`,
-	"link.set":         `link.set(mtu=None, mac=None, name=None)`,
-	"link.addr":        `link.addr(cidr)`,
-	"link.del_addr":    `link.del_addr(cidr)`,
-	"link.set_master":  `link.set_master(bridge) (a bridge Link, or None)`,
-	"link.move":        `link.move(ns)`,
-	"link.delete":      `link.delete()`,
-	"namespace.link":   `namespace.link(name)`,
-	"namespace.exec":   `namespace.exec(cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False, ready=None)`,
-	"namespace.sysctl": `namespace.sysctl(key, value=None)`,
-	"namespace.delete": `namespace.delete()`,
-	"process.wait":     `process.wait(timeout="30s")`,
-	"process.kill":     `process.kill(signal="TERM")`,
-
-	"assert.eq":          `assert.eq(a, b, msg=None)`,
-	"assert.ne":          `assert.ne(a, b, msg=None)`,
-	"assert.true":        `assert.true(x, msg=None)`,
-	"assert.false":       `assert.false(x, msg=None)`,
-	"assert.contains":    `assert.contains(container, item, msg=None)`,
-	"assert.fails":       `assert.fails(fn, pattern)`,
-	"assert.reachable":   `assert.reachable(ns, dst, timeout="1s")`,
-	"assert.unreachable": `assert.unreachable(ns, dst, timeout="1s")`,
-}
-
 // withUsage wraps a builtin so that Starlark's own argument errors say how
 // to call it: they tell what is wrong ("unexpected keyword argument
 // \"bogus\"") but not what the builtin takes.
@@ -383,8 +335,8 @@ func explainArgs(name string, err error) error {
 	if wantBool().MatchString(out) {
 		out += " (True or False)"
 	}
-	if u, ok := usage[name]; ok && shapeError().MatchString(out) {
-		out += "; usage: " + u
+	if s, ok := entries[name]; ok && shapeError().MatchString(out) {
+		out += "; usage: " + s.usage()
 	}
 	if out == msg {
 		return err

@@ -11,37 +11,8 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 	"go.starlark.net/syntax"
 )
-
-// The assert module:
-//
-//	assert.eq(a, b, msg=None)         a == b
-//	assert.ne(a, b, msg=None)         a != b
-//	assert.true(x, msg=None)          x is truthy
-//	assert.false(x, msg=None)         x is falsy
-//	assert.contains(container, item)  item in container
-//	assert.fails(fn, pattern)         fn() fails with an error matching the regexp; returns the message
-//	assert.reachable(ns, dst)         dst ("ip", or "ip:port" for TCP) answers from inside ns
-//	assert.unreachable(ns, dst)       it does not
-func (e *Env) assertModule() *starlarkstruct.Module {
-	fns := map[string]func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error){
-		"eq":          assertCompare(true),
-		"ne":          assertCompare(false),
-		"true":        assertTruth(true),
-		"false":       assertTruth(false),
-		"contains":    assertContains,
-		"fails":       e.assertFails,
-		"reachable":   e.assertReach(true),
-		"unreachable": e.assertReach(false),
-	}
-	m := &starlarkstruct.Module{Name: "assert", Members: starlark.StringDict{}}
-	for name, f := range fns {
-		m.Members[name] = starlark.NewBuiltin("assert."+name, withUsage(e.lenient(f)))
-	}
-	return m
-}
 
 // checkError is a check that failed (not a call that was wrong).
 type checkError struct{ error }
@@ -73,11 +44,11 @@ func withMsg(msg starlark.Value, s string) string {
 	return s
 }
 
-func assertCompare(wantEqual bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func assertCompare(wantEqual bool) envFunc {
+	return func(_ *Env, thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var x, y starlark.Value
 		var msg starlark.Value = starlark.None
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "a", &x, "b", &y, "msg?", &msg); err != nil {
+		if err := unpack(b, args, kwargs, &x, &y, &msg); err != nil {
 			return nil, err
 		}
 		eq, err := starlark.Equal(x, y)
@@ -95,11 +66,11 @@ func assertCompare(wantEqual bool) func(*starlark.Thread, *starlark.Builtin, sta
 	}
 }
 
-func assertTruth(want bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func assertTruth(want bool) envFunc {
+	return func(_ *Env, thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var x starlark.Value
 		var msg starlark.Value = starlark.None
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "x", &x, "msg?", &msg); err != nil {
+		if err := unpack(b, args, kwargs, &x, &msg); err != nil {
 			return nil, err
 		}
 		if bool(x.Truth()) != want {
@@ -109,10 +80,10 @@ func assertTruth(want bool) func(*starlark.Thread, *starlark.Builtin, starlark.T
 	}
 }
 
-func assertContains(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func assertContains(_ *Env, thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var c, x starlark.Value
 	var msg starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "container", &c, "item", &x, "msg?", &msg); err != nil {
+	if err := unpack(b, args, kwargs, &c, &x, &msg); err != nil {
 		return nil, err
 	}
 	var in bool
@@ -139,7 +110,7 @@ func assertContains(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 func (e *Env) assertFails(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var f starlark.Callable
 	var pattern string
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "fn", &f, "pattern", &pattern); err != nil {
+	if err := unpack(b, args, kwargs, &f, &pattern); err != nil {
 		return nil, err
 	}
 	re, err := regexp.Compile(pattern)
@@ -173,12 +144,12 @@ func (e *Env) assertFails(thread *starlark.Thread, b *starlark.Builtin, args sta
 
 // assertReach checks reachability from inside a namespace: ICMP echo for
 // an address, a TCP connect for "address:port".
-func (e *Env) assertReach(want bool) func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-	return func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func assertReach(want bool) envFunc {
+	return func(e *Env, thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var ns NamespaceArg
 		var dst string
 		timeout := Duration(time.Second)
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "dst", &dst, "timeout?", &timeout); err != nil {
+		if err := unpack(b, args, kwargs, &ns, &dst, &timeout); err != nil {
 			return nil, err
 		}
 		n, err := ns.need(b.Name(), "ns")
@@ -270,14 +241,14 @@ func (e *Env) waitTCP(n *Namespace, addr string, timeout time.Duration, proc *Pr
 	}
 }
 
-// wait_port(ns, "ip:port", timeout="5s") waits until something accepts
-// TCP connections on ip:port, seen from ns (a daemon that is starting).
-// Equivalent to: until ip netns exec NS nc -z IP PORT; do sleep 0.02; done
+// waitPort is the wait_port builtin: it waits until something accepts
+// TCP connections on ip:port, seen from a namespace (a daemon that is
+// starting).
 func (e *Env) waitPort(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var ns NamespaceArg
 	var dst string
 	timeout := Duration(5 * time.Second)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "dst", &dst, "timeout?", &timeout); err != nil {
+	if err := unpack(b, args, kwargs, &ns, &dst, &timeout); err != nil {
 		return nil, err
 	}
 	n, err := ns.need(b.Name(), "ns")

@@ -8,19 +8,14 @@ import (
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
-// bridge(name, ns=host, addr=None, stp=False, up=True) -> Link
-//
-// A virtual switch. Equivalent to:
-//
-//	ip -n NS link add NAME type bridge [stp_state 1]
-//	ip -n NS addr add ADDR dev NAME; ip -n NS link set NAME up
+// bridge is the bridge builtin: it makes a virtual switch.
 func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var name IfName
 	var ns NamespaceArg
 	var addr CIDR
 	stp, up := false, true
-	if err := starlark.UnpackArgs(fn, args, kwargs, "name", &name, "ns?", &ns, "addr?", &addr, "stp?", &stp, "up?", &up); err != nil {
+	if err := unpack(b, args, kwargs, &name, &ns, &addr, &stp, &up); err != nil {
 		return nil, err
 	}
 	n := ns.or(e.host)
@@ -39,21 +34,16 @@ func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	return e.finishDevice(fn, l, created, err)
 }
 
-// dummy(name, ns=host, addr=None, up=True) -> Link
-//
-// A stand-in for a physical NIC. On kernels built without the dummy driver
-// it is an ifb device (also NOARP, always carrier, drops what it is sent),
-// reported with kind "dummy". Equivalent to:
-//
-//	ip -n NS link add NAME type dummy
-//	ip -n NS addr add ADDR dev NAME; ip -n NS link set NAME up
+// dummy is the dummy builtin: it makes a stand-in for a physical NIC. On
+// kernels built without the dummy driver it is an ifb device (also NOARP,
+// always carrier, drops what it is sent), reported with kind "dummy".
 func (e *Env) dummy(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var name IfName
 	var ns NamespaceArg
 	var addr CIDR
 	up := true
-	if err := starlark.UnpackArgs(fn, args, kwargs, "name", &name, "ns?", &ns, "addr?", &addr, "up?", &up); err != nil {
+	if err := unpack(b, args, kwargs, &name, &ns, &addr, &up); err != nil {
 		return nil, err
 	}
 	n := ns.or(e.host)

@@ -1,8 +1,10 @@
 // Package builtins implements nsscript's Starlark builtins and values:
 // one file per concept (namespace.go, veth.go, bridge.go, route.go,
-// exec.go, ...), the argument kinds in args.go and the registration table
-// in table.go. It never talks to the kernel itself: every kernel call goes
-// through package kernel.
+// exec.go, ...), the argument kinds in args.go, and the table in table.go:
+// an entry for each builtin, module function and method, from which
+// spec.go makes the registration, usage, help and reference. It never
+// talks to the kernel itself: every kernel call goes through package
+// kernel.
 package builtins
 
 import (

@@ -172,14 +172,12 @@ func (p *Process) Running() bool {
 	}
 }
 
-var processMethods = methods{"wait": procWait, "kill": procKill}
-
 func (p *Process) AttrNames() []string {
 	return sortedNames([]string{"ns", "pid", "running", "stderr", "stdout"}, processMethods.names())
 }
 
 func (p *Process) Attr(name string) (starlark.Value, error) {
-	if m := processMethods.get("process", p, name); m != nil {
+	if m := processMethods.get(p, name); m != nil {
 		return m, nil
 	}
 	switch name {
@@ -199,11 +197,12 @@ func (p *Process) Attr(name string) (starlark.Value, error) {
 	return nil, nil
 }
 
-// process.wait(timeout="30s") waits for the process to exit and returns its exit code.
+// procWait is the process.wait method: it waits for the process to exit
+// and returns its exit code.
 func procWait(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	p := b.Receiver().(*Process)
 	timeout := Duration(30 * time.Second)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "timeout?", &timeout); err != nil {
+	if err := unpack(b, args, kwargs, &timeout); err != nil {
 		return nil, err
 	}
 	if p.planned != nil {
@@ -235,11 +234,12 @@ var signals = map[string]syscall.Signal{
 	"QUIT": syscall.SIGQUIT, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
 }
 
-// process.kill(signal="TERM") signals the process and its process group.
+// procKill is the process.kill method: it signals the process and its
+// process group.
 func procKill(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	p := b.Receiver().(*Process)
 	sig := "TERM"
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "signal?", &sig); err != nil {
+	if err := unpack(b, args, kwargs, &sig); err != nil {
 		return nil, err
 	}
 	s, ok := signals[strings.TrimPrefix(strings.ToUpper(sig), "SIG")]
@@ -306,9 +306,8 @@ func (c *cmdArg) Unpack(v starlark.Value) error {
 	return fmt.Errorf("want a command (str for /bin/sh -c, or a list of str), got %s", v.Type())
 }
 
-// exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None)
-//
-// Runs a command inside a namespace. Equivalent to: ip netns exec NS CMD
+// exec is the exec builtin: it runs a command inside a namespace. It takes
+// ns itself, by position only, and the rest as namespace.exec does.
 func (e *Env) exec(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var ns NamespaceArg
 	if len(args) == 0 {
@@ -323,7 +322,7 @@ func (e *Env) exec(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	return ns.Namespace.execute(b.Name(), args[1:], kwargs)
 }
 
-// ns.exec(cmd, ...) is exec(ns, cmd, ...).
+// nsExec is the namespace.exec method: the exec builtin in the namespace.
 func nsExec(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	return b.Receiver().(*Namespace).execute(b.Name(), args, kwargs)
 }
@@ -335,8 +334,7 @@ func (n *Namespace) execute(fn string, args starlark.Tuple, kwargs []starlark.Tu
 	var env *starlark.Dict
 	var stdin starlark.Value = starlark.None
 	var ready string
-	if err := starlark.UnpackArgs(fn, args, kwargs, "cmd", &argv, "check?", &check, "timeout?", &timeout,
-		"background?", &background, "env?", &env, "stdin?", &stdin, "restart?", &restart, "ready?", &ready); err != nil {
+	if err := execParams.unpack(fn, args, kwargs, &argv, &check, &timeout, &background, &env, &stdin, &restart, &ready); err != nil {
 		return nil, err
 	}
 	if restart && !background {

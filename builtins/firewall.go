@@ -54,14 +54,12 @@ func (r *Rule) Command() string {
 	return fmt.Sprintf("iptables -t %s -A %s %s", r.table, r.chain, shell.Join(r.spec))
 }
 
-var ruleMethods = methods{"delete": ruleDelete}
-
 func (r *Rule) AttrNames() []string {
 	return sortedNames([]string{"chain", "ns", "rule", "table"}, ruleMethods.names())
 }
 
 func (r *Rule) Attr(name string) (starlark.Value, error) {
-	if m := ruleMethods.get("rule", r, name); m != nil {
+	if m := ruleMethods.get(r, name); m != nil {
 		return m, nil
 	}
 	switch name {
@@ -85,10 +83,10 @@ func (r *Rule) full() []string {
 	return append(slices.Clone(r.spec), "-m", "comment", "--comment", "nsscript:"+r.env.Lab)
 }
 
-// rule.delete() is: ip netns exec NS iptables -t TABLE -D CHAIN RULE...
+// ruleDelete is the rule.delete method.
 func ruleDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	r := b.Receiver().(*Rule)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+	if err := unpack(b, args, kwargs); err != nil {
 		return nil, err
 	}
 	if err := r.ns.alive(b.Name()); err != nil {
@@ -176,17 +174,15 @@ func (a *ruleArg) Unpack(v starlark.Value) error {
 	return nil
 }
 
-// firewall(ns, chain, rule, table="filter") -> Rule
-//
-// Appends a rule to a built-in chain of the namespace's own iptables
-// (each namespace has its own), unless it is there already.
-// Equivalent to: ip netns exec NS iptables -t TABLE -A CHAIN RULE...
+// firewall is the firewall builtin: it appends a rule to a built-in chain
+// of the namespace's own iptables (each namespace has its own), unless it
+// is there already.
 func (e *Env) firewall(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var ns NamespaceArg
 	var chain string
 	var rule ruleArg
 	table := "filter"
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "chain", &chain, "rule", &rule, "table?", &table); err != nil {
+	if err := unpack(b, args, kwargs, &ns, &chain, &rule, &table); err != nil {
 		return nil, err
 	}
 	n, err := ns.need(b.Name(), "ns")

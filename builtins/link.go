@@ -39,17 +39,6 @@ func (l *Link) Index() int     { return l.index }
 
 var linkAttrs = []string{"addrs", "index", "kind", "mac", "master", "mtu", "name", "ns", "peer", "up"}
 
-var linkMethods = methods{
-	"set_up":     linkSetUp,
-	"set_down":   linkSetDown,
-	"set":        linkSet,
-	"addr":       linkAddr,
-	"del_addr":   linkDelAddr,
-	"set_master": linkSetMaster,
-	"move":       linkMove,
-	"delete":     linkDelete,
-}
-
 func (l *Link) AttrNames() []string { return sortedNames(linkAttrs, linkMethods.names()) }
 
 // Info reads the device from the kernel.
@@ -69,7 +58,7 @@ func (l *Link) Info() (*kernel.LinkInfo, error) {
 }
 
 func (l *Link) Attr(name string) (starlark.Value, error) {
-	if m := linkMethods.get("link", l, name); m != nil {
+	if m := linkMethods.get(l, name); m != nil {
 		return m, nil
 	}
 	switch name {
@@ -163,19 +152,19 @@ func (l *Link) peer(li *kernel.LinkInfo) (*Link, error) {
 
 func recvLink(b *starlark.Builtin) *Link { return b.Receiver().(*Link) }
 
-// link.set_up() is: ip -n NS link set DEV up
+// linkSetUp is the link.set_up method.
 func linkSetUp(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	return setUp(b, args, kwargs, true)
 }
 
-// link.set_down() is: ip -n NS link set DEV down
+// linkSetDown is the link.set_down method.
 func linkSetDown(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	return setUp(b, args, kwargs, false)
 }
 
 func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up bool) (starlark.Value, error) {
 	l := recvLink(b)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+	if err := unpack(b, args, kwargs); err != nil {
 		return nil, err
 	}
 	li, err := l.Info()
@@ -198,7 +187,8 @@ func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up
 	return l, nil
 }
 
-// link.set(mtu=, mac=, name=) is: ip -n NS link set DEV [mtu M] [address MAC] [name NEW]
+// linkSet is the link.set method: it changes the device's MTU, MAC
+// address or name, given by keyword only.
 func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)
 	var mtu MTU
@@ -207,7 +197,7 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	if len(args) > 0 {
 		return nil, errorf(b.Name(), "takes keyword arguments only: set(mtu=, mac=, name=)")
 	}
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "mtu?", &mtu, "mac?", &mac, "name?", &name); err != nil {
+	if err := unpack(b, args, kwargs, &mtu, &mac, &name); err != nil {
 		return nil, err
 	}
 	li, err := l.Info()
@@ -241,11 +231,11 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	return l, nil
 }
 
-// link.addr(cidr) adds an address unless present. Equivalent to: ip -n NS addr replace CIDR dev DEV
+// linkAddr is the link.addr method: it adds an address unless present.
 func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)
 	var c CIDR
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cidr", &c); err != nil {
+	if err := unpack(b, args, kwargs, &c); err != nil {
 		return nil, err
 	}
 	if err := l.ensureAddr(b.Name(), c.IPNet); err != nil {
@@ -263,11 +253,11 @@ func (l *Link) ensureAddr(fn string, c *net.IPNet) error {
 	return nil
 }
 
-// link.del_addr(cidr) is: ip -n NS addr del CIDR dev DEV
+// linkDelAddr is the link.del_addr method.
 func linkDelAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)
 	var c CIDR
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cidr", &c); err != nil {
+	if err := unpack(b, args, kwargs, &c); err != nil {
 		return nil, err
 	}
 	have, err := l.env.K.Addrs(l.ns.ns, l.index)
@@ -345,11 +335,12 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 	return nil
 }
 
-// link.set_master(bridge_or_None) is: ip -n NS link set DEV master BR | nomaster
+// linkSetMaster is the link.set_master method: it puts the device on a
+// bridge, or with None takes it off.
 func linkSetMaster(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)
 	var br BridgeArg
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "bridge", &br); err != nil {
+	if err := unpack(b, args, kwargs, &br); err != nil {
 		return nil, err
 	}
 	if err := br.checkSameNS(b.Name(), "bridge", l.name, l.ns); err != nil {
@@ -361,11 +352,11 @@ func linkSetMaster(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	return l, nil
 }
 
-// link.move(ns) is: ip -n NS link set DEV netns TARGET
+// linkMove is the link.move method.
 func linkMove(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)
 	var target NamespaceArg
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &target); err != nil {
+	if err := unpack(b, args, kwargs, &target); err != nil {
 		return nil, err
 	}
 	to, err := target.need(b.Name(), "ns")
@@ -407,10 +398,10 @@ func (l *Link) moveTo(fn string, to *Namespace) error {
 	return nil
 }
 
-// link.delete() is: ip -n NS link del DEV (a veth's peer goes with it)
+// linkDelete is the link.delete method (a veth's peer goes with it).
 func linkDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+	if err := unpack(b, args, kwargs); err != nil {
 		return nil, err
 	}
 	li, err := l.env.K.LinkByIndex(l.ns.ns, l.index)
@@ -433,11 +424,11 @@ func linkDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tupl
 	return starlark.None, nil
 }
 
-// link(name, ns=host) is an existing device. Equivalent to: ip -n NS link show NAME
+// link is the link builtin: an existing device.
 func (e *Env) link(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name IfName
 	var ns NamespaceArg
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "ns?", &ns); err != nil {
+	if err := unpack(b, args, kwargs, &name, &ns); err != nil {
 		return nil, err
 	}
 	l, _, err := ns.or(e.host).lookupLink(b.Name(), string(name))

@@ -47,14 +47,6 @@ func (n *Namespace) NS() *kernel.NS { return n.ns }
 
 var namespaceAttrs = []string{"inode", "is_host", "links", "name", "neighbors", "path", "pids", "routes"}
 
-var namespaceMethods = methods{
-	"link":   nsLink,
-	"exec":   nsExec,
-	"sysctl": nsSysctl,
-	"delete": nsDelete,
-	"etc":    nsEtc,
-}
-
 func (n *Namespace) AttrNames() []string {
 	return sortedNames(namespaceAttrs, namespaceMethods.names())
 }
@@ -67,7 +59,7 @@ func (n *Namespace) alive(what string) error {
 }
 
 func (n *Namespace) Attr(name string) (starlark.Value, error) {
-	if m := namespaceMethods.get("namespace", n, name); m != nil {
+	if m := namespaceMethods.get(n, name); m != nil {
 		return m, nil
 	}
 	switch name {
@@ -214,18 +206,16 @@ func (a NamespaceArg) or(def *Namespace) *Namespace {
 	return a.Namespace
 }
 
-// namespace(name, lo=True) / namespace(pid=N) / namespace(path=P)
-//
-// Creates or adopts /run/netns/NAME and brings its loopback up; with pid
-// or path it attaches to an existing namespace, which is never deleted.
-// Equivalent to: ip netns add NAME; ip -n NAME link set lo up
+// namespace is the namespace builtin: it creates or adopts
+// /run/netns/NAME and brings its loopback up, or attaches to an existing
+// namespace by pid or path, which is never deleted.
 func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name NSName
 	var pid starlark.Value = starlark.None
 	var path string
 	lo := true
 	timeout := Duration(5 * time.Second)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name?", &name, "lo?", &lo, "pid?", &pid, "path?", &path, "timeout?", &timeout); err != nil {
+	if err := unpack(b, args, kwargs, &name, &lo, &pid, &path, &timeout); err != nil {
 		return nil, err
 	}
 	given := 0
@@ -273,9 +263,9 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	return n, nil
 }
 
-// namespaces() lists the named namespaces. Equivalent to: ip netns list
+// namespaces is the namespaces builtin: the named namespaces.
 func (e *Env) namespaces(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+	if err := unpack(b, args, kwargs); err != nil {
 		return nil, err
 	}
 	names, err := e.K.ListNamed()
@@ -293,10 +283,10 @@ func (e *Env) namespaces(thread *starlark.Thread, b *starlark.Builtin, args star
 	return starlark.NewList(vs), nil
 }
 
-// identify(pid) is the namespace a process is in. Equivalent to: ip netns identify PID
+// identify is the identify builtin: the namespace a process is in.
 func (e *Env) identify(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var pid int
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "pid", &pid); err != nil {
+	if err := unpack(b, args, kwargs, &pid); err != nil {
 		return nil, err
 	}
 	if pid <= 0 {
@@ -309,11 +299,11 @@ func (e *Env) identify(thread *starlark.Thread, b *starlark.Builtin, args starla
 	return e.wrapNS(ns), nil
 }
 
-// ns.link(name) is link(name, ns=ns).
+// nsLink is the namespace.link method: the link builtin in the namespace.
 func nsLink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	n := b.Receiver().(*Namespace)
 	var name IfName
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
+	if err := unpack(b, args, kwargs, &name); err != nil {
 		return nil, err
 	}
 	if err := n.alive(b.Name()); err != nil {
@@ -326,13 +316,13 @@ func nsLink(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, k
 	return l, nil
 }
 
-// ns.sysctl(key, value=None) reads a sysctl in the namespace, or writes it
-// and returns the old value. Equivalent to: ip netns exec NS sysctl [-w] KEY[=VALUE]
+// nsSysctl is the namespace.sysctl method: it reads a sysctl in the
+// namespace, or writes it and returns the old value.
 func nsSysctl(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	n := b.Receiver().(*Namespace)
 	var key string
 	var value starlark.Value = starlark.None
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "key", &key, "value?", &value); err != nil {
+	if err := unpack(b, args, kwargs, &key, &value); err != nil {
 		return nil, err
 	}
 	if _, err := names.SysctlKey(key); err != nil {
@@ -371,10 +361,10 @@ func nsSysctl(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 	return starlark.String(old), nil
 }
 
-// ns.delete() removes a named namespace. Equivalent to: ip netns del NAME
+// nsDelete is the namespace.delete method: it removes a named namespace.
 func nsDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	n := b.Receiver().(*Namespace)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+	if err := unpack(b, args, kwargs); err != nil {
 		return nil, err
 	}
 	if n.deleted {
@@ -405,12 +395,12 @@ func (e *Env) forgetLinksIn(n *Namespace) {
 	}
 }
 
-// forwarding(ns=host, on=True) sets net.ipv4.ip_forward in a namespace.
-// Equivalent to: ip netns exec NS sysctl -w net.ipv4.ip_forward=1
+// forwarding is the forwarding builtin: it sets net.ipv4.ip_forward in a
+// namespace.
 func (e *Env) forwarding(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var ns NamespaceArg
 	on := true
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns?", &ns, "on?", &on); err != nil {
+	if err := unpack(b, args, kwargs, &ns, &on); err != nil {
 		return nil, err
 	}
 	n := ns.or(e.host)
@@ -441,14 +431,14 @@ func (n *Namespace) lookupLinkInfo(name string) (*Link, *kernel.LinkInfo, error)
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 
-// ns.etc(file, content) writes /etc/netns/NAME/FILE; processes that exec
-// starts in the namespace see it as /etc/FILE (hosts, resolv.conf, ...).
-// Equivalent to: mkdir -p /etc/netns/NAME; printf CONTENT > /etc/netns/NAME/FILE
+// nsEtc is the namespace.etc method: it writes /etc/netns/NAME/FILE,
+// which processes that exec starts in the namespace see as /etc/FILE
+// (hosts, resolv.conf, ...).
 func nsEtc(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	n := b.Receiver().(*Namespace)
 	var file string
 	var content starlark.Value
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "file", &file, "content", &content); err != nil {
+	if err := unpack(b, args, kwargs, &file, &content); err != nil {
 		return nil, err
 	}
 	if err := names.EtcFile(file); err != nil {

@@ -7,19 +7,7 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
-	"go.starlark.net/starlarkstruct"
 )
-
-// The nat module:
-//
-//	nat.masquerade(src, ns=host, out=None, not_out=None) -> Rule
-//	nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None) -> Rule
-func (e *Env) natModule() *starlarkstruct.Module {
-	return &starlarkstruct.Module{Name: "nat", Members: starlark.StringDict{
-		"masquerade": starlark.NewBuiltin("nat.masquerade", withUsage(e.masquerade)),
-		"dnat":       starlark.NewBuiltin("nat.dnat", withUsage(e.dnat)),
-	}}
-}
 
 // Prefix is a source or destination network ("192.168.15.0/24") or a
 // single address.
@@ -46,16 +34,13 @@ func (p *Prefix) Unpack(v starlark.Value) error {
 	return nil
 }
 
-// nat.masquerade(src, ns=host, out=None, not_out=None) -> Rule
-//
-// Rewrites the source of packets from src leaving through out (or through
-// any device but not_out) to the address of the outgoing device.
-// Equivalent to: ip netns exec NS iptables -t nat -A POSTROUTING -s SRC [-o OUT | ! -o NOT_OUT] -j MASQUERADE
+// masquerade is nat.masquerade: it rewrites the source of packets leaving
+// a namespace to the address of the outgoing device.
 func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var src Prefix
 	var ns NamespaceArg
 	var out, notOut OptIfName
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "src", &src, "ns?", &ns, "out?", &out, "not_out?", &notOut); err != nil {
+	if err := unpack(b, args, kwargs, &src, &ns, &out, &notOut); err != nil {
 		return nil, err
 	}
 	if src.IPNet == nil {
@@ -84,10 +69,8 @@ func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args star
 	return (&Rule{env: e, ns: n, table: "nat", chain: "POSTROUTING", spec: spec}).ensure(b.Name())
 }
 
-// nat.dnat(port, to, ns=host, proto="tcp", in_=None, dst=None) -> Rule
-//
-// Sends connections arriving for port (on in_, to dst) to another address.
-// Equivalent to: ip netns exec NS iptables -t nat -A PREROUTING -p PROTO --dport PORT [-i IN] [-d DST] -j DNAT --to-destination TO
+// dnat is nat.dnat: it sends connections arriving for a port to another
+// address.
 func (e *Env) dnat(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var port starlark.Value
 	var to string
@@ -95,7 +78,7 @@ func (e *Env) dnat(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	proto := "tcp"
 	var in OptIfName
 	var dst Prefix
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "port", &port, "to", &to, "ns?", &ns, "proto?", &proto, "in_?", &in, "dst?", &dst); err != nil {
+	if err := unpack(b, args, kwargs, &port, &to, &ns, &proto, &in, &dst); err != nil {
 		return nil, err
 	}
 	p, err := portArg(port)

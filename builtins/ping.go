@@ -83,15 +83,13 @@ func (e *Env) Ping(n *Namespace, dst net.IP, count int, timeout time.Duration) (
 	return false, nil
 }
 
-// ping(ns, dst, count=1, timeout="1s") -> bool
-//
-// Native ICMP echo from inside ns. Equivalent to: ip netns exec NS ping -c COUNT -W TIMEOUT DST
+// ping is the ping builtin: native ICMP echo from inside a namespace.
 func (e *Env) ping(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var ns NamespaceArg
 	var dst IP
 	count := 1
 	timeout := Duration(time.Second)
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns", &ns, "dst", &dst, "count?", &count, "timeout?", &timeout); err != nil {
+	if err := unpack(b, args, kwargs, &ns, &dst, &count, &timeout); err != nil {
 		return nil, err
 	}
 	if dst.IP == nil {
@@ -115,10 +113,11 @@ func (e *Env) ping(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	return starlark.Bool(ok), nil
 }
 
-// sleep(duration): "250ms", "2s", or seconds as a number.
+// sleep is the sleep builtin; in a plan it advances the plan's clock
+// instead of waiting.
 func (e *Env) sleep(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var d Duration
-	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "duration", &d); err != nil {
+	if err := unpack(b, args, kwargs, &d); err != nil {
 		return nil, err
 	}
 	if p := e.Planner; p != nil {

@@ -31,11 +31,8 @@ var attrDocs = map[string][][2]string{
 	"Rule":    {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
 }
 
-// valueMethods are the methods of each value (named TYPE.METHOD in usage).
-var valueMethods = map[string]string{"Namespace": "namespace", "Link": "link", "Process": "process", "Rule": "rule"}
-
 // Reference is the reference of every builtin, module function, value and
-// method, in Markdown, made from the same tables as help(): the README
+// method, in Markdown, made from the table as help() is: the README
 // carries it (a test keeps the two the same).
 func Reference() string {
 	var b strings.Builder
@@ -74,12 +71,15 @@ func Reference() string {
 		for _, a := range attrDocs[t] {
 			fmt.Fprintf(&b, "- `.%s`: %s\n", a[0], a[1])
 		}
-		if m, ok := valueMethods[t]; ok {
+		if ms, ok := valueMethods[t]; ok {
 			b.WriteString("\n| method | what it does | the command it stands for |\n|---|---|---|\n")
-			for _, n := range names {
-				if strings.HasPrefix(n, m+".") {
-					row(n)
-				}
+			methods := make([]string, len(ms))
+			for i := range ms {
+				methods[i] = ms[i].Name
+			}
+			sort.Strings(methods)
+			for _, n := range methods {
+				row(n)
 			}
 		}
 	}

@@ -49,10 +49,7 @@ func (n *Namespace) routes(table int) ([]starlark.Value, error) {
 	return out, nil
 }
 
-// route(ns, dst, via=None, dev=None, metric=None, table=None) -> Route
-//
-// Adds or replaces a route. dst is "default", a prefix, or an address.
-// Equivalent to: ip -n NS route replace DST [via VIA] [dev DEV] [metric M] [table T]
+// route is the route builtin: it adds or replaces a route.
 func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var ns NamespaceArg
@@ -60,7 +57,7 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 	var via IP
 	var dev starlark.Value = starlark.None
 	var metric, table starlark.Value = starlark.None, starlark.None
-	if err := starlark.UnpackArgs(fn, args, kwargs, "ns", &ns, "dst", &dst, "via?", &via, "dev?", &dev, "metric?", &metric, "table?", &table); err != nil {
+	if err := unpack(b, args, kwargs, &ns, &dst, &via, &dev, &metric, &table); err != nil {
 		return nil, err
 	}
 	n, err := ns.need(fn, "ns")

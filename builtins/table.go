@@ -6,35 +6,164 @@ import (
 	"go.starlark.net/starlark"
 )
 
-// Predeclared is the registration table: every name a script sees besides
-// Starlark's own (and args, print, load, which the runtime adds).
+// The table: an entry for every builtin, module function and method (see
+// spec.go for what is made from it). Meanings are clauses, as help()
+// prints them after the usage; an Equivalent is the command as a user
+// would type it, with the builtin's arguments in capitals.
+
+// builtinTable are the builtins every script sees.
+var builtinTable = []function{
+	{impl: (*Env).namespace, spec: spec{Name: "namespace",
+		Params: params{{Name: "name"}, {Name: "lo", Default: "True"},
+			{Name: "pid", Default: "N", Form: 1}, {Name: "path", Default: "P", Form: 2}, {Name: "timeout", Default: `"5s"`, Form: 1}},
+		Meaning:    "create or adopt the named network namespace /run/netns/NAME and bring its loopback up; with pid= or path=, attach to an existing namespace (never deleted); pid= waits (timeout=) for a process that is making its own namespace",
+		Equivalent: "ip netns add NAME; ip -n NAME link set lo up"}},
+	{impl: (*Env).namespaces, spec: spec{Name: "namespaces",
+		Meaning: "the named namespaces, as Namespace values", Equivalent: "ip netns list"}},
+	{impl: (*Env).identify, spec: spec{Name: "identify", Params: params{{Name: "pid"}},
+		Meaning: "the Namespace a process is in", Equivalent: "ip netns identify PID"}},
+	{impl: (*Env).veth, spec: spec{Name: "veth",
+		Params: params{{Name: "name"}, {Name: "peer"}, {Name: "ns", Default: "host"}, {Name: "peer_ns", Default: "host"},
+			{Name: "addr", Default: "None"}, {Name: "peer_addr", Default: "None"}, {Name: "master", Default: "None"},
+			{Name: "peer_master", Default: "None"}, {Name: "mtu", Default: "None"}, {Name: "up", Default: "True"}},
+		Meaning:    "create a veth pair (two devices joined like a cable), each end directly in its namespace, then put each end on its bridge, address it and bring it up; returns (Link, Link)",
+		Equivalent: "ip -n NS link add NAME type veth peer name PEER netns PEER_NS; ip -n NS link set NAME master BR; ip -n NS addr add ADDR dev NAME; ip -n NS link set NAME up (and the same for PEER in PEER_NS)"}},
+	{impl: (*Env).bridge, spec: spec{Name: "bridge",
+		Params:     params{{Name: "name"}, {Name: "ns", Default: "host"}, {Name: "addr", Default: "None"}, {Name: "stp", Default: "False"}, {Name: "up", Default: "True"}},
+		Meaning:    "create a bridge (a virtual switch); addr= gives it an address, which makes it the gateway of what is plugged into it",
+		Equivalent: "ip -n NS link add NAME type bridge [stp_state 1]; ip -n NS addr add ADDR dev NAME; ip -n NS link set NAME up"}},
+	{impl: (*Env).dummy, spec: spec{Name: "dummy",
+		Params:     params{{Name: "name"}, {Name: "ns", Default: "host"}, {Name: "addr", Default: "None"}, {Name: "up", Default: "True"}},
+		Meaning:    "create a dummy device, a stand-in for a physical NIC (an ifb device reported as \"dummy\" where the kernel has no dummy driver)",
+		Equivalent: "ip -n NS link add NAME type dummy; ip -n NS addr add ADDR dev NAME; ip -n NS link set NAME up"}},
+	{impl: (*Env).link, spec: spec{Name: "link", Params: params{{Name: "name"}, {Name: "ns", Default: "host"}},
+		Meaning: "an existing device, by name", Equivalent: "ip -n NS link show NAME"}},
+	{impl: (*Env).route, spec: spec{Name: "route",
+		Params:     params{{Name: "ns"}, {Name: "dst"}, {Name: "via", Default: "None"}, {Name: "dev", Default: "None"}, {Name: "metric", Default: "None"}, {Name: "table", Default: "None"}},
+		Meaning:    "add or replace a route; dst is \"default\", a prefix or an address",
+		Equivalent: "ip -n NS route replace DST [via VIA] [dev DEV] [metric M] [table T]"}},
+	{impl: (*Env).forwarding, spec: spec{Name: "forwarding", Params: params{{Name: "ns", Default: "host"}, {Name: "on", Default: "True"}},
+		Meaning:    "turn IPv4 forwarding on (or off) in a namespace; down restores the old value",
+		Equivalent: "ip netns exec NS sysctl -w net.ipv4.ip_forward=1"}},
+	{impl: (*Env).exec, spec: spec{Name: "exec", Params: append(params{{Name: "ns"}}, execParams...),
+		Meaning:    "run a command inside a namespace (a str runs through /bin/sh -c, a list is argv); returns a Result, or a Process with background=True (a re-run finds the same daemon still running and returns it, unless restart=True; ready=\"tcp://IP:PORT\" waits until it listens)",
+		Equivalent: "ip netns exec NS CMD"}},
+	{impl: (*Env).ping, spec: spec{Name: "ping",
+		Params:     params{{Name: "ns"}, {Name: "dst"}, {Name: "count", Default: "1"}, {Name: "timeout", Default: `"1s"`}},
+		Meaning:    "whether dst answers an ICMP echo sent from inside ns (no ping binary needed)",
+		Equivalent: "ip netns exec NS ping -c COUNT -W TIMEOUT DST"}},
+	{impl: (*Env).sleep, spec: spec{Name: "sleep", Params: params{{Name: "duration"}},
+		Meaning: "wait: \"250ms\", \"2s\", or seconds as a number (Ctrl-C interrupts it)", Equivalent: "sleep DURATION"}},
+	{impl: (*Env).firewall, spec: spec{Name: "firewall",
+		Params:     params{{Name: "ns"}, {Name: "chain"}, {Name: "rule"}, {Name: "table", Default: `"filter"`}},
+		Meaning:    "append an iptables rule (a rulespec, str or list) to a built-in chain of a namespace, unless it is there already; returns a Rule",
+		Equivalent: "ip netns exec NS iptables -t TABLE -A CHAIN RULE..."}},
+	{impl: (*Env).waitPort, spec: spec{Name: "wait_port", Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "timeout", Default: `"5s"`}},
+		Meaning:    "wait until something accepts TCP connections on dst (\"ip:port\"), seen from ns: a daemon that is still starting",
+		Equivalent: "until ip netns exec NS nc -z IP PORT; do sleep 0.02; done"}},
+}
+
+// execParams are exec's parameters after ns: namespace.exec takes them
+// too, and both unpack them in Namespace.execute.
+var execParams = params{{Name: "cmd"}, {Name: "check", Default: "True"}, {Name: "timeout", Default: `"30s"`},
+	{Name: "background", Default: "False"}, {Name: "env", Default: "None"}, {Name: "stdin", Default: "None"},
+	{Name: "restart", Default: "False"}, {Name: "ready", Default: "None"}}
+
+// modules are the modules every script sees. A failed check of assert's
+// is lenient in a plan (see Env.lenient).
+var modules = []module{
+	{name: "nat", fns: []function{
+		{impl: (*Env).masquerade, spec: spec{Name: "nat.masquerade",
+			Params:     params{{Name: "src"}, {Name: "ns", Default: "host"}, {Name: "out", Default: "None"}, {Name: "not_out", Default: "None"}},
+			Meaning:    "rewrite the source of packets from src that leave through out (or through any device but not_out) to the outgoing device's address",
+			Equivalent: "ip netns exec NS iptables -t nat -A POSTROUTING -s SRC [-o OUT | ! -o NOT_OUT] -j MASQUERADE"}},
+		{impl: (*Env).dnat, spec: spec{Name: "nat.dnat",
+			Params:     params{{Name: "port"}, {Name: "to"}, {Name: "ns", Default: "host"}, {Name: "proto", Default: `"tcp"`}, {Name: "in_", Default: "None"}, {Name: "dst", Default: "None"}},
+			Meaning:    "send connections arriving for port (on in_, to dst) to another address (\"ip\" or \"ip:port\")",
+			Equivalent: "ip netns exec NS iptables -t nat -A PREROUTING -p PROTO --dport PORT [-i IN] [-d DST] -j DNAT --to-destination TO"}},
+	}},
+	{name: "assert", wrap: (*Env).lenient, fns: []function{
+		{impl: assertCompare(true), spec: spec{Name: "assert.eq", Params: params{{Name: "a"}, {Name: "b"}, {Name: "msg", Default: "None"}},
+			Meaning: "fail unless a == b"}},
+		{impl: assertCompare(false), spec: spec{Name: "assert.ne", Params: params{{Name: "a"}, {Name: "b"}, {Name: "msg", Default: "None"}},
+			Meaning: "fail unless a != b"}},
+		{impl: assertTruth(true), spec: spec{Name: "assert.true", Params: params{{Name: "x"}, {Name: "msg", Default: "None"}},
+			Meaning: "fail unless x is true"}},
+		{impl: assertTruth(false), spec: spec{Name: "assert.false", Params: params{{Name: "x"}, {Name: "msg", Default: "None"}},
+			Meaning: "fail unless x is false"}},
+		{impl: assertContains, spec: spec{Name: "assert.contains", Params: params{{Name: "container"}, {Name: "item"}, {Name: "msg", Default: "None"}},
+			Meaning: "fail unless item in container"}},
+		{impl: (*Env).assertFails, spec: spec{Name: "assert.fails", Params: params{{Name: "fn"}, {Name: "pattern"}},
+			Meaning: "call fn and fail unless it fails with an error matching the regexp pattern; returns the message"}},
+		{impl: assertReach(true), spec: spec{Name: "assert.reachable", Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "timeout", Default: `"1s"`}},
+			Meaning:    "fail unless dst (\"ip\", or \"ip:port\" for TCP) answers from inside ns",
+			Equivalent: "ip netns exec NS ping -c 1 DST (nc -z IP PORT for ip:port)"}},
+		{impl: assertReach(false), spec: spec{Name: "assert.unreachable", Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "timeout", Default: `"1s"`}},
+			Meaning:    "fail unless dst does not answer from inside ns",
+			Equivalent: "! ip netns exec NS ping -c 1 DST"}},
+	}},
+}
+
+// valueMethods are the methods of each kind of value, by its type.
+var valueMethods = map[string]methods{
+	"Namespace": namespaceMethods, "Link": linkMethods, "Process": processMethods, "Rule": ruleMethods,
+}
+
+var namespaceMethods = methods{
+	{impl: nsLink, spec: spec{Name: "namespace.link", Params: params{{Name: "name"}},
+		Meaning: "a device of this namespace, by name", Equivalent: "ip -n NS link show NAME"}},
+	{impl: nsExec, spec: spec{Name: "namespace.exec", Params: execParams,
+		Meaning: "exec(ns, cmd, ...) with this namespace", Equivalent: "ip netns exec NS CMD"}},
+	{impl: nsSysctl, spec: spec{Name: "namespace.sysctl", Params: params{{Name: "key"}, {Name: "value", Default: "None"}},
+		Meaning: "read a sysctl in the namespace, or write it and return the old value", Equivalent: "ip netns exec NS sysctl [-w] KEY[=VALUE]"}},
+	{impl: nsDelete, spec: spec{Name: "namespace.delete",
+		Meaning: "delete a named namespace", Equivalent: "ip netns del NAME"}},
+	{impl: nsEtc, spec: spec{Name: "namespace.etc", Params: params{{Name: "file"}, {Name: "content"}},
+		Meaning:    "write /etc/netns/NAME/FILE, which processes exec starts in the namespace see as /etc/FILE (hosts, resolv.conf, ...)",
+		Equivalent: "mkdir -p /etc/netns/NAME; printf CONTENT > /etc/netns/NAME/FILE"}},
+}
+
+var linkMethods = methods{
+	{impl: linkSetUp, spec: spec{Name: "link.set_up",
+		Meaning: "bring the device up", Equivalent: "ip -n NS link set DEV up"}},
+	{impl: linkSetDown, spec: spec{Name: "link.set_down",
+		Meaning: "bring the device down", Equivalent: "ip -n NS link set DEV down"}},
+	{impl: linkSet, spec: spec{Name: "link.set", Params: params{{Name: "mtu", Default: "None"}, {Name: "mac", Default: "None"}, {Name: "name", Default: "None"}},
+		Meaning: "change the device's MTU, MAC address or name", Equivalent: "ip -n NS link set DEV [mtu M] [address MAC] [name NEW]"}},
+	{impl: linkAddr, spec: spec{Name: "link.addr", Params: params{{Name: "cidr"}},
+		Meaning: "add an address unless the device has it already", Equivalent: "ip -n NS addr replace CIDR dev DEV"}},
+	{impl: linkDelAddr, spec: spec{Name: "link.del_addr", Params: params{{Name: "cidr"}},
+		Meaning: "remove an address", Equivalent: "ip -n NS addr del CIDR dev DEV"}},
+	{impl: linkSetMaster, spec: spec{Name: "link.set_master", Params: params{{Name: "bridge"}}, Note: "a bridge Link, or None",
+		Meaning: "put the device on a bridge, or take it off with None", Equivalent: "ip -n NS link set DEV master BR | nomaster"}},
+	{impl: linkMove, spec: spec{Name: "link.move", Params: params{{Name: "ns"}},
+		Meaning: "move the device to another namespace; the Link value follows it", Equivalent: "ip -n NS link set DEV netns TARGET"}},
+	{impl: linkDelete, spec: spec{Name: "link.delete",
+		Meaning: "delete the device (a veth's peer goes with it)", Equivalent: "ip -n NS link del DEV"}},
+}
+
+var processMethods = methods{
+	{impl: procWait, spec: spec{Name: "process.wait", Params: params{{Name: "timeout", Default: `"30s"`}},
+		Meaning: "wait for the process to exit and return its exit code", Equivalent: "wait PID"}},
+	{impl: procKill, spec: spec{Name: "process.kill", Params: params{{Name: "signal", Default: `"TERM"`}},
+		Meaning: "send a signal to the process and its process group", Equivalent: "kill -SIGNAL -PGID"}},
+}
+
+var ruleMethods = methods{
+	{impl: ruleDelete, spec: spec{Name: "rule.delete",
+		Meaning: "delete the rule", Equivalent: "ip netns exec NS iptables -t TABLE -D CHAIN RULE..."}},
+}
+
+// Predeclared is every name a script sees besides Starlark's own (and
+// args, print, load, which the runtime adds): the builtins, host and the
+// modules, from the table.
 func (e *Env) Predeclared() starlark.StringDict {
-	fns := []struct {
-		name string
-		fn   func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error)
-	}{
-		{"namespace", e.namespace},
-		{"namespaces", e.namespaces},
-		{"identify", e.identify},
-		{"veth", e.veth},
-		{"bridge", e.bridge},
-		{"dummy", e.dummy},
-		{"link", e.link},
-		{"route", e.route},
-		{"forwarding", e.forwarding},
-		{"exec", e.exec},
-		{"ping", e.ping},
-		{"sleep", e.sleep},
-		{"firewall", e.firewall},
-		{"wait_port", e.waitPort},
+	d := starlark.StringDict{"host": e.host}
+	for i := range builtinTable {
+		d[builtinTable[i].Name] = builtinTable[i].builtin(e, nil)
 	}
-	d := starlark.StringDict{
-		"host":   e.host,
-		"assert": e.assertModule(),
-		"nat":    e.natModule(),
-	}
-	for _, f := range fns {
-		d[f.name] = starlark.NewBuiltin(f.name, withUsage(f.fn))
+	for _, m := range modules {
+		d[m.name] = m.bind(e)
 	}
 	if e.Planner != nil {
 		d["fail"] = starlark.NewBuiltin("fail", e.planFail)
@@ -44,7 +173,8 @@ func (e *Env) Predeclared() starlark.StringDict {
 
 // planFail is fail(*args, sep=" ") in a plan: a script fails mostly on
 // what it saw (a command's output, a reply), which a plan does not know,
-// so the failure is recorded and the script goes on.
+// so the failure is recorded and the script goes on. It stands in for
+// Starlark's own fail, and so has no entry in the table.
 func (e *Env) planFail(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	sep := " "
 	if err := starlark.UnpackArgs("fail", nil, kwargs, "sep?", &sep); err != nil {

@@ -10,27 +10,6 @@ import (
 	"go.starlark.net/syntax"
 )
 
-// methods maps a value's method names to their implementations; a method
-// is bound to its receiver when read, and is named TYPE.METHOD so its
-// errors read "link.move: ...".
-type methods map[string]func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
-
-func (m methods) get(prefix string, recv starlark.Value, name string) starlark.Value {
-	f, ok := m[name]
-	if !ok {
-		return nil
-	}
-	return starlark.NewBuiltin(prefix+"."+name, withUsage(f)).BindReceiver(recv)
-}
-
-func (m methods) names() []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
 func sortedNames(groups ...[]string) []string {
 	var out []string
 	for _, g := range groups {

@@ -8,17 +8,9 @@ import (
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
-// veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None,
-//
-//	master=None, peer_master=None, mtu=None, up=True) -> (Link, Link)
-//
-// Creates a veth pair with each end directly in its namespace (one
-// netlink call, no move), then attaches, addresses and brings up each end.
-// Equivalent to:
-//
-//	ip -n NS link add NAME type veth peer name PEER netns PEER_NS
-//	ip -n NS link set NAME master BR; ip -n NS addr add ADDR dev NAME; ip -n NS link set NAME up
-//	(and the same for PEER in PEER_NS)
+// veth is the veth builtin: it creates a veth pair with each end directly
+// in its namespace (one netlink call, no move), then attaches, addresses
+// and brings up each end.
 func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	fn := b.Name()
 	var name, peer IfName
@@ -27,10 +19,7 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	var master, peerMaster BridgeArg
 	var mtu MTU
 	up := true
-	if err := starlark.UnpackArgs(fn, args, kwargs,
-		"name", &name, "peer", &peer, "ns?", &ns, "peer_ns?", &peerNS,
-		"addr?", &addr, "peer_addr?", &peerAddr, "master?", &master, "peer_master?", &peerMaster,
-		"mtu?", &mtu, "up?", &up); err != nil {
+	if err := unpack(b, args, kwargs, &name, &peer, &ns, &peerNS, &addr, &peerAddr, &master, &peerMaster, &mtu, &up); err != nil {
 		return nil, err
 	}
 	n, pn := ns.or(e.host), peerNS.or(e.host)

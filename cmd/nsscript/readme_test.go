@@ -33,7 +33,8 @@ func reference() string {
 	return b.String()
 }
 
-// TestReadmeReference: the README's reference is the help tables'.
+// TestReadmeReference: the README's reference is the one made from the
+// table of builtins (builtins/table.go), as help() is.
 func TestReadmeReference(t *testing.T) {
 	const path = "../../README.md"
 	b, err := os.ReadFile(path)
@@ -55,5 +56,5 @@ func TestReadmeReference(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("README.md's reference differs from the help tables: run NSSCRIPT_WRITE_README=1 go test ./cmd/nsscript -run TestReadmeReference")
+	t.Errorf("README.md's reference differs from the table of builtins: run NSSCRIPT_WRITE_README=1 go test ./cmd/nsscript -run TestReadmeReference")
 }
