@@ -56,11 +56,11 @@ func recKey(r Record) string {
 	case "up", "mtu", "mac", "master":
 		return r.Op + " " + ns(r.NS) + " " + r.Name
 	case "rename":
-		return "rename " + ns(r.NS) + " " + r.Old + " " + r.Name
+		return "rename " + ns(r.NS) + " " + r.OldName + " " + r.Name
 	case "move":
 		return "move " + r.MAC + " " + ns(r.To)
 	case "addr", "addr_del":
-		return r.Op + " " + ns(r.NS) + " " + strconv.Itoa(r.Index) + " " + r.Old
+		return r.Op + " " + ns(r.NS) + " " + strconv.Itoa(r.Index) + " " + r.Addr
 	case "route":
 		if r.Route == nil {
 			return "route ?"
@@ -133,11 +133,11 @@ func (k *Kernel) track(r Record) {
 			k.where[r.MAC] = place{p.ns, r.Name}
 		}
 	case "ident":
-		if p, ok := k.where[r.Old]; ok && r.Old != "" {
-			delete(k.where, r.Old)
+		if p, ok := k.where[r.OldMAC]; ok && r.OldMAC != "" {
+			delete(k.where, r.OldMAC)
 			k.where[r.MAC] = p
 			for key, o := range k.origins {
-				if o.mac == r.Old {
+				if o.mac == r.OldMAC {
 					k.origins[key] = origin{r.MAC, o.key}
 				}
 			}

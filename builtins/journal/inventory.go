@@ -97,7 +97,7 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 			}
 			if has, err := k.Addrs(ns, r.Index); err == nil {
 				for _, a := range has {
-					if a == r.Old {
+					if a == r.Addr {
 						out = append(out, plan.ItemAddr(label(ns), r.Name, a))
 					}
 				}

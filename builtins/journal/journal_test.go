@@ -4,34 +4,96 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/nsscript/nsscript/builtins/kernel"
-	"github.com/nsscript/nsscript/builtins/plan"
 )
 
-// goodLines are records of every kind a journal holds.
+const (
+	hostRef = `{"host":true,"inode":4026531840,"cookie":4026531840}`
+	redRef  = `{"name":"red","inode":4026532001,"cookie":4026532001}`
+)
+
+// goodLines are records of every kind a journal holds, as nsscript
+// writes them.
 var goodLines = []string{
-	`{"op":"netns","ns":{"name":"red","inode":4026532001,"cookie":4026532001},"placeholder":7}`,
+	`{"op":"netns","ns":` + redRef + `,"placeholder":7}`,
 	`{"op":"adopt","ns":{"name":"blue","inode":4026532002,"cookie":4026532002}}`,
-	`{"op":"link","kind":"veth","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"a","mac":"02:00:00:00:00:01","peer_ns":{"name":"red","inode":4026532001,"cookie":4026532001},"peer":"b","peer_mac":"02:00:00:00:00:02"}`,
-	`{"op":"link","kind":"bridge","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"br0","mac":"02:00:00:00:00:03"}`,
-	`{"op":"ident","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"br0","mac":"02:00:00:00:00:04","old":"02:00:00:00:00:03"}`,
-	`{"op":"up","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"lo","old":"0","index":1,"mac":"00:00:00:00:00:00","kind":"loopback"}`,
-	`{"op":"mtu","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"eth0","old":"1500","index":2,"mac":"02:00:00:00:00:09"}`,
-	`{"op":"rename","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"new","old":"eth0","index":2}`,
-	`{"op":"move","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"to":{"name":"red","inode":4026532001,"cookie":4026532001},"name":"eth1","old":"1","mac":"02:00:00:00:00:08","addrs":["10.0.0.1/24"]}`,
-	`{"op":"addr","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"eth0","old":"10.0.0.1/24","index":2}`,
-	`{"op":"route","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"route":{"dst":"10.1.0.0/24","via":"10.0.0.2"}}`,
-	`{"op":"sysctl","ns":{"name":"red","inode":4026532001,"cookie":4026532001},"name":"net.ipv4.ip_forward","old":"0"}`,
-	`{"op":"rule","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"table":"nat","chain":"POSTROUTING","spec":["-s","10.0.0.0/24","-j","MASQUERADE"]}`,
+	`{"op":"link","kind":"veth","ns":` + hostRef + `,"name":"a","mac":"02:00:00:00:00:01","peer_ns":` + redRef + `,"peer":"b","peer_mac":"02:00:00:00:00:02"}`,
+	`{"op":"link","kind":"bridge","ns":` + hostRef + `,"name":"br0","mac":"02:00:00:00:00:03"}`,
+	`{"op":"ident","ns":` + hostRef + `,"name":"br0","mac":"02:00:00:00:00:04","old_mac":"02:00:00:00:00:03"}`,
+	`{"op":"up","ns":` + hostRef + `,"name":"lo","was_up":false,"index":1,"mac":"00:00:00:00:00:00","kind":"loopback"}`,
+	`{"op":"up","ns":` + hostRef + `,"name":"eth0","was_up":true,"index":2,"mac":"02:00:00:00:00:09","addrs":["2001:db8::1/64"],"routes":[{"dst":"10.2.0.0/16","via":"10.0.0.2","dev":"eth0","table":254}]}`,
+	`{"op":"mtu","ns":` + hostRef + `,"name":"eth0","old_mtu":1500,"index":2,"mac":"02:00:00:00:00:09","addrs":["2001:db8::1/64"]}`,
+	`{"op":"mac","ns":` + hostRef + `,"name":"eth0","old_mac":"02:00:00:00:00:09","index":2,"mac":"02:00:00:00:00:09"}`,
+	`{"op":"master","ns":` + hostRef + `,"name":"eth0","old_master":"br1","index":2,"mac":"02:00:00:00:00:09"}`,
+	`{"op":"master","ns":` + hostRef + `,"name":"eth1","index":3,"mac":"02:00:00:00:00:08"}`,
+	`{"op":"rename","ns":` + hostRef + `,"name":"new","old_name":"eth0","index":2}`,
+	`{"op":"move","ns":` + hostRef + `,"to":` + redRef + `,"name":"eth1","was_up":true,"old_master":"br1","mac":"02:00:00:00:00:08","addrs":["10.0.0.1/24"],"routes":[{"dst":"","via":"10.0.0.254","table":254}]}`,
+	`{"op":"move","ns":` + hostRef + `,"to":` + redRef + `,"name":"a","mac":"02:00:00:00:00:01"}`,
+	`{"op":"addr","ns":` + hostRef + `,"name":"eth0","addr":"10.0.0.1/24","index":2}`,
+	`{"op":"addr_del","ns":` + hostRef + `,"name":"eth0","addr":"2001:db8::1/64","index":2,"mac":"02:00:00:00:00:09"}`,
+	`{"op":"route","ns":` + hostRef + `,"route":{"dst":"10.1.0.0/24","via":"10.0.0.2"},"prev":{"dst":"10.1.0.0/24","dev":"eth0","table":254}}`,
+	`{"op":"sysctl","ns":` + redRef + `,"name":"net.ipv4.ip_forward","old_value":"0"}`,
+	`{"op":"shared_sysctl","ns":` + hostRef + `,"name":"net.ipv4.ip_forward","old_value":"0","lab":"lab"}`,
+	`{"op":"rule","ns":` + hostRef + `,"table":"nat","chain":"POSTROUTING","spec":["-s","10.0.0.0/24","-j","MASQUERADE"]}`,
 	`{"op":"etc","name":"red","file":"hosts","sum":"00","has":true,"data":"eA=="}`,
 	`{"op":"etc_dir","name":"red"}`,
 	`{"op":"proc","ns":{"host":true},"pid":1234,"start":99,"argv":["sleep","1"],"token":"lab:00"}`,
 	`{"op":"cgroup","name":"/nsscript-00.lab"}`,
 }
+
+// legacyLines are records as an older nsscript wrote them, with
+// what was there before in "old" (and a move's bridge in "master"), each
+// with the line that says the same in the fields of now.
+var legacyLines = [][2]string{
+	{`{"op":"ident","ns":` + hostRef + `,"name":"br0","mac":"02:00:00:00:00:04","old":"02:00:00:00:00:03"}`, goodLines[4]},
+	{`{"op":"up","ns":` + hostRef + `,"name":"lo","old":"0","index":1,"mac":"00:00:00:00:00:00","kind":"loopback"}`, goodLines[5]},
+	{`{"op":"up","ns":` + hostRef + `,"name":"eth0","old":"1","index":2,"mac":"02:00:00:00:00:09","addrs":["2001:db8::1/64"],"routes":[{"dst":"10.2.0.0/16","via":"10.0.0.2","dev":"eth0","table":254}]}`, goodLines[6]},
+	{`{"op":"mtu","ns":` + hostRef + `,"name":"eth0","old":"1500","index":2,"mac":"02:00:00:00:00:09","addrs":["2001:db8::1/64"]}`, goodLines[7]},
+	{`{"op":"mac","ns":` + hostRef + `,"name":"eth0","old":"02:00:00:00:00:09","index":2,"mac":"02:00:00:00:00:09"}`, goodLines[8]},
+	{`{"op":"master","ns":` + hostRef + `,"name":"eth0","old":"br1","index":2,"mac":"02:00:00:00:00:09"}`, goodLines[9]},
+	{`{"op":"rename","ns":` + hostRef + `,"name":"new","old":"eth0","index":2}`, goodLines[11]},
+	{`{"op":"move","ns":` + hostRef + `,"to":` + redRef + `,"name":"eth1","old":"1","master":"br1","mac":"02:00:00:00:00:08","addrs":["10.0.0.1/24"],"routes":[{"dst":"","via":"10.0.0.254","table":254}]}`, goodLines[12]},
+	{`{"op":"move","ns":` + hostRef + `,"to":` + redRef + `,"name":"eth1","old":"0","mac":"02:00:00:00:00:08"}`,
+		`{"op":"move","ns":` + hostRef + `,"to":` + redRef + `,"name":"eth1","was_up":false,"mac":"02:00:00:00:00:08"}`},
+	{`{"op":"addr","ns":` + hostRef + `,"name":"eth0","old":"10.0.0.1/24","index":2}`, goodLines[14]},
+	{`{"op":"addr_del","ns":` + hostRef + `,"name":"eth0","old":"2001:db8::1/64","index":2,"mac":"02:00:00:00:00:09"}`, goodLines[15]},
+	{`{"op":"sysctl","ns":` + redRef + `,"name":"net.ipv4.ip_forward","old":"0"}`, goodLines[17]},
+	{`{"op":"shared_sysctl","ns":` + hostRef + `,"name":"net.ipv4.ip_forward","old":"0","lab":"lab"}`, goodLines[18]},
+	// An "old" where no record had one was ignored, and still is.
+	{`{"op":"rule","ns":` + hostRef + `,"table":"nat","chain":"POSTROUTING","spec":["-s","10.0.0.0/24","-j","MASQUERADE"],"old":"x"}`, goodLines[19]},
+}
+
+// worldLines are records about the devices of userWorld, by their
+// identity there, in the fields of now and as an older nsscript wrote them:
+// undo acts on them.
+var worldLines = [][2]string{
+	{`{"op":"mtu","ns":` + worldHost + `,"name":"nic0","old":"1400","index":3,"mac":"02:5e:00:00:00:02","addrs":["2001:db8:6::1/64"]}`,
+		`{"op":"mtu","ns":` + worldHost + `,"name":"nic0","old_mtu":1400,"index":3,"mac":"02:5e:00:00:00:02","addrs":["2001:db8:6::1/64"]}`},
+	{`{"op":"mac","ns":` + worldHost + `,"name":"ubr","old":"02:00:00:00:00:77","index":2}`,
+		`{"op":"mac","ns":` + worldHost + `,"name":"ubr","old_mac":"02:00:00:00:00:77","index":2}`},
+	{`{"op":"master","ns":` + worldHost + `,"name":"nic0","old":"ubr","index":3,"mac":"02:5e:00:00:00:02"}`,
+		`{"op":"master","ns":` + worldHost + `,"name":"nic0","old_master":"ubr","index":3,"mac":"02:5e:00:00:00:02"}`},
+	{`{"op":"up","ns":` + worldHost + `,"name":"ubr","old":"0","index":2,"mac":"02:5e:00:00:00:01"}`,
+		`{"op":"up","ns":` + worldHost + `,"name":"ubr","was_up":false,"index":2,"mac":"02:5e:00:00:00:01"}`},
+	{`{"op":"rename","ns":` + worldHost + `,"name":"nic0","old":"eth9","index":3}`,
+		`{"op":"rename","ns":` + worldHost + `,"name":"nic0","old_name":"eth9","index":3}`},
+	{`{"op":"addr","ns":` + worldHost + `,"name":"ubr","old":"192.168.5.1/24","index":2,"mac":"02:5e:00:00:00:01"}`,
+		`{"op":"addr","ns":` + worldHost + `,"name":"ubr","addr":"192.168.5.1/24","index":2,"mac":"02:5e:00:00:00:01"}`},
+	{`{"op":"addr_del","ns":` + worldHost + `,"name":"nic0","old":"10.9.9.9/24","index":3,"mac":"02:5e:00:00:00:02"}`,
+		`{"op":"addr_del","ns":` + worldHost + `,"name":"nic0","addr":"10.9.9.9/24","index":3,"mac":"02:5e:00:00:00:02"}`},
+	{`{"op":"move","ns":` + worldHost + `,"to":` + worldUser + `,"name":"uv1","old":"1","master":"ubr","mac":"02:5e:00:00:00:04","addrs":["10.0.0.1/24"],"routes":[{"dst":"10.3.0.0/16","via":"10.0.0.254","table":254}]}`,
+		`{"op":"move","ns":` + worldHost + `,"to":` + worldUser + `,"name":"uv1","was_up":true,"old_master":"ubr","mac":"02:5e:00:00:00:04","addrs":["10.0.0.1/24"],"routes":[{"dst":"10.3.0.0/16","via":"10.0.0.254","table":254}]}`},
+	{`{"op":"sysctl","ns":` + worldUser + `,"name":"net.ipv4.ip_forward","old":"1"}`,
+		`{"op":"sysctl","ns":` + worldUser + `,"name":"net.ipv4.ip_forward","old_value":"1"}`},
+}
+
+const (
+	worldHost = `{"host":true,"inode":4026531840,"cookie":4026531840}`
+	worldUser = `{"name":"user","inode":4026531841,"cookie":4026531841}`
+)
 
 func writeJournal(t *testing.T, data []byte) string {
 	p := filepath.Join(t.TempDir(), "journal")
@@ -45,6 +107,43 @@ func TestReadGoodLines(t *testing.T) {
 	recs, probs, err := readRecords(writeJournal(t, []byte(strings.Join(goodLines, "\n")+"\n")))
 	if err != nil || len(probs) > 0 || len(recs) != len(goodLines) {
 		t.Fatalf("%d records of %d, problems %v, %v", len(recs), len(goodLines), probs, err)
+	}
+	// What nsscript writes of a record, it reads back the same.
+	for i, r := range recs {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, bad := parseLine(b)
+		if len(bad) > 0 || len(again) != 1 || !reflect.DeepEqual(again[0], r) {
+			t.Errorf("line %d: %s reads back as %+v, %v", i, b, again, bad)
+		}
+	}
+}
+
+// TestLegacyLines: a journal an older nsscript wrote is read
+// as what it meant: each legacy line gives the record its line of now
+// gives, and is written back in the fields of now.
+func TestLegacyLines(t *testing.T) {
+	for _, l := range append(legacyLines, worldLines...) {
+		old, bad := parseLine([]byte(l[0]))
+		now, bad2 := parseLine([]byte(l[1]))
+		if len(bad)+len(bad2) > 0 || len(old) != 1 || len(now) != 1 {
+			t.Errorf("%s: %v %v", l[0], bad, bad2)
+			continue
+		}
+		if !reflect.DeepEqual(old[0], now[0]) {
+			t.Errorf("%s\nreads as %+v\nnot as   %+v", l[0], old[0], now[0])
+		}
+		b, err := json.Marshal(old[0])
+		if err != nil || strings.Contains(string(b), `"old":`) || strings.Contains(string(b), `"master":`) {
+			t.Errorf("%s is written back as %s (%v)", l[0], b, err)
+		}
+	}
+	// A move of the lab's own device had no "old": nothing to give back.
+	recs, bad := parseLine([]byte(`{"op":"move","ns":` + hostRef + `,"to":` + redRef + `,"name":"a","mac":"02:00:00:00:00:01"}`))
+	if len(bad) > 0 || len(recs) != 1 || recs[0].givesBack() {
+		t.Errorf("a move of the lab's own device reads as %+v, %v", recs, bad)
 	}
 }
 
@@ -81,6 +180,24 @@ func TestBadRecords(t *testing.T) {
 		`{"op":"sysctl","ns":{"host":true},"name":"kernel.hostname"}`, `{"op":"shared_sysctl","ns":{"host":true},"name":"net.ipv4.ip_forward","lab":".."}`,
 		`{"op":"cgroup","name":"/"}`, `{"op":"cgroup","name":"/user.slice"}`, `{"op":"cgroup","name":"/a/../nsscript-x"}`,
 		`{"op":"rule","ns":{"host":true}}`, `{"op":"route","ns":{"host":true}}`, `{"op":"addr","ns":{"host":true},"name":"lo","old":"x"}`,
+		// What a field of its own holds must parse as what it is.
+		`{"op":"addr","ns":{"host":true},"name":"lo","addr":"10.0.0.1"}`, `{"op":"addr_del","ns":{"host":true},"name":"lo"}`,
+		`{"op":"mtu","ns":{"host":true},"name":"eth0","old":"abc"}`, `{"op":"mtu","ns":{"host":true},"name":"eth0","old_mtu":-1}`,
+		`{"op":"mtu","ns":{"host":true},"name":"eth0"}`, `{"op":"mtu","ns":{"host":true},"name":"eth0","old_mtu":"1500"}`,
+		`{"op":"mac","ns":{"host":true},"name":"eth0","old_mac":"zz"}`, `{"op":"mac","ns":{"host":true},"name":"eth0"}`,
+		`{"op":"ident","ns":{"host":true},"name":"eth0","mac":"02:00:00:00:00:01","old_mac":"nope"}`,
+		`{"op":"up","ns":{"host":true},"name":"eth0"}`, `{"op":"up","ns":{"host":true},"name":"eth0","old":"yes"}`,
+		`{"op":"up","ns":{"host":true},"name":"eth0","was_up":"1"}`, `{"op":"up","ns":{"host":true},"name":"eth0","old":"1","was_up":true}`,
+		`{"op":"up","ns":{"host":true},"name":"eth0","was_up":true,"addrs":["::1"]}`,
+		`{"op":"rename","ns":{"host":true},"name":"eth0"}`, `{"op":"rename","ns":{"host":true},"name":"eth0","old_name":"a/b"}`,
+		`{"op":"master","ns":{"host":true},"name":"eth0","old_master":"../x"}`,
+		`{"op":"move","ns":{"host":true},"to":{"host":true},"name":"eth0","was_up":true,"addrs":["x"]}`,
+		`{"op":"move","ns":{"host":true},"to":{"host":true},"name":"eth0","old":"1","master":"../x"}`,
+		`{"op":"move","ns":{"host":true},"to":{"host":true},"name":"eth0","old":"up"}`,
+		`{"op":"move","ns":{"host":true},"to":{"host":true},"name":"eth0","was_up":false,"routes":[{"via":"x"}]}`,
+		`{"op":"sysctl","ns":{"host":true},"name":"net.ipv4.ip_forward","old":"1","old_value":"0"}`,
+		`{"op":"route","ns":{"host":true},"route":{"dst":"x"}}`, `{"op":"route","ns":{"host":true},"route":{"via":"nope"}}`,
+		`{"op":"route","ns":{"host":true},"route":{},"prev":{"dev":"a/b"}}`,
 		`{"op":"move","ns":{"host":true},"name":"eth0"}`, `{"op":"proc","ns":{"host":true}}`, `{"op":"rm -rf /"}`,
 		`{"op":"netns","ns":{"path":"relative/path"}}`, `null`, `[]`, `"x"`, `{`,
 	} {
@@ -91,6 +208,39 @@ func TestBadRecords(t *testing.T) {
 	}
 }
 
+// TestLegacyUndo: a journal as an older nsscript wrote it is undone as the
+// same journal written now: the model ends the same.
+func TestLegacyUndo(t *testing.T) {
+	var ends [2][]string
+	for i := range ends {
+		inTempDir(t)
+		var lines []string
+		for _, l := range worldLines {
+			lines = append(lines, l[i])
+		}
+		recs, probs, err := readRecords(writeJournal(t, []byte(strings.Join(lines, "\n")+"\n")))
+		if err != nil || len(probs) > 0 || len(recs) != len(lines) {
+			t.Fatalf("%d records of %d, problems %v, %v", len(recs), len(lines), probs, err)
+		}
+		w := newUserWorld(t)
+		before := observe(t, w.k)
+		var warns warnings
+		if errs := warns.undoer(w.k).Undo(recs); len(errs) > 0 || len(warns) > 0 {
+			t.Fatalf("undo: %v %q", errs, warns)
+		}
+		ends[i] = observe(t, w.k)
+		if slices.Equal(ends[i], before) {
+			t.Fatal("the undo changed nothing")
+		}
+	}
+	sameState(t, "legacy and now", ends[1], ends[0])
+	// The move was undone: uv1 came back to the host with what it had.
+	back := `link host/uv1 veth mac 02:5e:00:00:00:04 mtu 1500 up true master "ubr" addrs [10.0.0.1/24]`
+	if !slices.Contains(ends[0], back) {
+		t.Errorf("no %s in\n%s", back, strings.Join(ends[0], "\n"))
+	}
+}
+
 // FuzzRead: no journal, however torn or corrupt, makes the reader panic;
 // every record it returns passes the checks; and a valid record written
 // after any garbage on the same line (a torn write) is still read.
@@ -98,6 +248,10 @@ func FuzzRead(f *testing.F) {
 	for _, l := range goodLines {
 		f.Add([]byte(l + "\n"))
 		f.Add([]byte(l[:len(l)/2]))
+	}
+	for _, l := range append(legacyLines, worldLines...) {
+		f.Add([]byte(l[0] + "\n"))
+		f.Add([]byte(l[0][:len(l[0])/2] + l[1] + "\n")) // a torn legacy line, then one of now
 	}
 	f.Add([]byte(`{"op":"netns"}` + "\n" + `{"op":"link","ns":{"host":true},"name":"x"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -119,55 +273,6 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// userWorld is a model host holding what a user made, not the lab: a
-// bridge, a stand-in NIC, a namespace with a veth into it.
-type userWorld struct {
-	k     *plan.Model
-	macs  []string // of the user's devices
-	inode uint64   // of the user's namespace
-}
-
-func newUserWorld(t *testing.T) *userWorld {
-	k := plan.NewModel()
-	host := k.Host()
-	w := &userWorld{k: k}
-	mk := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	mk(k.AddBridge(host, "ubr", kernel.LinkOpts{}))
-	mk(k.AddDummy(host, "nic0", kernel.LinkOpts{}))
-	un, _, err := k.CreateNamed("user", true, nil)
-	mk(err)
-	_, err = k.AddVeth(host, "uv0", un, "uv1", kernel.LinkOpts{})
-	mk(err)
-	w.inode = un.Inode
-	for _, ns := range []*kernel.NS{host, un} {
-		links, err := k.Links(ns)
-		mk(err)
-		for _, l := range links {
-			if l.Kind != "loopback" {
-				w.macs = append(w.macs, l.MAC)
-			}
-		}
-	}
-	return w
-}
-
-// macs lists the MACs of every device in the model.
-func (w *userWorld) present() map[string]bool {
-	out := map[string]bool{}
-	for _, ns := range w.k.Namespaces() {
-		if links, err := w.k.Links(ns); err == nil {
-			for _, l := range links {
-				out[l.MAC] = true
-			}
-		}
-	}
-	return out
-}
-
 // FuzzUndo: a journal of any content, undone against a model host, never
 // deletes a device or namespace the journal does not identify (by the
 // MAC nsscript gave the device, by the namespace's inode and cookie),
@@ -178,11 +283,22 @@ func FuzzUndo(f *testing.F) {
 	for _, l := range goodLines {
 		f.Add([]byte(l + "\n"))
 	}
+	for _, l := range append(legacyLines, worldLines...) {
+		f.Add([]byte(l[0] + "\n"))
+	}
+	// A whole journal about the user's devices, as written now and as
+	// an older nsscript wrote it.
+	var legacy, now []string
+	for _, l := range worldLines {
+		legacy, now = append(legacy, l[0]), append(now, l[1])
+	}
+	f.Add([]byte(strings.Join(legacy, "\n") + "\n"))
+	f.Add([]byte(strings.Join(now, "\n") + "\n"))
 	f.Add([]byte(`{"op":"link","kind":"bridge","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"ubr","mac":"02:5e:00:00:00:09"}` + "\n" +
 		`{"op":"netns","ns":{"name":"user","inode":4026532000,"cookie":4026532001}}` + "\n" +
 		`{"op":"link","kind":"veth","ns":{"host":true,"inode":4026531840,"cookie":4026531840},"name":"uv0","mac":"02:00:00:00:00:05"}` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		Dir = t.TempDir()
+		inTempDir(t)
 		if err := os.MkdirAll(filepath.Join(Dir, "fuzz"), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -212,11 +328,10 @@ func FuzzUndo(f *testing.F) {
 				claims = append(claims, r.NS.Inode)
 			}
 		}
-		have := w.present()
-		for _, mac := range w.macs {
-			if !have[mac] && !named[mac] && !slices.Contains(claims, w.inode) {
+		for _, d := range w.gone() {
+			if !named[d.MAC] && !slices.Contains(claims, w.inode) {
 				b, _ := json.Marshal(recs)
-				t.Fatalf("device %s of the user's was deleted by %s", mac, b)
+				t.Fatalf("device %s (%s) of the user's was deleted by %s", d.Name, d.MAC, b)
 			}
 		}
 		if _, err := w.k.OpenNamed("user"); err != nil && !slices.Contains(claims, w.inode) {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -55,6 +56,11 @@ type Route struct {
 // namespace by inode and cookie, a device by index or by the MAC address
 // nsscript gave it, a file by the checksum of what nsscript wrote) and
 // leaves anything else alone.
+//
+// Each field holds one thing, of its own type; which records use it is
+// said beside it. (An older nsscript kept what was there before in one
+// string, "old", whatever it was: the reader maps it into these fields,
+// see legacyOld, so that a lab made before an upgrade still comes down.)
 type Record struct {
 	Op     string   `json:"op"`
 	NS     *NSRef   `json:"ns,omitempty"`
@@ -63,7 +69,7 @@ type Record struct {
 	Peer   string   `json:"peer,omitempty"`
 	PeerNS *NSRef   `json:"peer_ns,omitempty"`
 	To     *NSRef   `json:"to,omitempty"`
-	Old    string   `json:"old,omitempty"`
+	Addr   string   `json:"addr,omitempty"` // addr, addr_del: the address, as a CIDR (10.0.0.1/24)
 	Has    bool     `json:"has,omitempty"`
 	Data   []byte   `json:"data,omitempty"`
 	Route  *Route   `json:"route,omitempty"`
@@ -75,12 +81,27 @@ type Record struct {
 	Start  uint64   `json:"start,omitempty"`
 	Argv   []string `json:"argv,omitempty"`
 	Token  string   `json:"token,omitempty"` // OwnerEnv's value in a started process
-	// A device of the host's that moves loses its addresses, master,
-	// up state and routes: "move" keeps them to put them back.
+	Lab    string   `json:"lab,omitempty"`   // shared_sysctl: the lab among its users
+
+	// What was there before the change, which undo puts back.
+	OldValue string `json:"old_value,omitempty"` // sysctl, shared_sysctl: the value
+	OldMTU   int    `json:"old_mtu,omitempty"`   // mtu
+	OldMAC   string `json:"old_mac,omitempty"`   // mac, ident ("" on ident: none to put back)
+	OldName  string `json:"old_name,omitempty"`  // rename: the name before (Name is the new one)
+	// WasUp: on up, whether the device was up. On move, whether a device
+	// of another's was up before it left; nil on a move of the lab's own
+	// device, which has nothing to be given back (see givesBack).
+	WasUp *bool `json:"was_up,omitempty"`
+	// OldMaster is the bridge the device was in ("": none): master, and
+	// move of a device of another's.
+	OldMaster string `json:"old_master,omitempty"`
+	// What the kernel takes from a device with the change, to put back:
+	// its IPv6 addresses when it goes down or below an MTU of 1280 (up,
+	// mtu), 127.0.0.1/8 or none on loopback (up), everything on a move
+	// of a device of another's (move), and the routes through it (up,
+	// move).
 	Addrs  []string `json:"addrs,omitempty"`
-	Master string   `json:"master,omitempty"`
 	Routes []Route  `json:"routes,omitempty"`
-	Lab    string   `json:"lab,omitempty"` // shared_sysctl: the lab among its users
 
 	// Identity.
 	Index       int    `json:"index,omitempty"`       // a device's index in NS when recorded
@@ -102,6 +123,88 @@ type Record struct {
 	Cwd    string   `json:"cwd,omitempty"`
 	Stdout string   `json:"stdout,omitempty"`
 	Stderr string   `json:"stderr,omitempty"`
+}
+
+// givesBack reports whether a move record is of a device of another's,
+// which undo gives back what it had (WasUp, OldMaster, Addrs, Routes)
+// when it returns.
+func (r *Record) givesBack() bool { return r.Op == "move" && r.WasUp != nil }
+
+// UnmarshalJSON reads a record, and maps the "old" of a journal an older
+// nsscript wrote into the field it meant for the record's op
+// (legacyOld).
+func (r *Record) UnmarshalJSON(b []byte) error {
+	type plain Record // without this method
+	var v struct {
+		plain
+		Old *string `json:"old"`
+		// Master: where an older nsscript kept a move's OldMaster.
+		Master *string `json:"master"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = Record(v.plain)
+	if v.Master != nil && r.Op == "move" {
+		if r.OldMaster != "" {
+			return fmt.Errorf("both %q and %q", "master", "old_master")
+		}
+		r.OldMaster = *v.Master
+	}
+	if v.Old != nil {
+		return r.legacyOld(*v.Old)
+	}
+	return nil
+}
+
+// legacyOld puts the "old" of a record an older nsscript wrote where
+// this one keeps it: the sysctl value (OldValue), "1" or "0" for a
+// device's up state (WasUp; on a move, absent for the lab's own device),
+// the MTU (OldMTU), the MAC (OldMAC), the master's or the old name
+// (OldMaster, OldName), and the address of an addr record itself (Addr).
+// An "old" that does not parse as what it stood for is an error; on the
+// records that had none it is ignored, as it was.
+func (r *Record) legacyOld(old string) error {
+	set := func(dst *string, field string) error {
+		if *dst != "" {
+			return fmt.Errorf("both %q and %q", "old", field)
+		}
+		*dst = old
+		return nil
+	}
+	switch r.Op {
+	case "sysctl", "shared_sysctl":
+		return set(&r.OldValue, "old_value")
+	case "up", "move":
+		if r.WasUp != nil {
+			return fmt.Errorf("both %q and %q", "old", "was_up")
+		}
+		if old == "" && r.Op == "move" {
+			return nil // the lab's own device
+		}
+		if old != "1" && old != "0" {
+			return fmt.Errorf("up state %q is not 1 or 0", old)
+		}
+		r.WasUp = new(old == "1")
+	case "mtu":
+		mtu, err := strconv.Atoi(old)
+		if err != nil {
+			return fmt.Errorf("mtu %q is not a number", old)
+		}
+		if r.OldMTU != 0 {
+			return fmt.Errorf("both %q and %q", "old", "old_mtu")
+		}
+		r.OldMTU = mtu
+	case "mac", "ident":
+		return set(&r.OldMAC, "old_mac")
+	case "master":
+		return set(&r.OldMaster, "old_master")
+	case "rename":
+		return set(&r.OldName, "old_name")
+	case "addr", "addr_del":
+		return set(&r.Addr, "addr")
+	}
+	return nil
 }
 
 // Problem is a journal line that was skipped, and why.
@@ -278,12 +381,6 @@ func (r *Record) check() error {
 		return errors.New(strings.Join(msgs, "; "))
 	}
 	dev := func() error { return need(r.NS.check("namespace"), names.IfName(r.Name)) }
-	cidr := func(s string) error {
-		if _, _, err := net.ParseCIDR(s); err != nil {
-			return fmt.Errorf("%q is not an address", s)
-		}
-		return nil
-	}
 	switch r.Op {
 	case "netns", "netns_inode", "adopt":
 		if err := r.NS.check("namespace"); err != nil {
@@ -300,25 +397,32 @@ func (r *Record) check() error {
 			return need(r.PeerNS.check("peer namespace"), names.IfName(r.Peer))
 		}
 	case "ident":
-		return need(dev(), nonEmpty("mac", r.MAC))
-	case "up", "mtu", "mac":
-		return dev()
-	case "master":
-		if r.Old != "" {
-			return need(dev(), names.IfName(r.Old))
+		return need(dev(), nonEmpty("mac", r.MAC), optional(r.OldMAC, checkMAC))
+	case "up":
+		if r.WasUp == nil {
+			return need(dev(), errors.New("up record without the state before"))
 		}
-		return dev()
+		return need(dev(), checkAddrs(r.Addrs), checkRoutes(r.Routes))
+	case "mtu":
+		if r.OldMTU <= 0 {
+			return need(dev(), fmt.Errorf("mtu %d", r.OldMTU))
+		}
+		return need(dev(), checkAddrs(r.Addrs))
+	case "mac":
+		return need(dev(), checkMAC(r.OldMAC))
+	case "master":
+		return need(dev(), optional(r.OldMaster, names.IfName))
 	case "rename":
-		return need(dev(), names.IfName(r.Old))
+		return need(dev(), names.IfName(r.OldName))
 	case "move":
-		return need(dev(), r.To.check("target namespace"))
+		return need(dev(), r.To.check("target namespace"), optional(r.OldMaster, names.IfName), checkAddrs(r.Addrs), checkRoutes(r.Routes))
 	case "addr", "addr_del":
-		return need(dev(), cidr(r.Old))
+		return need(dev(), checkCIDR(r.Addr))
 	case "route":
 		if r.Route == nil {
 			return errors.New("route record without a route")
 		}
-		return r.NS.check("namespace")
+		return need(r.NS.check("namespace"), r.Route.check(), optional(r.Prev, (*Route).check))
 	case "sysctl", "shared_sysctl":
 		_, err := names.SysctlKey(r.Name)
 		if r.Op == "shared_sysctl" {
@@ -349,6 +453,62 @@ func (r *Record) check() error {
 	case "cgroup":
 		if !strings.HasPrefix(path.Base(r.Name), kernel.CgroupPrefix) || !path.IsAbs(r.Name) || path.Clean(r.Name) != r.Name {
 			return fmt.Errorf("%q is not a cgroup nsscript makes", r.Name)
+		}
+	}
+	return nil
+}
+
+// optional checks v unless it is the zero value (not there).
+func optional[T comparable](v T, check func(T) error) error {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return check(v)
+}
+
+func checkCIDR(s string) error {
+	if _, _, err := net.ParseCIDR(s); err != nil {
+		return fmt.Errorf("%q is not an address", s)
+	}
+	return nil
+}
+
+func checkAddrs(as []string) error {
+	for _, a := range as {
+		if err := checkCIDR(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkMAC(s string) error {
+	if _, err := net.ParseMAC(s); err != nil {
+		return fmt.Errorf("%q is not a MAC address", s)
+	}
+	return nil
+}
+
+// check refuses a route undo could not give the kernel: a destination
+// that is not a network, a gateway that is not an address, a device
+// that is not an interface name.
+func (rt *Route) check() error {
+	if rt.Dst != "" {
+		if err := checkCIDR(rt.Dst); err != nil {
+			return fmt.Errorf("route to %w", err)
+		}
+	}
+	if rt.Via != "" && net.ParseIP(rt.Via) == nil {
+		return fmt.Errorf("gateway %q is not an address", rt.Via)
+	}
+	return optional(rt.Dev, names.IfName)
+}
+
+func checkRoutes(rs []Route) error {
+	for i := range rs {
+		if err := rs[i].check(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -230,7 +230,7 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 		if entry == nil {
 			entry = &shared{Orig: cur, Side: k.sideEffects(ns, key)}
 		}
-		rec := Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, Old: cur, Lab: k.Lab}
+		rec := Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, OldValue: cur, Lab: k.Lab}
 		if !slices.Contains(entry.Users, k.Lab) || !k.declare(recKey(rec)) {
 			if err := k.write(rec); err != nil {
 				return e, err

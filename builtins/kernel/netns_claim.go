@@ -1,0 +1,269 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins/names"
+)
+
+// Making and deleting named namespaces: ip netns add/del, with the
+// claim that lets a journal tell a namespace nsscript made from any
+// other of that name.
+
+// ensureNetnsDir makes NetnsDir a shared mount point, as iproute2 does, so
+// that namespaces mounted there are seen from every mount namespace.
+func (k *Linux) ensureNetnsDir() error {
+	if k.netnsOK {
+		return nil
+	}
+	if err := os.MkdirAll(NetnsDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", NetnsDir, err)
+	}
+	err := unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+	if errors.Is(err, unix.EINVAL) {
+		if err = unix.Mount(NetnsDir, NetnsDir, "none", unix.MS_BIND|unix.MS_REC, ""); err == nil {
+			err = unix.Mount("", NetnsDir, "none", unix.MS_SHARED|unix.MS_REC, "")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("make %s a shared mount: %w", NetnsDir, err)
+	}
+	k.netnsOK = true
+	return nil
+}
+
+// NetnsClaim is what identifies a namespace nsscript made, written to
+// its journal before the namespace gets its name: the namespace's inode
+// and cookie, and the inode of the file that carries the name.
+type NetnsClaim struct {
+	Inode  uint64 // nsfs inode: the kernel reuses it once the namespace is gone
+	Cookie uint64 // the namespace's cookie: never reused (0: the kernel has none)
+	File   uint64 // the placeholder file /run/netns/NAME (0: not known)
+}
+
+// CreateNamed creates /run/netns/NAME like `ip netns add NAME`. It
+// reports false (and opens the namespace) when it already exists.
+//
+// The name is claimed atomically: the namespace is made first, unnamed
+// (it dies with nsscript if nsscript dies now), claim is told what
+// identifies it (the journal writes it down), and only then does the name
+// appear, by linking a file made with O_TMPFILE into /run/netns, which
+// fails if another process took the name meanwhile. Then CreateNamed
+// reports false and opens that namespace, once its maker has mounted it.
+// With lo, loopback is up before the namespace has a name, so no one
+// ever sees it down.
+func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) (*NS, bool, error) {
+	if err := names.Netns(name); err != nil {
+		return nil, false, err
+	}
+	if ns, err := k.OpenNamed(name); err == nil {
+		return ns, false, nil
+	} else if !errors.Is(err, ErrNoNamespace) {
+		return nil, false, err
+	}
+	if err := k.ensureNetnsDir(); err != nil {
+		return nil, false, err
+	}
+	// The thread that makes the namespace also opens nsscript's netlink
+	// handle there, reads its cookie and sets lo up: one trip.
+	var h *netlink.Handle
+	var fd int = -1
+	var c NetnsClaim
+	err := k.spawn(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("unshare: %w", err)
+		}
+		var err error
+		if fd, err = unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return err
+		}
+		c.Cookie = ownCookie()
+		h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
+		if lo && h != nil {
+			if err := h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: 1}}); err != nil {
+				return fmt.Errorf("set lo up: %w", err)
+			}
+		}
+		return nil
+	})
+	closeAll := func() {
+		if h != nil {
+			h.Close()
+		}
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+	if err == nil {
+		c.Inode, err = fdInode(fd)
+	}
+	if err != nil {
+		closeAll()
+		return nil, false, err
+	}
+	p := filepath.Join(NetnsDir, name)
+	tmp, terr := unix.Open(NetnsDir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if terr == nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(tmp, &st); err == nil {
+			c.File = st.Ino
+		}
+		defer unix.Close(tmp)
+	}
+	if claim == nil {
+		claim = func(NetnsClaim) error { return nil }
+	}
+	if err := claim(c); err != nil {
+		closeAll()
+		return nil, false, err
+	}
+	if terr == nil {
+		err = unix.Linkat(unix.AT_FDCWD, fmt.Sprintf("/proc/self/fd/%d", tmp), unix.AT_FDCWD, p, unix.AT_SYMLINK_FOLLOW)
+	} else {
+		// No O_TMPFILE on this file system: a plain exclusive create.
+		var f int
+		if f, err = unix.Open(p, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0); err == nil {
+			unix.Close(f)
+		}
+	}
+	if errors.Is(err, unix.EEXIST) {
+		closeAll()
+		ns, err := k.openClaimed(name)
+		return ns, false, err
+	}
+	if err != nil {
+		closeAll()
+		return nil, false, fmt.Errorf("create %s: %w", p, err)
+	}
+	if err := unix.Mount(fmt.Sprintf("/proc/self/fd/%d", fd), p, "none", unix.MS_BIND, ""); err != nil {
+		os.Remove(p)
+		closeAll()
+		return nil, false, fmt.Errorf("bind %s: %w", p, err)
+	}
+	ns := &NS{Name: name, Path: p, Inode: c.Inode, fd: fd, handle: h, cookie: c.Cookie}
+	k.mu.Lock()
+	k.byInode[c.Inode] = ns
+	k.mu.Unlock()
+	return ns, true, nil
+}
+
+// openClaimed opens a namespace whose name another process has just
+// claimed, waiting (up to two seconds) for it to mount the namespace
+// there: until then the name is an empty file.
+func (k *Linux) openClaimed(name string) (*NS, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		ns, err := k.OpenNamed(name)
+		if err == nil || time.Now().After(deadline) {
+			return ns, err
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// ErrNotOurs is returned when what is at a name is not what a journal
+// recorded there: nsscript leaves it alone.
+var ErrNotOurs = errors.New("not the one nsscript made")
+
+// ReleaseClaimed is the undo of CreateNamed, for a namespace known only by
+// its journal record: it releases /run/netns/NAME (like ip netns del)
+// only when it is the namespace the claim names, and finishes a release
+// or a creation that was interrupted (the name left as an empty file)
+// only when that file is the claim's placeholder. It returns nil when
+// there is nothing left, ErrNotOurs (wrapped, saying what is there) when
+// the name belongs to something else now. The caller empties the
+// namespace first.
+func (k *Linux) ReleaseClaimed(name string, c NetnsClaim) error {
+	if err := names.Netns(name); err != nil {
+		return err
+	}
+	p := filepath.Join(NetnsDir, name)
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); errors.Is(err, unix.ENOENT) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if ns, err := k.OpenPath(p); err == nil {
+		// The inode alone is no proof where the kernel has cookies: it
+		// reuses inodes at once.
+		if cookie := k.Cookie(ns); ns.Inode != c.Inode || c.Cookie != cookie {
+			return fmt.Errorf("%w: %s is another namespace now (inode %d), made since", ErrNotOurs, p, ns.Inode)
+		}
+		if ns.Name == "" {
+			ns.Name, ns.Path = name, p
+		}
+		if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("unmount %s: %w", p, err)
+		}
+		k.Close(ns)
+		// The file it was mounted on carries the name: nsscript's, since
+		// the claimed namespace was mounted on it.
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+		return nil
+	}
+	// The file under the mount: remove it if it is the placeholder made
+	// for this namespace, as an interrupted create or release left it.
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || c.File == 0 || st.Ino != c.File {
+		return fmt.Errorf("%w: %s is a file nsscript did not make (inode %d); remove it yourself if it is a leftover", ErrNotOurs, p, st.Ino)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	return nil
+}
+
+// spawn runs fn on a throwaway thread that starts in the host namespace
+// and is returned there afterwards (fn may unshare).
+func (k *Linux) spawn(fn func() error) error {
+	return k.Do(k.host, fn)
+}
+
+// DeleteNamed removes a named namespace like `ip netns del`. The
+// namespace itself lives on while a process or open descriptor uses it.
+func (k *Linux) DeleteNamed(ns *NS) error {
+	if ns.Host || ns.Name == "" {
+		return fmt.Errorf("namespace %s has no name to delete", ns)
+	}
+	// The kernel tears a namespace's devices down only after its last
+	// reference is gone, and nsscript's netlink socket there lets go of
+	// it an RCU grace period after the close: a veth's peer in another
+	// namespace would outlive this call by tens of milliseconds, and a
+	// script re-creating that veth would find it still there. Unless
+	// processes keep the namespace alive (as with ip netns del, it then
+	// lives on with its devices), delete its veths first: synchronously,
+	// both ends.
+	for _, l := range VethsFirst(k, ns) {
+		_ = k.DeleteLink(ns, l.Index)
+	}
+	return k.releaseNamed(ns)
+}
+
+// releaseNamed is `ip netns del` exactly: it unmounts the name and lets
+// go of the namespace, which the kernel then tears down with its devices
+// in the background (many namespaces at once in one batch, far faster
+// than deleting their veths one by one). A caller that must not see the
+// devices afterwards waits for them to go.
+func (k *Linux) releaseNamed(ns *NS) error {
+	if ns.Host || ns.Name == "" {
+		return fmt.Errorf("namespace %s has no name to delete", ns)
+	}
+	p := filepath.Join(NetnsDir, ns.Name)
+	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmount %s: %w", p, err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", p, err)
+	}
+	k.Close(ns)
+	return nil
+}
