@@ -45,7 +45,7 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 			out = append(out, plan.ItemAddr(l.Namespace, l.Name, a))
 		}
 	}
-	label := nsLabel
+	label := (*kernel.NS).Label
 	// Routes: all in the lab's namespaces (but the kernel's own), the
 	// lab's elsewhere.
 	routes := func(ns *kernel.NS, keep func(kernel.RouteInfo) bool) {

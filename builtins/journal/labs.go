@@ -247,7 +247,7 @@ func summarizeLinks(k kernel.Reader, recs []Record, labNS []*kernel.NS) []LinkSu
 			}
 		}
 	}
-	label := nsLabel
+	label := (*kernel.NS).Label
 	describe := func(ns *kernel.NS, li *kernel.LinkInfo) LinkSummary {
 		l := LinkSummary{Namespace: label(ns), Name: li.Name, Kind: li.Kind, Up: li.Up, Addrs: []string{}}
 		if li.MasterIndex != 0 {
@@ -337,16 +337,4 @@ func busy(dir string) bool {
 		return true
 	}
 	return false
-}
-
-// nsLabel names a namespace as the lab's listings do: host, its name, or
-// its path.
-func nsLabel(ns *kernel.NS) string {
-	switch {
-	case ns.Host:
-		return "host"
-	case ns.Name != "":
-		return ns.Name
-	}
-	return ns.Path
 }

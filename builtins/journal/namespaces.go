@@ -3,7 +3,6 @@ package journal
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
@@ -42,7 +41,7 @@ func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 	if ns, err := k.Reader.OpenNamed(name); err == nil {
 		return ns, false, nil
 	}
-	if _, err := os.Stat(kernel.NetnsDir); errors.Is(err, os.ErrNotExist) {
+	if !k.Reader.HasNetnsDir() {
 		if err := k.write(Record{Op: "netns_dir"}); err != nil {
 			return nil, false, err
 		}

@@ -27,6 +27,9 @@ type Reader interface {
 	OpenNamed(name string) (*NS, error)
 	OpenPath(path string) (*NS, error)
 	ListNamed() ([]string, error)
+	// HasNetnsDir reports whether /run/netns exists (the first `ip netns
+	// add` on a machine makes it).
+	HasNetnsDir() bool
 	Identify(pid int) (*NS, error)
 	Pids(ns *NS) ([]int, error)
 	// PidsByNetns lists every process by its namespace's inode: one pass

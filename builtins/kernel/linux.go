@@ -37,6 +37,12 @@ func (k *Linux) DummyKind() string {
 	return ""
 }
 
+// HasNetnsDir reports whether /run/netns exists.
+func (k *Linux) HasNetnsDir() bool {
+	_, err := os.Stat(NetnsDir)
+	return !errors.Is(err, os.ErrNotExist)
+}
+
 // RemoveNetnsDir removes /run/netns (and the mount iproute2 makes of it)
 // when no namespace name is left in it: the undo of the first `ip netns
 // add` on a machine.

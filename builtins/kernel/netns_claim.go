@@ -87,7 +87,7 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 		c.Cookie = ownCookie()
 		h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
 		if lo && h != nil {
-			if err := h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: 1}}); err != nil {
+			if err := h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: LoopbackIndex}}); err != nil {
 				return fmt.Errorf("set lo up: %w", err)
 			}
 		}

@@ -47,6 +47,7 @@ type Model struct {
 	nextMAC   int
 	procs     []*rproc
 	etc       map[string][]byte
+	netnsDir  bool      // /run/netns exists
 	gone      []goneDev // for Gone and Attached, told once the lock is let go
 	attached  []string
 }
@@ -258,6 +259,7 @@ func (r *Model) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) 
 		return n.ns, false, nil
 	}
 	n := r.newNS(name, filepath.Join(kernel.NetnsDir, name), false)
+	r.netnsDir = true
 	if claim != nil {
 		if err := claim(kernel.NetnsClaim{Inode: n.ns.Inode, Cookie: n.ns.Inode}); err != nil {
 			n.alive = false

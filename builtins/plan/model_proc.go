@@ -288,8 +288,26 @@ func (r *Model) UndoEtc(name, file, sum string, wrote []byte, had bool, old []by
 // RemoveEtcDir: the model keeps no directories of its own.
 func (r *Model) RemoveEtcDir(name string) error { return nil }
 
-// RemoveNetnsDir: the model keeps no directories of its own.
-func (r *Model) RemoveNetnsDir() error { return nil }
+// HasNetnsDir reports whether a namespace was ever named (and
+// RemoveNetnsDir has not removed /run/netns since).
+func (r *Model) HasNetnsDir() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.netnsDir
+}
+
+// RemoveNetnsDir removes /run/netns when no name is left in it.
+func (r *Model) RemoveNetnsDir() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range r.all {
+		if n.alive && n.named {
+			return nil
+		}
+	}
+	r.netnsDir = false
+	return nil
+}
 
 // Etc is what the plan wrote to /etc/netns: path -> content.
 func (r *Model) Etc() map[string][]byte {
