@@ -29,6 +29,9 @@ type Undoer struct {
 	// nsPids: the processes in each namespace, read once for all the
 	// namespaces an undo deletes (by then it has stopped its own).
 	nsPids map[uint64][]int
+	// released: the namespaces this undo released (by name), whose
+	// veths' peers elsewhere the kernel takes away.
+	released map[string]bool
 }
 
 func (u *Undoer) warn(format string, args ...any) {
@@ -111,6 +114,7 @@ func (u *Undoer) Undo(recs []Record) []error {
 	}
 	var await []linkEnd
 	var errs []error
+	u.released = map[string]bool{}
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
 		if r.Op == "netns" && r.NS.Inode == 0 {
@@ -119,9 +123,9 @@ func (u *Undoer) Undo(recs []Record) []error {
 		if r.Op == "link" && r.Kind == "veth" && (inDoomed(r.NS) || inDoomed(r.PeerNS)) {
 			switch {
 			case !inDoomed(r.NS):
-				await = append(await, linkEnd{r.NS, r.Name, r.MAC})
+				await = append(await, linkEnd{r.NS, r.Name, r.MAC, r.PeerNS.Name})
 			case !inDoomed(r.PeerNS):
-				await = append(await, linkEnd{r.PeerNS, r.Peer, r.PeerMAC})
+				await = append(await, linkEnd{r.PeerNS, r.Peer, r.PeerMAC, r.NS.Name})
 			}
 			continue
 		}
@@ -129,6 +133,9 @@ func (u *Undoer) Undo(recs []Record) []error {
 			continue
 		}
 		err := u.undoSafely(r)
+		if r.Op == "netns" && (err == nil || errors.Is(err, errGone)) {
+			u.released[r.NS.Name] = true
+		}
 		switch {
 		case err == nil, errors.Is(err, errGone):
 		case errors.Is(err, kernel.ErrNotOurs):

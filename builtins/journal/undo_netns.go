@@ -48,6 +48,7 @@ type linkEnd struct {
 	ns   *NSRef
 	name string
 	mac  string
+	with string // the namespace its peer went with
 }
 
 // awaitGone waits until the veth ends whose peers died with their
@@ -55,6 +56,18 @@ type linkEnd struct {
 // they are still the lab's).
 func (u *Undoer) awaitGone(ends []linkEnd) {
 	deadline := time.Now().Add(5 * time.Second)
+	// An end whose peer's namespace was not released (another's now)
+	// is not waited for: nothing takes it away.
+	var wait, now []linkEnd
+	for _, e := range ends {
+		if u.released[e.with] {
+			wait = append(wait, e)
+		} else {
+			now = append(now, e)
+		}
+	}
+	ends = wait
+	defer func() { u.deleteEnds(now) }()
 	for len(ends) > 0 {
 		// One listing per namespace, not a lookup per device.
 		// (A namesake with another MAC is not the end: that is gone.)
@@ -84,6 +97,11 @@ func (u *Undoer) awaitGone(ends []linkEnd) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	u.deleteEnds(ends)
+}
+
+// deleteEnds deletes veth ends that are still there, if still the lab's.
+func (u *Undoer) deleteEnds(ends []linkEnd) {
 	for _, e := range ends {
 		ns, li, err := u.device(e.ns, e.name, devID{kind: "veth", mac: e.mac})
 		if err == nil {
