@@ -19,7 +19,7 @@ func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		return nil, err
 	}
 	n := ns.or(e.host)
-	l, created, err := e.device(fn, "bridge", n, string(name), func() error { return e.K.AddBridge(n.ns, string(name), kernel.LinkOpts{}) })
+	l, created, err := e.device(fn, "bridge", n, string(name), func() error { return e.K.AddBridge(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)}) })
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		}
 	}
 	if err == nil {
-		err = l.converge(fn, nil, created, 0, nil, addr.IPNet, up)
+		err = l.configure(fn, n, string(name), nil, created, 0, nil, addr.IPNet, up)
 	}
 	return e.finishDevice(fn, l, created, err)
 }
@@ -47,11 +47,11 @@ func (e *Env) dummy(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, err
 	}
 	n := ns.or(e.host)
-	l, created, err := e.device(fn, "dummy", n, string(name), func() error { return e.K.AddDummy(n.ns, string(name), kernel.LinkOpts{}) })
+	l, created, err := e.device(fn, "dummy", n, string(name), func() error { return e.K.AddDummy(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)}) })
 	if err != nil {
 		return nil, err
 	}
-	return e.finishDevice(fn, l, created, l.converge(fn, nil, created, 0, nil, addr.IPNet, up))
+	return e.finishDevice(fn, l, created, l.configure(fn, n, string(name), nil, created, 0, nil, addr.IPNet, up))
 }
 
 // device creates the device NAME of the given kind in n, or adopts it:

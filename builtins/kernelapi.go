@@ -25,6 +25,16 @@ type Ownership interface {
 	// earlier run and not met yet by this one: a re-run of an edited
 	// script may make it again the way the script wants it now.
 	Replaceable(ns *kernel.NS, name string) bool
+	// Declare tells the lab what a creation call wants of its device,
+	// asked for as name in ns and found at index in at: made now
+	// (fresh), or made by an earlier run. It reports whether to configure
+	// the device now: not when an earlier run moved it away from ns (a
+	// run from nothing would make it in ns, where a move would take all
+	// that from it): the lab then configures it when the run ends, if the
+	// run no longer moves it. For an earlier run's device it undoes first
+	// what that run's call wanted and this one does not (a bridge, an
+	// MTU, up).
+	Declare(ns *kernel.NS, name string, at *kernel.NS, index int, fresh bool, w kernel.Want) (now bool, err error)
 	// FindProcess finds a running background command the lab started
 	// before with that argv and environment, to adopt instead of starting
 	// it again.
@@ -39,6 +49,9 @@ type NoLab struct{}
 func (NoLab) Mine(*kernel.NS, string) bool                           { return true }
 func (NoLab) Locate(ns *kernel.NS, name string) (*kernel.NS, string) { return ns, name }
 func (NoLab) Replaceable(*kernel.NS, string) bool                    { return false }
+func (NoLab) Declare(*kernel.NS, string, *kernel.NS, int, bool, kernel.Want) (bool, error) {
+	return true, nil
+}
 func (NoLab) FindProcess(*kernel.NS, []string, []string) (kernel.ProcInfo, bool) {
 	return kernel.ProcInfo{}, false
 }

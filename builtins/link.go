@@ -219,7 +219,8 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 			return nil, errorf(b.Name(), "set mac of %q to %s: %w", li.Name, mac, err)
 		}
 	}
-	if name != "" && string(name) != li.Name {
+	if name != "" {
+		// (Also to the name it has: a re-run declares the rename again.)
 		if err := l.env.K.SetName(l.ns.ns, l.index, string(name)); err != nil {
 			if errors.Is(err, errBusy) {
 				err = fmt.Errorf("%w (set the device down first)", err)
@@ -448,6 +449,32 @@ var (
 // The caller syncs what came up (kernel.Sync) when all of it is up.
 // li is what the device is now (nil: read it); fresh says this call made
 // it, so it has no address yet.
+// wantOf is what a creation call wants of its device.
+func wantOf(mtu MTU, master *Link, addr *net.IPNet, up bool) *kernel.Want {
+	w := &kernel.Want{MTU: int(mtu), Up: up}
+	if master != nil {
+		w.Master = master.name
+	}
+	if addr != nil {
+		w.Addr = addr.String()
+	}
+	return w
+}
+
+// configure is converge for a creation call that asked for its device
+// as name in n: the lab is told what the call wants, and says whether
+// to configure the device now (see Ownership.Declare).
+func (l *Link) configure(fn string, n *Namespace, name string, li *kernel.LinkInfo, fresh bool, mtu MTU, master *Link, addr *net.IPNet, up bool) error {
+	now, err := l.env.Own.Declare(n.ns, name, l.ns.ns, l.index, fresh, *wantOf(mtu, master, addr, up))
+	if err != nil {
+		return errorf(fn, "%w", err)
+	}
+	if !now {
+		return nil
+	}
+	return l.converge(fn, li, fresh, mtu, master, addr, up)
+}
+
 func (l *Link) converge(fn string, li *kernel.LinkInfo, fresh bool, mtu MTU, master *Link, addr *net.IPNet, up bool) error {
 	if li == nil {
 		var err error

@@ -23,6 +23,9 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, err
 	}
 	n, pn := ns.or(e.host), peerNS.or(e.host)
+	// Where the call asks for its ends (n, pn and the names become where
+	// a re-run finds them).
+	asked, askedPeer, askedName, askedPeerName := n, pn, string(name), string(peer)
 	if n == pn && name == peer {
 		return nil, errorf(fn, "name and peer are both %q in namespace %s: give the peer another name", name, n.Name())
 	}
@@ -38,11 +41,12 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	// name is taken does veth look: a re-run finds its own veth (and
 	// converges it), anything else is an error that says what is there.
 	created := false
-	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), kernel.LinkOpts{MTU: int(mtu)})
+	opts := kernel.LinkOpts{MTU: int(mtu), Want: wantOf(mtu, master.Link, addr.IPNet, up), PeerWant: wantOf(mtu, peerMaster.Link, peerAddr.IPNet, up)}
+	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
 	if errors.Is(aerr, kernel.ErrExist) && e.replaceable(n, string(name), pn, string(peer)) {
 		// The lab's own veth, which the script now wants elsewhere: made
 		// again, as the script says.
-		index, aerr = e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), kernel.LinkOpts{MTU: int(mtu)})
+		index, aerr = e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
 	}
 	switch {
 	case aerr == nil:
@@ -98,9 +102,9 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err != nil {
 		return nil, errorf(fn, "%w", err)
 	}
-	err = a.converge(fn, ali, created, mtu, master.Link, addr.IPNet, up)
+	err = a.configure(fn, asked, askedName, ali, created, mtu, master.Link, addr.IPNet, up)
 	if err == nil {
-		err = p.converge(fn, pli, created, mtu, peerMaster.Link, peerAddr.IPNet, up)
+		err = p.configure(fn, askedPeer, askedPeerName, pli, created, mtu, peerMaster.Link, peerAddr.IPNet, up)
 	}
 	if err != nil {
 		if created {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/plan"
 )
 
@@ -120,6 +121,26 @@ func PlanCommand(words []string, lab string, diff, asJSON bool, stdout, stderr i
 	return Plan(file, args, lab, asJSON, stdout, stderr)
 }
 
+// liveSysctl reports whether item is a sysctl that holds that value now
+// (one the lab did not set: the machine had it so), which a run would
+// not change.
+func liveSysctl(k kernel.Reader, item string) bool {
+	f := strings.Fields(item)
+	if len(f) != 3 || f[0] != "sysctl" {
+		return false
+	}
+	key, value, _ := strings.Cut(f[2], "=")
+	ns := k.Host()
+	if f[1] != "host" {
+		var err error
+		if ns, err = k.OpenNamed(f[1]); err != nil {
+			return false
+		}
+	}
+	v, err := k.ReadSysctl(ns, key)
+	return err == nil && v == value
+}
+
 // PlanDiff prints what a run of the script as lab would add to what the
 // lab holds now ("+ ...") and remove from it ("- ..."), object by object.
 // The script runs in the plan's model (nothing changes); the lab is read
@@ -132,7 +153,7 @@ func PlanDiff(lab, file string, args map[string]string, asJSON bool, stdout, std
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, FormatError(err))
-		fmt.Fprintf(stderr, "nsscript plan --diff: the script stopped there: a run would fail, and change nothing\n")
+		fmt.Fprintf(stderr, "nsscript plan --diff: the script stopped there in the plan's model of a fresh host (which has none of this machine's own devices): no diff\n")
 		return ExitError
 	}
 	k, err := hostReader()
@@ -149,7 +170,7 @@ func PlanDiff(lab, file string, args map[string]string, asJSON bool, stdout, std
 	add, remove := []string{}, []string{}
 	in := func(xs []string, x string) bool { _, ok := slices.BinarySearch(xs, x); return ok }
 	for _, w := range want {
-		if !in(have, w) {
+		if !in(have, w) && !liveSysctl(k, w) {
 			add = append(add, w)
 		}
 	}

@@ -99,6 +99,7 @@ func REPL(opts REPLOptions) int {
 		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", err)
 		return ExitError
 	}
+	in.Journal.Accumulate = true // a session adds to the lab
 	defer func() {
 		if err := in.Journal.Close(); err != nil {
 			fmt.Fprintf(opts.Stderr, "nsscript: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,8 +69,8 @@ func recKey(r Record) string {
 		return fmt.Sprintf("route %s %d %s %d", ns(r.NS), r.Route.Table, r.Route.Dst, r.Route.Metric)
 	case "sysctl", "shared_sysctl":
 		return "sysctl " + ns(r.NS) + " " + r.Name
-	case "rule":
-		return "rule " + ns(r.NS) + " " + r.Table + " " + r.Chain + " " + strings.Join(r.Spec, "\x00")
+	case "rule", "rule_del":
+		return r.Op + " " + ns(r.NS) + " " + r.Table + " " + r.Chain + " " + strings.Join(r.Spec, "\x00")
 	case "etc":
 		n, file, _ := r.etcName()
 		return "etc " + n + "/" + file
@@ -78,7 +79,9 @@ func recKey(r Record) string {
 		return "etc_dir " + n
 	case "proc":
 		if r.Bg {
-			return "proc " + ns(r.NS) + " " + strings.Join(r.Argv, "\x00") + "\x01" + strings.Join(r.Env, "\x00") + "\x01" + r.Cwd
+			seq := max(r.Seq, 1)
+			env := slices.Sorted(slices.Values(r.Env)) // the order of env= is no difference
+			return "proc " + ns(r.NS) + " " + strings.Join(r.Argv, "\x00") + "\x01" + strings.Join(env, "\x00") + "\x01" + r.Cwd + "\x01" + strconv.Itoa(seq)
 		}
 		return fmt.Sprintf("proc %d %d", r.Pid, r.Start)
 	case "spawn":
@@ -251,13 +254,15 @@ func (k *Kernel) Commit(u *Undoer) []error {
 	for i, r := range k.earlier {
 		if !keep[i] {
 			prune = append(prune, r)
+		} else if r.Op == "proc" {
+			u.Spare = append(u.Spare, r.Pid)
 		}
 	}
 	if errs := u.Undo(prune); len(errs) > 0 {
 		return errs
 	}
-	if len(prune) == 0 && !k.dups {
-		return nil
+	if errs := k.configureLater(); len(errs) > 0 {
+		return errs
 	}
 	mine, _, err := readRecordsFrom(k.file.Name(), k.start)
 	if err != nil {
@@ -269,7 +274,14 @@ func (k *Kernel) Commit(u *Undoer) []error {
 			recs = append(recs, r)
 		}
 	}
-	return errList(k.rewrite(merge(append(recs, mine...))))
+	// What is only for a rollback of this run goes.
+	n := len(mine)
+	mine = slices.DeleteFunc(mine, func(r Record) bool { return r.Rollback })
+	recs = merge(append(recs, mine...))
+	if wants := k.withWants(recs); len(prune) == 0 && !k.dups && !wants && n == len(mine) {
+		return nil
+	}
+	return errList(k.rewrite(recs))
 }
 
 func errList(err error) []error {
@@ -279,8 +291,10 @@ func errList(err error) []error {
 	return []error{err}
 }
 
-// merge keeps one record per key, at the place of the first: its
-// "before" (what was there before the lab) with the last one's content.
+// merge keeps one record per key, at the place of the first: the last
+// one (what the object is now: a namespace made again has another inode,
+// a daemon started again another pid), with the first one's "before"
+// (what was there before the lab, which undo puts back).
 func merge(recs []Record) []Record {
 	first := map[string]int{}
 	var out []Record
@@ -292,16 +306,22 @@ func merge(recs []Record) []Record {
 			out = append(out, r)
 			continue
 		}
-		o := &out[i]
-		if r.Route != nil {
-			o.Route = r.Route
-		}
-		if r.Sum != "" {
-			o.Sum, o.New = r.Sum, r.New
-		}
-		o.Within = r.Within
+		out[i] = withBefore(r, out[i])
 	}
 	return out
+}
+
+// withBefore is r with what old says was there before the lab.
+func withBefore(r, old Record) Record {
+	r.OldValue, r.OldMTU, r.OldMAC, r.OldName, r.WasUp, r.OldMaster = old.OldValue, old.OldMTU, old.OldMAC, old.OldName, old.WasUp, old.OldMaster
+	r.Addrs, r.Routes, r.Prev = old.Addrs, old.Routes, old.Prev
+	if r.Op == "etc" {
+		r.Has, r.Data = old.Has, old.Data
+	}
+	if r.Op == "up" && old.Kind == "loopback" {
+		r.Kind = old.Kind
+	}
+	return r
 }
 
 // rewrite replaces the journal with recs, atomically.

@@ -40,7 +40,7 @@ func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer str
 		in = k.within(peerNS, 0)
 	}
 	err := k.tentative(Record{Op: "link", Kind: "veth", NS: k.ref(ns), Name: name, MAC: o.MAC.String(),
-		PeerNS: k.ref(peerNS), Peer: peer, PeerMAC: o.PeerMAC.String(), Within: in}, add)
+		PeerNS: k.ref(peerNS), Peer: peer, PeerMAC: o.PeerMAC.String(), Within: in, Want: o.Want, PeerWant: o.PeerWant}, add)
 	if err == nil && index != 0 {
 		dev := ownedDev{name: name}
 		if !k.owned(ns) {
@@ -59,7 +59,7 @@ func (k *Kernel) addLink(ns *kernel.NS, name, kind string, o *kernel.LinkOpts, a
 	if o.MAC == nil {
 		o.MAC = kernel.RandomMAC()
 	}
-	return k.tentative(Record{Op: "link", Kind: kind, NS: k.ref(ns), Name: name, MAC: o.MAC.String(), Within: k.within(ns, 0)}, add)
+	return k.tentative(Record{Op: "link", Kind: kind, NS: k.ref(ns), Name: name, MAC: o.MAC.String(), Within: k.within(ns, 0), Want: o.Want}, add)
 }
 
 // tentative journals the creation rec before making it, and takes the
@@ -125,9 +125,8 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, before func(*kernel.L
 		// A device of the lab's goes whole; but one an earlier run made
 		// keeps its MTU, MAC or bridge when a later run changes it, so
 		// that run's rollback (or a prune) puts them back.
-		d, ok := k.ownedIdx[idxKey{k.nsKey(ns), index}]
-		if ok && d.key != "" && !k.thisKeys[d.key] && (op == "mtu" || op == "mac" || op == "master") {
-			if li, err := k.Reader.LinkByIndex(ns, index); err == nil {
+		if op == "mtu" || op == "mac" || op == "master" {
+			if li, err := k.Reader.LinkByIndex(ns, index); err == nil && k.earlierDev(ns, li) {
 				rec := k.devRecord(op, ns, li)
 				before(li, &rec)
 				rec.Within = k.within(ns, index)
@@ -153,6 +152,12 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, before func(*kernel.L
 		}
 	}
 	return change()
+}
+
+// earlierDev reports whether a device of the lab's was made by an
+// earlier run, not this one (nor with a namespace this run made).
+func (k *Kernel) earlierDev(ns *kernel.NS, li *kernel.LinkInfo) bool {
+	return !k.madeNS[k.nsKey(ns)] && !k.thisMACs[li.MAC]
 }
 
 // devRecord is a record about a device of ns, with what identifies it.
@@ -195,6 +200,16 @@ func (k *Kernel) ipv6Addrs(ns *kernel.NS, index int) []string {
 
 func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
 	if k.indexOwned(ns, index) {
+		// As attr: the up state of a device an earlier run made.
+		if li, err := k.Reader.LinkByIndex(ns, index); err == nil && k.earlierDev(ns, li) {
+			rec := k.upRecord(ns, li, up)
+			rec.Within = k.within(ns, index)
+			if k.declare(recKey(rec)); li.Up != up {
+				if err := k.write(rec); err != nil {
+					return err
+				}
+			}
+		}
 		return k.in.SetUp(ns, index, up)
 	}
 	li, err := k.linkName(ns, index)
@@ -311,6 +326,14 @@ func (k *Kernel) SetName(ns *kernel.NS, index int, name string) error {
 	if err != nil {
 		return err
 	}
+	// A rename to the name it has (a re-run's) changes nothing; the
+	// renames that gave it that name are declared again. So is every
+	// earlier rename of a device renamed anew: undone newest first, they
+	// lead it back to its first name.
+	k.declareRenames(li.MAC)
+	if li.Name == name {
+		return nil
+	}
 	// Renames are always journaled: undoing them lets later records (and
 	// the device's own creation record) find the device by its name.
 	rec := k.devRecord("rename", ns, li)
@@ -319,6 +342,19 @@ func (k *Kernel) SetName(ns *kernel.NS, index int, name string) error {
 		return err
 	}
 	return k.in.SetName(ns, index, name)
+}
+
+// declareRenames declares the earlier runs' renames of the device with
+// that MAC.
+func (k *Kernel) declareRenames(mac string) {
+	if mac == "" {
+		return
+	}
+	for _, r := range k.earlier {
+		if r.Op == "rename" && r.MAC == mac {
+			k.declare(recKey(r))
+		}
+	}
 }
 
 // A move to where the device is already is no change: an earlier run's
@@ -330,12 +366,15 @@ func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	}
 	rec := k.devRecord("move", ns, li)
 	rec.To = k.ref(target)
+	k.moved(li.MAC)
 	if k.nsKey(ns) == k.nsKey(target) {
 		k.declare(recKey(rec))
 		return nil
 	}
-	if !k.linkOwned(ns, li.Name) {
-		// What the device loses on the way, to put back when it returns.
+	if !k.linkOwned(ns, li.Name) || k.earlierDev(ns, li) {
+		// What the device loses on the way, to put back when it returns
+		// (a device of another's; or of an earlier run's, for the
+		// rollback of this one).
 		rec.WasUp = new(li.Up)
 		if rec.Addrs, err = k.Reader.Addrs(ns, index); err != nil {
 			return err

@@ -16,6 +16,23 @@ func (k *Kernel) AppendRule(ns *kernel.NS, table, chain string, spec []string) e
 	return k.in.AppendRule(ns, table, chain, spec)
 }
 
+// DeleteRule deletes a rule that carries the lab's comment (rule.delete
+// refuses any other). One an earlier run added is no longer declared (so
+// its record is pruned, with the rule gone already), and is journaled as
+// deleted (rule_del), for this run's rollback to add back; a run that
+// succeeds drops that record (Commit).
+func (k *Kernel) DeleteRule(ns *kernel.NS, table, chain string, spec []string) error {
+	rule := Record{Op: "rule", NS: k.ref(ns), Table: table, Chain: chain, Spec: spec, Within: k.within(ns, 0)}
+	if key := recKey(rule); k.earlierKeys[key] {
+		delete(k.declared, key)
+		rule.Op, rule.Rollback = "rule_del", true
+		if err := k.write(rule); err != nil {
+			return err
+		}
+	}
+	return k.in.DeleteRule(ns, table, chain, spec)
+}
+
 // RuleExists declares a rule the lab added in an earlier run, when it
 // finds it there.
 func (k *Kernel) RuleExists(ns *kernel.NS, table, chain string, spec []string) (bool, error) {

@@ -49,6 +49,10 @@ type Kernel struct {
 	kernel.Reader
 	in  kernel.Kernel // what it wraps
 	Lab string
+	// Accumulate: the lab's runs add to it (the REPL's sessions); nothing
+	// of an earlier run is replaced. (Nor pruned: such a run does not
+	// Commit.)
+	Accumulate bool
 	// Problems are the lines of the lab's journal that Open skipped.
 	Problems []Problem
 
@@ -73,17 +77,22 @@ type Kernel struct {
 	ownedIdx map[idxKey]ownedDev
 
 	// The apply (see apply.go).
-	earlier     []Record        // what earlier runs of the lab made
-	earlierKeys map[string]bool // their keys
-	declared    map[string]bool // what this run declared
-	thisRun     []Record        // what this run wrote
-	thisKeys    map[string]bool // their keys
-	dups        bool            // this run wrote a key that was there
-	madeNS      map[uint64]bool // namespaces this run made (nothing was there before)
-	claimSeq    int             // creation calls so far
-	claimedAt   map[string]int  // the creation call that first met a device of an earlier run
-	where       map[string]place
-	origins     map[linkKey]origin
+	earlier      []Record           // what earlier runs of the lab made
+	earlierKeys  map[string]bool    // their keys
+	declared     map[string]bool    // what this run declared
+	thisRun      []Record           // what this run wrote
+	thisKeys     map[string]bool    // their keys
+	dups         bool               // this run wrote a key that was there
+	madeNS       map[uint64]bool    // namespaces this run made (nothing was there before)
+	claimSeq     int                // creation calls so far
+	claimedAt    map[string]int     // the creation call that first met a device of an earlier run
+	bgSeen       map[string]int     // background commands started (or adopted) so far, by key without Seq
+	pendingSeq   int                // the Seq FindProcess gave the command it did not find
+	wants        map[string]*wanted // by MAC: what this run's creation calls want (declare.go)
+	thisMACs     map[string]bool    // of the devices this run made
+	rollbackOnly bool               // what is written now is for a rollback only
+	where        map[string]place
+	origins      map[linkKey]origin
 }
 
 type ownedDev struct {
@@ -106,7 +115,7 @@ func Open(inner kernel.Kernel, lab string) (*Kernel, error) {
 	}
 	k := &Kernel{Reader: inner, in: inner, Lab: lab, dir: filepath.Join(Dir, lab),
 		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
-		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{},
+		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{}, bgSeen: map[string]int{}, wants: map[string]*wanted{}, thisMACs: map[string]bool{},
 		where: map[string]place{}, origins: map[linkKey]origin{}}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -214,6 +223,7 @@ func (k *Kernel) write(r Record) error {
 	if err := k.begin(); err != nil {
 		return err
 	}
+	r.Rollback = r.Rollback || k.rollbackOnly
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -229,6 +239,9 @@ func (k *Kernel) write(r Record) error {
 	}
 	k.thisKeys[key] = true
 	k.thisRun = append(k.thisRun, r)
+	if r.Op == "link" {
+		k.thisMACs[r.MAC], k.thisMACs[r.PeerMAC] = true, r.PeerMAC != ""
+	}
 	return nil
 }
 

@@ -203,11 +203,6 @@ func Summarize(k kernel.Reader, lab string) (*Summary, error) {
 		}
 		return fmt.Sprintf("net:[%d]", p.Netns)
 	}
-	for _, r := range recs {
-		if p, ok := byPid[r.Pid]; r.Op == "proc" && ok && r.Start != 0 && p.Start == r.Start {
-			add(p.Pid, r.NS.String(), r.Argv)
-		}
-	}
 	inCgroup := func(p kernel.Proc) bool {
 		for _, c := range cgroups {
 			if p.Cgroup != "" && (p.Cgroup == c || strings.HasPrefix(p.Cgroup, c+"/")) {
@@ -215,6 +210,14 @@ func Summarize(k kernel.Reader, lab string) (*Summary, error) {
 			}
 		}
 		return false
+	}
+	// (A process at a recorded pid and start time is the lab's only if
+	// it carries the run's mark or is in the lab's cgroup: anyone can
+	// read a pid's start time and write it in a journal.)
+	for _, r := range recs {
+		if p, ok := byPid[r.Pid]; r.Op == "proc" && ok && r.Start != 0 && p.Start == r.Start && (r.Token != "" && p.Owner == r.Token || inCgroup(p)) {
+			add(p.Pid, r.NS.String(), r.Argv)
+		}
 	}
 	inLabNS := map[uint64]bool{}
 	for _, ns := range labNS {
@@ -275,7 +278,7 @@ func summarizeLinks(k kernel.Reader, recs []Record, labNS []*kernel.NS) []LinkSu
 		}
 		return l
 	}
-	var out []LinkSummary
+	out := []LinkSummary{}
 	inLab := map[uint64]bool{}
 	for _, ns := range labNS {
 		inLab[ns.Inode] = true

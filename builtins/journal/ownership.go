@@ -174,6 +174,9 @@ func (k *Kernel) Mine(ns *kernel.NS, name string) bool {
 // made: the run may delete it and make it as the script asks now. What
 // this run made or met before is the script's own conflict: an error.
 func (k *Kernel) Replaceable(ns *kernel.NS, name string) bool {
+	if k.Accumulate {
+		return false
+	}
 	mac, ok := k.createdLinks[linkKey{k.nsKey(ns), name}]
 	if !ok {
 		return false

@@ -47,6 +47,7 @@ func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*
 	if stdio.Info.Background {
 		rec.Bg, rec.Env, rec.Stdout, rec.Stderr = true, stdio.Info.Env, stdio.Info.Stdout, stdio.Info.Stderr
 		rec.Cwd, _ = os.Getwd()
+		rec.Seq = k.bgSeq(rec)
 	}
 	if werr := k.write(rec); werr != nil {
 		return cmd, werr
@@ -58,9 +59,16 @@ func (k *Kernel) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*
 // started with the same argv and environment (what the script added to
 // it), in the same namespace and from the same directory, that still
 // runs; the run declares it (keeps it, and its cgroup).
+//
+// Identical commands are told apart by their order: the Nth background
+// start of a command in this run adopts the Nth of an earlier run.
 func (k *Kernel) FindProcess(ns *kernel.NS, argv, env []string) (kernel.ProcInfo, bool) {
 	cwd, _ := os.Getwd()
-	want := recKey(Record{Op: "proc", NS: k.ref(ns), Argv: argv, Env: env, Cwd: cwd, Bg: true})
+	rec := Record{Op: "proc", NS: k.ref(ns), Argv: argv, Env: env, Cwd: cwd, Bg: true}
+	k.pendingSeq = 0
+	rec.Seq = k.bgSeq(rec)
+	k.pendingSeq = rec.Seq // for the Start that follows (none, or restart=True)
+	want := recKey(rec)
 	for i := len(k.earlier) - 1; i >= 0; i-- {
 		r := k.earlier[i]
 		if r.Op != "proc" || !r.Bg || recKey(r) != want {
@@ -73,6 +81,21 @@ func (k *Kernel) FindProcess(ns *kernel.NS, argv, env []string) (kernel.ProcInfo
 		return kernel.ProcInfo{Pid: r.Pid, Start: r.Start, Stdout: r.Stdout, Stderr: r.Stderr}, true
 	}
 	return kernel.ProcInfo{}, false
+}
+
+// bgSeq is the place of a background command among the identical ones
+// of this run: the one FindProcess just looked for (which Start then
+// starts), or the next.
+func (k *Kernel) bgSeq(r Record) int {
+	if k.pendingSeq != 0 {
+		n := k.pendingSeq
+		k.pendingSeq = 0
+		return n
+	}
+	r.Seq = 0
+	base := recKey(r)
+	k.bgSeen[base]++
+	return k.bgSeen[base]
 }
 
 // startTime tells a live process from a later one that reuses its pid:

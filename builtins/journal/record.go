@@ -112,13 +112,26 @@ type Record struct {
 	New         []byte `json:"new,omitempty"`         // etc: what nsscript wrote
 	Placeholder uint64 `json:"placeholder,omitempty"` // netns: inode of the file that carries the name
 
+	// Want, PeerWant: link: what the creation call wanted of the device
+	// (and of a veth's peer), for a re-run to compare (see declare.go).
+	Want     *kernel.Want `json:"want,omitempty"`
+	PeerWant *kernel.Want `json:"peer_want,omitempty"`
+
+	// Rollback: the record is for the rollback of the run that wrote it
+	// only; a run that succeeds drops it (Commit). (A rule it deleted of
+	// an earlier run's, what it undid of an earlier run's call.)
+	Rollback bool `json:"rollback,omitempty"`
+
 	// Within is the key of the lab's namespace or device that holds the
 	// change: when that goes, the change goes with it.
 	Within string `json:"within,omitempty"`
 
 	// A process started with background=True: what a later run compares
 	// to adopt it instead of starting it again, and where its output is.
-	Bg     bool     `json:"bg,omitempty"`
+	Bg bool `json:"bg,omitempty"`
+	// Seq tells apart identical background commands of one run: the Nth
+	// of them is N (0, in older journals, is 1).
+	Seq    int      `json:"seq,omitempty"`
 	Env    []string `json:"env,omitempty"` // what the script added to the environment
 	Cwd    string   `json:"cwd,omitempty"`
 	Stdout string   `json:"stdout,omitempty"`
@@ -341,7 +354,7 @@ func parseLine(line []byte) ([]Record, []error) {
 var ops = map[string]bool{
 	"netns": true, "netns_inode": true, "netns_dir": true, "link": true, "ident": true, "up": true, "mtu": true,
 	"mac": true, "master": true, "rename": true, "move": true, "addr": true, "addr_del": true, "route": true,
-	"sysctl": true, "shared_sysctl": true, "rule": true, "etc": true, "etc_dir": true, "spawn": true,
+	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "etc": true, "etc_dir": true, "spawn": true,
 	"proc": true, "cgroup": true, "adopt": true,
 }
 
@@ -390,7 +403,7 @@ func (r *Record) check() error {
 			return errors.New("namespace record without a name")
 		}
 	case "link":
-		if err := dev(); err != nil {
+		if err := need(dev(), checkWant(r.Want), checkWant(r.PeerWant)); err != nil {
 			return err
 		}
 		if r.Peer != "" {
@@ -429,7 +442,7 @@ func (r *Record) check() error {
 			err = need(err, names.Lab(r.Lab))
 		}
 		return need(r.NS.check("namespace"), err)
-	case "rule":
+	case "rule", "rule_del":
 		if r.Table == "" || r.Chain == "" || len(r.Spec) == 0 {
 			return errors.New("rule record without its table, chain and rule")
 		}
@@ -450,12 +463,27 @@ func (r *Record) check() error {
 		if r.Pid == 0 && r.Token == "" {
 			return errors.New("process record without a pid or token")
 		}
+		return r.NS.check("namespace")
 	case "cgroup":
 		if !strings.HasPrefix(path.Base(r.Name), kernel.CgroupPrefix) || !path.IsAbs(r.Name) || path.Clean(r.Name) != r.Name {
 			return fmt.Errorf("%q is not a cgroup nsscript makes", r.Name)
 		}
 	}
 	return nil
+}
+
+// checkWant checks what a link record says its creation call wanted.
+func checkWant(w *kernel.Want) error {
+	if w == nil {
+		return nil
+	}
+	if w.MTU < 0 {
+		return fmt.Errorf("wanted mtu %d", w.MTU)
+	}
+	if err := optional(w.Master, names.IfName); err != nil {
+		return err
+	}
+	return optional(w.Addr, checkCIDR)
 }
 
 // optional checks v unless it is the zero value (not there).

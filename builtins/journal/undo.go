@@ -22,6 +22,9 @@ type Undoer struct {
 	// Warn, when set, is told of what undo leaves alone because it is no
 	// longer what the lab made, and of journal lines it skipped.
 	Warn func(string)
+	// Spare are processes undo must not stop, nor what they started: the
+	// daemons a run adopted, when it prunes what earlier runs made.
+	Spare []int
 
 	procs   []kernel.Proc            // every process, read once (with marked)
 	marked  map[string][]kernel.Proc // OwnerEnv token -> processes
@@ -190,6 +193,15 @@ func (u *Undoer) undo(r Record) error {
 			return err
 		}
 		return u.K.DeleteRule(ns, r.Table, r.Chain, r.Spec)
+	case "rule_del":
+		ns, err := u.open(r.NS)
+		if err != nil {
+			return err
+		}
+		if ok, err := u.K.RuleExists(ns, r.Table, r.Chain, r.Spec); err != nil || ok {
+			return err
+		}
+		return u.K.AppendRule(ns, r.Table, r.Chain, r.Spec)
 	case "etc":
 		ns, file, err := r.etcName()
 		if err != nil {

@@ -212,7 +212,7 @@ func (u *Undoer) undoAddrRoute(r Record) error {
 		}
 		n.IP = ip
 		if r.Op == "addr" {
-			return ignoreMissing(u.K.DelAddr(ns, li.Index, n))
+			return u.delAddr(ns, li, n)
 		}
 		return u.K.AddAddr(ns, li.Index, n)
 	case "route":
@@ -232,6 +232,59 @@ func (u *Undoer) undoAddrRoute(r Record) error {
 		return ignoreMissing(u.K.DeleteRoute(ns, ri))
 	}
 	return fmt.Errorf("unknown journal record %q", r.Op)
+}
+
+// delAddr deletes an address the lab added, and puts back what the
+// kernel takes with it: deleting the primary IPv4 address of a subnet
+// deletes its secondary ones (net.ipv4.conf.*.promote_secondaries is 0
+// by default), someone else's or the lab's next one, and the routes
+// through them.
+func (u *Undoer) delAddr(ns *kernel.NS, li *kernel.LinkInfo, cidr *net.IPNet) error {
+	before, _ := u.K.Addrs(ns, li.Index)
+	var others []*net.IPNet // the other addresses of its subnet
+	for _, a := range before {
+		ip, n, err := net.ParseCIDR(a)
+		if err == nil && a != cidr.String() && ip.To4() != nil && n.String() == (&net.IPNet{IP: cidr.IP.Mask(cidr.Mask), Mask: cidr.Mask}).String() {
+			n.IP = ip
+			others = append(others, n)
+		}
+	}
+	var routes []kernel.RouteInfo
+	if len(others) > 0 {
+		routes, _ = u.K.Routes(ns, 0)
+	}
+	if err := ignoreMissing(u.K.DelAddr(ns, li.Index, cidr)); err != nil || len(others) == 0 {
+		return err
+	}
+	after, _ := u.K.Addrs(ns, li.Index)
+	for _, a := range others {
+		if !slices.Contains(after, a.String()) {
+			if err := u.K.AddAddr(ns, li.Index, a); err != nil {
+				u.warn("could not put back %s on %q (the kernel took it with %s): %v", a, li.Name, cidr, err)
+			}
+		}
+	}
+	now, _ := u.K.Routes(ns, 0)
+	for _, rt := range routes {
+		if rt.Kernel || slices.ContainsFunc(now, func(o kernel.RouteInfo) bool { return sameRoute(o, rt) }) {
+			continue
+		}
+		if err := u.K.ReplaceRoute(ns, rt); err != nil {
+			u.warn("could not put back the route to %s (the kernel took it with %s): %v", dstWord(routeDst(rt)), cidr, err)
+		}
+	}
+	return nil
+}
+
+func sameRoute(a, b kernel.RouteInfo) bool {
+	return sameNet(a.Dst, b.Dst) && a.Via.Equal(b.Via) && a.DevIndex == b.DevIndex && a.Metric == b.Metric && a.Table == b.Table
+}
+
+func routeDst(r kernel.RouteInfo) string {
+	if r.Dst == nil {
+		return ""
+	}
+	return r.Dst.String()
 }
 
 // restore gives a device of the host's that came back from a namespace

@@ -33,6 +33,16 @@ func (u *Undoer) stopProcess(r Record) error {
 			}
 		}
 	}
+	// What the run adopted lives on (it carries the token of the run
+	// that started it, as a foreground command of that run did).
+	spare := map[int]bool{}
+	for _, p := range u.Spare {
+		spare[p] = true
+		for _, d := range kernel.Descendants(u.procs, p) {
+			spare[d] = true
+		}
+	}
+	pids = slices.DeleteFunc(pids, func(p int) bool { return spare[p] || spare[-p] })
 	if len(pids) == 0 {
 		return errGone
 	}

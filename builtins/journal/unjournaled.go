@@ -45,12 +45,6 @@ func (k *Kernel) DeleteRoute(ns *kernel.NS, r kernel.RouteInfo) error {
 	return k.in.DeleteRoute(ns, r)
 }
 
-// DeleteRule deletes a rule that carries the lab's comment (rule.delete
-// refuses any other): its record's undo then finds it gone.
-func (k *Kernel) DeleteRule(ns *kernel.NS, table, chain string, spec []string) error {
-	return k.in.DeleteRule(ns, table, chain, spec)
-}
-
 // UndoEtc is undo's (of an etc record).
 func (k *Kernel) UndoEtc(name, file, sum string, wrote []byte, had bool, old []byte) error {
 	return k.in.UndoEtc(name, file, sum, wrote, had, old)

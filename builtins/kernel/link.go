@@ -160,12 +160,25 @@ func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	return out, nil
 }
 
+// Want is what a creation call (veth, bridge, dummy) makes of its
+// device once it is there: the journal keeps it, so that a re-run can
+// tell what the script no longer asks for.
+type Want struct {
+	MTU    int    `json:"mtu,omitempty"`    // 0: the kernel's default
+	Master string `json:"master,omitempty"` // the bridge's name; "": none
+	Addr   string `json:"addr,omitempty"`   // a CIDR; "": none
+	Up     bool   `json:"up,omitempty"`
+}
+
 // LinkOpts are what a new device gets in the message that creates it.
 type LinkOpts struct {
 	MTU int              // 0: the kernel's default
 	MAC net.HardwareAddr // nil: the kernel picks one at random
 	// PeerMAC is a veth peer's MAC (nil: random).
 	PeerMAC net.HardwareAddr
+	// Want, PeerWant are what the creation call makes of the device (and
+	// a veth's peer) once it is there, for the journal to keep.
+	Want, PeerWant *Want
 }
 
 // RandomMAC is a random locally administered unicast MAC address, as the

@@ -217,8 +217,13 @@ func (r *Recorder) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error 
 	return err
 }
 
+// SetName is `ip link set DEV name NEW`; a rename to the name the
+// device has is nothing.
 func (r *Recorder) SetName(ns *kernel.NS, index int, name string) error {
 	old := r.name(ns, index)
+	if old == name {
+		return nil
+	}
 	err := r.in.SetName(ns, index, name)
 	op := r.linkSet(ns, old, "name", name)
 	op.Name = name

@@ -21,3 +21,10 @@ func TestRerunEdit(t *testing.T) { trust(t, "rerun_edit.star", "edits converge")
 // remove (nothing for the script the lab ran); down --trace is valid
 // shell.
 func TestRerunDiff(t *testing.T) { trust(t, "rerun_diff.star", "diff checked") }
+
+// TestRerunMore: what a red team found re-runs and edits did wrong: a
+// daemon adopted beside a foreground command, an address edited within
+// its subnet, a namespace made again, daemons started again or restarted,
+// identical daemons, renames, the user's address beside the lab's, a
+// journal naming pid 1, ls of a lab without devices.
+func TestRerunMore(t *testing.T) { trust(t, "rerun_more.star", "re-runs checked") }
