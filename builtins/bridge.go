@@ -19,7 +19,9 @@ func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		return nil, err
 	}
 	n := ns.or(e.host)
-	l, created, err := e.device(fn, "bridge", n, string(name), func() error { return e.K.AddBridge(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)}) })
+	l, created, err := e.device(fn, "bridge", n, string(name), func() error {
+		return e.K.AddBridge(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)})
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +49,9 @@ func (e *Env) dummy(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, err
 	}
 	n := ns.or(e.host)
-	l, created, err := e.device(fn, "dummy", n, string(name), func() error { return e.K.AddDummy(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)}) })
+	l, created, err := e.device(fn, "dummy", n, string(name), func() error {
+		return e.K.AddDummy(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)})
+	})
 	if err != nil {
 		return nil, err
 	}
