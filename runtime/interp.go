@@ -342,6 +342,9 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 	_, err = in.ExecFile(ctx, filename, src)
 	if err != nil {
 		fmt.Fprintln(opts.Stderr, FormatError(err))
+		if moved := in.Journal.Elsewhere(); len(moved) > 0 {
+			fmt.Fprintf(opts.Stderr, "nsscript: note: an earlier run of lab %s moved %s, and this run found them there (a run that moves them again leaves them so); if the script no longer moves them, run `nsscript down %s` first\n", opts.Lab, strings.Join(moved, ", "), opts.Lab)
+		}
 		if opts.Keep {
 			fmt.Fprintf(opts.Stderr, "nsscript: --keep: what the run made stays; undo it with: nsscript down %s\n", opts.Lab)
 		} else {

@@ -46,7 +46,18 @@ func (k *Kernel) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 // later undo puts it back); one the lab added goes without a trace.
 func (k *Kernel) DelAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 	del := func() error { return k.in.DelAddr(ns, index, cidr) }
-	if k.within(ns, index) != "" {
+	if in := k.within(ns, index); in != "" {
+		// The lab's address of an earlier run's: no longer declared (its
+		// record is pruned, the address gone already), and journaled for
+		// this run's rollback to add back.
+		rec := Record{Op: "addr", NS: k.ref(ns), Name: k.devName(ns, index), Index: index, Addr: cidr.String(), Within: in}
+		if key := recKey(rec); k.earlierKeys[key] {
+			delete(k.declared, key)
+			rec.Op, rec.Rollback = "addr_del", true
+			if err := k.write(rec); err != nil {
+				return err
+			}
+		}
 		return del()
 	}
 	return k.attr(ns, index, "addr_del", func(_ *kernel.LinkInfo, rec *Record) { rec.Addr = cidr.String() }, del)

@@ -261,7 +261,7 @@ func (k *Kernel) Commit(u *Undoer) []error {
 	if errs := u.Undo(prune); len(errs) > 0 {
 		return errs
 	}
-	if errs := k.configureLater(); len(errs) > 0 {
+	if errs := k.endWants(); len(errs) > 0 {
 		return errs
 	}
 	mine, _, err := readRecordsFrom(k.file.Name(), k.start)

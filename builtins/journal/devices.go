@@ -199,6 +199,7 @@ func (k *Kernel) ipv6Addrs(ns *kernel.NS, index int) []string {
 }
 
 func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
+	k.wantUp(ns, index, up)
 	if k.indexOwned(ns, index) {
 		// As attr: the up state of a device an earlier run made.
 		if li, err := k.Reader.LinkByIndex(ns, index); err == nil && k.earlierDev(ns, li) {
@@ -249,6 +250,7 @@ func (k *Kernel) SetUpByName(ns *kernel.NS, name string) error {
 }
 
 func (k *Kernel) SetMTU(ns *kernel.NS, index, mtu int) error {
+	k.wantMTU(ns, index, mtu)
 	if mtu < 1280 && !k.indexOwned(ns, index) {
 		// Below 1280 the kernel takes IPv6 off the device: keep its
 		// addresses too, to put back.
@@ -296,6 +298,7 @@ func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
 }
 
 func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {
+	k.wantMaster(ns, index, master)
 	// A bridge takes the lowest mac of its ports, and keeps it when the
 	// port leaves (or gets all zeroes): keep a bridge's own to put it back.
 	if master != 0 && !k.indexOwned(ns, master) {
@@ -366,7 +369,7 @@ func (k *Kernel) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	}
 	rec := k.devRecord("move", ns, li)
 	rec.To = k.ref(target)
-	k.moved(li.MAC)
+	k.wantMove(li.MAC, target)
 	if k.nsKey(ns) == k.nsKey(target) {
 		k.declare(recKey(rec))
 		return nil

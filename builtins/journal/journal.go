@@ -89,6 +89,7 @@ type Kernel struct {
 	bgSeen       map[string]int     // background commands started (or adopted) so far, by key without Seq
 	pendingSeq   int                // the Seq FindProcess gave the command it did not find
 	wants        map[string]*wanted // by MAC: what this run's creation calls want (declare.go)
+	wantIdx      map[idxKey]string  // the MACs of wants by where the device is
 	thisMACs     map[string]bool    // of the devices this run made
 	rollbackOnly bool               // what is written now is for a rollback only
 	where        map[string]place
@@ -115,7 +116,7 @@ func Open(inner kernel.Kernel, lab string) (*Kernel, error) {
 	}
 	k := &Kernel{Reader: inner, in: inner, Lab: lab, dir: filepath.Join(Dir, lab),
 		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
-		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{}, bgSeen: map[string]int{}, wants: map[string]*wanted{}, thisMACs: map[string]bool{},
+		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{}, bgSeen: map[string]int{}, wants: map[string]*wanted{}, wantIdx: map[idxKey]string{}, thisMACs: map[string]bool{},
 		where: map[string]place{}, origins: map[linkKey]origin{}}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {

@@ -19,7 +19,7 @@ import (
 
 var (
 	gw      = net.ParseIP("10.0.0.1").To4()
-	natRule = []string{"-s", "10.0.0.0/24", "-j", "MASQUERADE"}
+	natRule = []string{"-s", "10.0.0.0/24", "-j", "MASQUERADE", "-m", "comment", "--comment", "nsscript:lab"}
 )
 
 // buildLab makes, through j, what a script of two namespaces on a
@@ -64,7 +64,7 @@ func buildLab(t *testing.T, j *Kernel) {
 		}
 	}
 	must(t, j.AppendRule(host, "nat", "POSTROUTING", natRule))
-	must(t, j.AppendRule(red, "filter", "INPUT", []string{"-p", "tcp", "--dport", "22", "-j", "ACCEPT"}))
+	must(t, j.AppendRule(red, "filter", "INPUT", []string{"-p", "tcp", "--dport", "22", "-j", "ACCEPT", "-m", "comment", "--comment", "nsscript:lab"}))
 	for _, n := range []string{"red", "blue"} {
 		if _, err := j.WriteEtc(n, "hosts", []byte("10.0.0.1 gw\n")); err != nil {
 			t.Fatal(err)

@@ -231,6 +231,15 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 			entry = &shared{Orig: cur, Side: k.sideEffects(ns, key)}
 		}
 		rec := Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, OldValue: cur, Lab: k.Lab}
+		if slices.Contains(entry.Users, k.Lab) && k.declare(recKey(rec)) && cur != value {
+			// Set by an earlier run: this run's change is undone by its
+			// rollback (to the earlier run's value), and forgotten by a
+			// run that succeeds.
+			back := Record{Op: "sysctl", NS: k.ref(ns), Name: key, OldValue: cur, Rollback: true}
+			if err := k.write(back); err != nil {
+				return e, err
+			}
+		}
 		if !slices.Contains(entry.Users, k.Lab) || !k.declare(recKey(rec)) {
 			if err := k.write(rec); err != nil {
 				return e, err

@@ -3,6 +3,7 @@ package journal
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -192,11 +193,17 @@ func (u *Undoer) undo(r Record) error {
 		if err != nil {
 			return err
 		}
+		if !u.labRule(r.Spec) {
+			return notOurs("the rule %q has no comment nsscript:%s: not the lab's", strings.Join(r.Spec, " "), u.Lab)
+		}
 		return u.K.DeleteRule(ns, r.Table, r.Chain, r.Spec)
 	case "rule_del":
 		ns, err := u.open(r.NS)
 		if err != nil {
 			return err
+		}
+		if !u.labRule(r.Spec) {
+			return notOurs("the rule %q has no comment nsscript:%s: not the lab's", strings.Join(r.Spec, " "), u.Lab)
 		}
 		if ok, err := u.K.RuleExists(ns, r.Table, r.Chain, r.Spec); err != nil || ok {
 			return err
@@ -219,6 +226,17 @@ func (u *Undoer) undo(r Record) error {
 		return u.K.RemoveEtcDir(ns)
 	}
 	return fmt.Errorf("unknown journal record %q", r.Op)
+}
+
+// labRule reports whether a rule carries the lab's comment, which every
+// rule a lab adds does (a rule it found there it never deletes).
+func (u *Undoer) labRule(spec []string) bool {
+	for i := 0; i+1 < len(spec); i++ {
+		if spec[i] == "--comment" && spec[i+1] == "nsscript:"+u.Lab {
+			return true
+		}
+	}
+	return false
 }
 
 func ignoreMissing(err error) error {

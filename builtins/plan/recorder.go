@@ -359,8 +359,8 @@ func (r *Recorder) WriteEtc(name, file string, content []byte) (string, error) {
 func (r *Recorder) UndoEtc(name, file, sum string, wrote []byte, had bool, old []byte) error {
 	st, _ := r.Reader.EtcState(name, file)
 	err := r.in.UndoEtc(name, file, sum, wrote, had, old)
-	if !st.Had || errors.Is(err, kernel.ErrNotOurs) {
-		return err
+	if !st.Had || errors.Is(err, kernel.ErrNotOurs) || had && bytes.Equal(st.Old, old) {
+		return err // (nothing there, not ours, or as it was already)
 	}
 	cmd := r.R.EtcRemove(name, file)
 	if had {
@@ -380,6 +380,16 @@ func (r *Recorder) RemoveEtcDir(name string) error { return r.in.RemoveEtcDir(na
 func (r *Recorder) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*exec.Cmd, error) {
 	cmd, err := r.in.Start(ns, argv, env, stdio)
 	op := Op{Op: "exec", NS: ns.Label(), Argv: argv, Background: stdio.Info.Background, Cmd: r.R.Exec(ns, argv, nil, nil)}
+	if stdio.Info.Background {
+		// With what the script added to its environment, and its output
+		// where nsscript sends it.
+		op.Env = stdio.Info.Env
+		op.Cmd = r.R.Exec(ns, argv, op.Env, nil)
+		if stdio.Info.Stdout != "" && stdio.Info.Stderr != "" {
+			op.Cmd += " >" + q(stdio.Info.Stdout) + " 2>" + q(stdio.Info.Stderr)
+		}
+		op.Cmd += " &"
+	}
 	if err == nil && cmd.Process != nil {
 		op.Pid = cmd.Process.Pid
 		op.Cmd += "  # pid " + strconv.Itoa(op.Pid)
