@@ -167,12 +167,12 @@ func assertReach(want bool) envFunc {
 			if want {
 				count = 3 // a first request may be lost while ARP resolves
 			}
-			var err error
-			ok, err = e.Ping(n, ip, count, time.Duration(timeout))
+			st, err := e.Ping(n, ip, PingOpts{Count: count, Timeout: time.Duration(timeout), Size: 56, UntilReply: true})
 			if err != nil {
 				return nil, errorf(b.Name(), "%w", err)
 			}
-			how = fmt.Sprintf("ICMP echo, %s per try", time.Duration(timeout))
+			ok = st.Received > 0
+			how = (&PingResult{st}).String()
 		} else {
 			host, port, err := net.SplitHostPort(dst)
 			if err != nil || net.ParseIP(host) == nil || port == "" {

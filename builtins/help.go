@@ -44,13 +44,15 @@ func HelpNames() []string {
 
 // TypeDoc is a line about each kind of value the builtins return.
 var TypeDoc = map[string]string{
-	"Namespace": "a network namespace: the host, a named one in /run/netns, or one attached by pid or path",
-	"Link":      "a network device; it follows its device through renames and moves",
-	"Route":     "a route of a namespace's main table",
-	"Result":    "what a finished command gave; str(result) is its stdout",
-	"Process":   "a command started with exec(..., background=True)",
-	"Rule":      "an iptables rule nsscript added (or found) in a namespace",
-	"neighbor":  "an entry of a namespace's ARP/NDP cache",
+	"Namespace":  "a network namespace: the host, a named one in /run/netns, or one attached by pid or path",
+	"Link":       "a network device; it follows its device through renames and moves",
+	"Route":      "a route of a namespace's main table",
+	"Result":     "what a finished command gave; str(result) is its stdout",
+	"Process":    "a command started with exec(..., background=True)",
+	"Rule":       "an iptables rule nsscript added (or found) in a namespace",
+	"neighbor":   "an entry of a namespace's ARP/NDP cache",
+	"PingResult": "what ping() saw; true when any reply came; str() is ping's summary line",
+	"Matrix":     "what reachability() saw, pair by pair; print() shows it as Mininet's pingall does",
 }
 
 // Params lists the parameters a builtin or method takes, form by form

@@ -28,7 +28,12 @@ var attrDocs = map[string][][2]string{
 	"Route":   {{"ns", "its Namespace"}, {"dst", `"default" or a prefix`}, {"via", "the gateway or None"}, {"dev", "the device's name"}, {"metric", "its metric"}, {"table", "its table (main is 254)"}},
 	"Result":  {{"code", "the exit code"}, {"stdout", "what it wrote on stdout"}, {"stderr", "what it wrote on stderr"}, {"ok", "code == 0"}},
 	"Process": {{"pid", "its process id"}, {"ns", "the Namespace it runs in"}, {"running", "whether it still runs"}, {"stdout", "what it wrote on stdout so far"}, {"stderr", "what it wrote on stderr so far"}},
-	"Rule":    {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
+	"PingResult": {{"sent", "requests sent"}, {"received", "replies received"}, {"loss", "the fraction of requests unanswered, 0.0 to 1.0"},
+		{"rtt_min", "the shortest round trip in milliseconds (None without a reply)"}, {"rtt_avg", "the average round trip (ms)"}, {"rtt_max", "the longest round trip (ms)"},
+		{"rtts", "every round trip (ms), in order"}, {"error", "the ICMP error that ended it (\"host unreachable from 10.0.0.1\") or the kernel's (\"network is unreachable\"), or None"}},
+	"Matrix": {{"names", "the nodes, in order"}, {"sent", "pings sent"}, {"received", "pings answered"}, {"dropped", "the fraction unanswered, 0.0 to 1.0"},
+		{"ok", "whether every pair answered"}, {"pairs", "(src, dst, answered) for every pair"}},
+	"Rule": {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
 }
 
 // Reference is the reference of every builtin, module function, value and
