@@ -2,13 +2,13 @@ package builtins
 
 import (
 	"crypto/rand"
-	"math"
-	"syscall"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"go.starlark.net/starlark"
