@@ -65,7 +65,9 @@ func Params(name string) []string {
 	var out []string
 	for _, f := range s.Params.forms() {
 		for _, p := range f {
-			out = append(out, p.Name)
+			if !strings.HasPrefix(p.Name, "*") { // *args are no keyword
+				out = append(out, p.Name)
+			}
 		}
 	}
 	return out

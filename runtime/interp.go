@@ -50,6 +50,10 @@ type Options struct {
 	Trace   bool // print each kernel change as the equivalent command (to Stderr)
 	Stdout  io.Writer
 	Stderr  io.Writer
+
+	// Libraries predeclares each library's value (topo), as -c programs
+	// have them.
+	Libraries bool
 }
 
 // Interp runs one main script and the files it loads.
@@ -105,7 +109,14 @@ func New(opts Options, args map[string]string) (*Interp, error) {
 		}
 		return starlark.None, nil
 	})
-	return &Interp{Env: env, Journal: j, kernel: inner, Predeclared: pre, stdout: opts.Stdout, modules: map[string]*module{}}, nil
+	pre["struct"] = structBuiltin
+	in := &Interp{Env: env, Journal: j, kernel: inner, Predeclared: pre, stdout: opts.Stdout, modules: map[string]*module{}}
+	if opts.Libraries {
+		if err := in.predeclareLibraries(); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
 }
 
 // Thread makes a Starlark thread with nsscript's load and print.
@@ -145,9 +156,16 @@ func (in *Interp) ExecFile(ctx context.Context, filename string, src any) (starl
 }
 
 // load resolves a module relative to the file that loads it, confined to
-// the main script's directory tree.
+// the main script's directory tree; "@nsscript/NAME.star" is a library
+// built into nsscript (lib.go).
 func (in *Interp) load(thread *starlark.Thread, name string) (starlark.StringDict, error) {
 	from := thread.CallFrame(0).Pos.Filename()
+	if strings.HasPrefix(name, libPrefix) {
+		return in.loadLibrary(thread, name)
+	}
+	if strings.HasPrefix(from, libPrefix) {
+		return nil, loadErrorf("%s loads only libraries (@nsscript/NAME.star), not %q", from, name)
+	}
 	if name == "" || filepath.IsAbs(name) {
 		return nil, loadErrorf("want a path relative to %s, got %q", from, name)
 	}
@@ -170,7 +188,14 @@ func (in *Interp) load(thread *starlark.Thread, name string) (starlark.StringDic
 		}
 		return nil, loadErrorf("%q is outside the main script's directory %s%s: load() only reads files in that tree", name, in.root, where)
 	}
-	if m, ok := in.modules[real]; ok {
+	return in.loadModule(thread, real, p, nil)
+}
+
+// loadModule runs the module known as key (its real path, or a library's
+// name) from file p, or src when not nil, once: a second load gets the
+// same globals, and a load of a module still loading is a cycle.
+func (in *Interp) loadModule(thread *starlark.Thread, key, p string, src any) (starlark.StringDict, error) {
+	if m, ok := in.modules[key]; ok {
 		if !m.done {
 			chain := append(append([]string(nil), in.loading...), p)
 			return nil, loadErrorf("cycle: %s", strings.Join(chain, " -> "))
@@ -178,11 +203,11 @@ func (in *Interp) load(thread *starlark.Thread, name string) (starlark.StringDic
 		return m.globals, m.err
 	}
 	m := &module{}
-	in.modules[real] = m
+	in.modules[key] = m
 	in.loading = append(in.loading, p)
 	child := in.Thread("load " + p)
 	child.SetLocal("parent", thread)
-	m.globals, m.err = starlark.ExecFileOptions(FileOptions, child, p, nil, in.Predeclared)
+	m.globals, m.err = starlark.ExecFileOptions(FileOptions, child, p, src, in.Predeclared)
 	in.loading = in.loading[:len(in.loading)-1]
 	m.done = true
 	return m.globals, m.err
@@ -238,7 +263,7 @@ func FormatError(err error) string {
 		return err.Error()
 	}
 	inner := evals[len(evals)-1]
-	msg := inner.Msg
+	msg := hint(inner.Msg)
 	if msg == "Starlark stack overflow" {
 		msg += ": recursion too deep (a function that calls itself without end? the backtrace shows the calls)"
 	}

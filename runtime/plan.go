@@ -39,6 +39,7 @@ func PlanRun(file string, args map[string]string, lab string) (*plan.Plan, error
 	env.Stdout = out
 	pre := env.Predeclared()
 	pre["args"] = argsDict(args)
+	pre["struct"] = structBuiltin
 	in := &Interp{Env: env, Predeclared: pre, stdout: out, modules: map[string]*module{}}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -21,6 +21,8 @@ import (
 const usage = `usage:
   nsscript [flags] FILE.star [key=value ...]   run a script (it sees key=value in args)
   nsscript [flags] run FILE.star [key=value ...]
+  nsscript [flags] -c PROGRAM [key=value ...]  run a program given on the line, with topo predeclared
+                                               (nsscript --sandbox -c 'topo.tree(depth=2, fanout=3).pingall()')
   nsscript [flags]                             interactive REPL (a script on stdin when it is not a terminal)
   nsscript [flags] repl [key=value ...]        the REPL (-i FILE runs FILE first and keeps its globals)
   nsscript down [LAB|FILE ...]                 undo what a run created
@@ -44,6 +46,7 @@ type cli struct {
 	sandbox, trace, keep, json, help bool
 	diff                             bool
 	lab, interactive, format         string
+	program                          *string // -c PROGRAM
 	history                          string
 	parallel                         int
 	runRE, junit                     string
@@ -93,6 +96,10 @@ func parse(args []string) (*cli, error) {
 			c.lab, err = value()
 		case "i":
 			c.interactive, err = value()
+		case "c":
+			var p string
+			p, err = value()
+			c.program = &p
 		case "history":
 			c.history, err = value()
 		case "format":
@@ -179,6 +186,9 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 			cmd, words = words[0], words[1:]
 		}
 	}
+	if c.program != nil {
+		return c.runProgram(cmd, words, stdout, stderr)
+	}
 	if cmd == "repl" || cmd == "" && c.interactive != "" || cmd == "" && len(words) == 0 && term.IsTerminal(int(stdin.Fd())) {
 		// The REPL: its words are key=value arguments, for args.
 		args, err := keyValues(words)
@@ -242,6 +252,24 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
 		return runtime.ExitUsage
 	}
+}
+
+// runProgram is `nsscript -c PROGRAM [key=value ...]`: the program runs as
+// a script would, as lab "cmdline", with the libraries' values (topo)
+// predeclared, since a one-liner has no room for a load statement.
+func (c *cli) runProgram(cmd string, words []string, stdout, stderr io.Writer) int {
+	if cmd != "" || c.interactive != "" {
+		fmt.Fprintf(stderr, "nsscript: -c runs the program it is given, with no subcommand or -i\n\n%s", usage)
+		return runtime.ExitUsage
+	}
+	args, err := keyValues(words)
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript: %v\n", err)
+		return runtime.ExitUsage
+	}
+	opts := c.options("cmdline", stdout, stderr)
+	opts.Libraries = true
+	return runtime.Run("<command line>", *c.program, args, opts)
 }
 
 func (c *cli) options(lab string, stdout, stderr io.Writer) runtime.Options {

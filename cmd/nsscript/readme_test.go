@@ -24,7 +24,9 @@ func reference() string {
 		"| `args` | the command line's `key=value` arguments, a dict of str |\n" +
 		"| `print(*args)` | writes a line to stdout |\n" +
 		"| `fail(*args)` | stops the script with an error (exit 1, and a rollback) |\n" +
-		"| `load(\"lib.star\", \"name\", ...)` | a module, relative to the loading file, never outside the main script's directory tree |\n" +
+		"| `load(\"lib.star\", \"name\", ...)` | a module, relative to the loading file, never outside the main script's directory tree; `\"@nsscript/topo.star\"` is a library built into nsscript |\n" +
+		"| `struct(**fields)` | a value with the fields as attributes: `struct(a = 1).a` |\n" +
+		"| `topo` | in a `-c` program: Mininet's topologies, as `load(\"@nsscript/topo.star\", \"topo\")` gives them |\n" +
 		"| `show(x, ...)` | prints values as the REPL shows them: a namespace as `ip -br addr` and its routes |\n" +
 		"| `skip(reason)` | in a test function (`nsscript test`): skips the test |\n" +
 		"| `help(x)`, `save(path)` | in the REPL: how to call x; write the session as a script |\n\n")
