@@ -16,6 +16,8 @@ require (
 
 require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
+	github.com/ebitengine/purego v0.11.3 // indirect
+	github.com/gopacket/gopacket v1.7.7 // indirect
 	github.com/mattn/go-runewidth v0.0.31 // indirect
 	github.com/vishvananda/netns v0.0.5 // indirect
 )

@@ -39,6 +39,10 @@ type Env struct {
 	links map[linkKey]*Link
 	procs []*Process
 	seq   int
+	// captures are the captures running; onNewNS starts the lab's
+	// capture in each namespace the run opens (CaptureLab).
+	captures []*Capture
+	onNewNS  func(*Namespace)
 }
 
 type linkKey struct {
@@ -66,15 +70,20 @@ func (e *Env) RunDir() string { return filepath.Join("/run/nsscript", e.Lab) }
 
 func (e *Env) wrapNS(ns *kernel.NS) *Namespace {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if n, ok := e.nss[ns.Inode]; ok {
 		if n.ns != ns {
 			n.ns = ns
 		}
+		e.mu.Unlock()
 		return n
 	}
 	n := &Namespace{env: e, ns: ns}
 	e.nss[ns.Inode] = n
+	hook := e.onNewNS
+	e.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
 	return n
 }
 

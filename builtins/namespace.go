@@ -377,6 +377,7 @@ func nsDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 		return nil, errorf(b.Name(), "namespace %s was not made by this lab: nsscript deletes only what it made; delete it yourself (ip netns del %s) if you mean to", n.Name(), n.ns.Name)
 	}
 	n.env.forgetLinksIn(n)
+	n.env.releaseCaptures(n)
 	if err := n.env.K.DeleteNamed(n.ns); err != nil {
 		return nil, errorf(b.Name(), "%w", err)
 	}

@@ -82,7 +82,7 @@ func callables(t *testing.T) map[string]*starlark.Builtin {
 			}
 		}
 	}
-	for _, v := range []starlark.HasAttrs{&Namespace{}, &Link{}, &Process{}, &Rule{}} {
+	for _, v := range []starlark.HasAttrs{&Namespace{}, &Link{}, &Process{}, &Rule{}, &Capture{}} {
 		for _, m := range valueMethods[v.Type()].names() {
 			b, err := v.Attr(m)
 			if err != nil || b == nil {

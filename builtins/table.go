@@ -66,6 +66,12 @@ var builtinTable = []function{
 		Params:     params{{Name: "ns"}, {Name: "chain"}, {Name: "rule"}, {Name: "table", Default: `"filter"`}},
 		Meaning:    "append an iptables rule (a rulespec, str or list) to a built-in chain of a namespace, unless it is there already; returns a Rule",
 		Equivalent: "ip netns exec NS iptables -t TABLE -A CHAIN RULE..."}},
+	{impl: (*Env).capture, spec: spec{Name: "capture",
+		Params: params{{Name: "target"}, {Name: "file", Default: "None"}, {Name: "filter", Default: "None"}, {Name: "snaplen", Default: "262144"}},
+		Note:   "target: a Link, or a Namespace for all its devices",
+		Meaning: "start capturing packets in the target's namespace (AF_PACKET sockets, no tcpdump needed) into a pcapng file (file=, else one in the lab's directory /run/nsscript/LAB/captures) that tcpdump -r and Wireshark read; " +
+			"filter= is a pcap filter (tcpdump's syntax, compiled by libpcap, which it needs); returns a Capture: .packets (time, link, src, dst, proto, sport, dport, length, summary), .wait(), .stop(), .file",
+		Equivalent: "ip netns exec NS tcpdump -i DEV|any -s SNAPLEN -w FILE FILTER &"}},
 	{impl: (*Env).waitPort, spec: spec{Name: "wait_port", Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "timeout", Default: `"5s"`}},
 		Meaning:    "wait until something accepts TCP connections on dst (\"ip:port\"), seen from ns: a daemon that is still starting",
 		Equivalent: "until ip netns exec NS nc -z IP PORT; do sleep 0.02; done"}},
@@ -117,6 +123,7 @@ var modules = []module{
 // valueMethods are the methods of each kind of value, by its type.
 var valueMethods = map[string]methods{
 	"Namespace": namespaceMethods, "Link": linkMethods, "Process": processMethods, "Rule": ruleMethods,
+	"Capture": captureMethods,
 }
 
 var namespaceMethods = methods{
@@ -157,6 +164,13 @@ var processMethods = methods{
 		Meaning: "wait for the process to exit and return its exit code", Equivalent: "wait PID"}},
 	{impl: procKill, spec: spec{Name: "process.kill", Params: params{{Name: "signal", Default: `"TERM"`}},
 		Meaning: "send a signal to the process and its process group", Equivalent: "kill -SIGNAL -PGID"}},
+}
+
+var captureMethods = methods{
+	{impl: captureWait, spec: spec{Name: "capture.wait", Params: params{{Name: "count", Default: "1"}, {Name: "timeout", Default: `"5s"`}},
+		Meaning: "wait until count packets have been captured (or timeout passes, or the capture stops) and return how many have; in a plan, 0 at once"}},
+	{impl: captureStop, spec: spec{Name: "capture.stop",
+		Meaning: "stop capturing and finish the file (a run stops its captures when it ends)", Equivalent: "kill %tcpdump"}},
 }
 
 var ruleMethods = methods{

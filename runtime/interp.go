@@ -365,6 +365,7 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 	ctx, stop := runContext()
 	defer stop()
 	_, err = in.ExecFile(ctx, filename, src)
+	in.stopCaptures(opts.Stderr)
 	if err != nil {
 		fmt.Fprintln(opts.Stderr, FormatError(err))
 		if moved := in.Journal.Elsewhere(); len(moved) > 0 {
@@ -390,6 +391,15 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// stopCaptures ends the run's captures and finishes their files, before
+// anything is rolled back or pruned: a capture's socket keeps its
+// namespace alive, and with it the namespace's devices.
+func (in *Interp) stopCaptures(stderr io.Writer) {
+	for _, err := range in.Env.StopCaptures() {
+		fmt.Fprintf(stderr, "nsscript: warning: %v\n", err)
+	}
 }
 
 // Rollback undoes what this run made (not what earlier runs of the lab

@@ -101,6 +101,7 @@ func REPL(opts REPLOptions) int {
 	}
 	in.Journal.Accumulate = true // a session adds to the lab
 	defer func() {
+		in.stopCaptures(opts.Stderr)
 		if err := in.Journal.Close(); err != nil {
 			fmt.Fprintf(opts.Stderr, "nsscript: %v\n", err)
 		}

@@ -29,8 +29,11 @@ type TestOptions struct {
 	Run      string // regexp on test names
 	JUnit    string // file to write JUnit XML to
 	JSON     bool
-	Stdout   io.Writer
-	Stderr   io.Writer
+	// CaptureDir, when set, gets a pcapng file of every device of each
+	// failed test's namespaces (--capture-on-failure).
+	CaptureDir string
+	Stdout     io.Writer
+	Stderr     io.Writer
 }
 
 // TestResult is one test function's outcome.
@@ -42,6 +45,7 @@ type TestResult struct {
 	Where   string  `json:"where,omitempty"` // FILE:LINE:COL of the failure
 	Message string  `json:"message,omitempty"`
 	Output  string  `json:"output,omitempty"`
+	Capture string  `json:"capture,omitempty"` // the failed test's pcapng file
 }
 
 // exit codes of one test's child process
@@ -135,6 +139,12 @@ func Test(paths []string, opts TestOptions) int {
 	if opts.Parallel < 1 {
 		opts.Parallel = 1
 	}
+	if opts.CaptureDir != "" {
+		if opts.CaptureDir, err = captureDir(opts.CaptureDir); err != nil {
+			fmt.Fprintf(opts.Stderr, "nsscript test: --capture-on-failure: %v\n", err)
+			return ExitUsage
+		}
+	}
 	results := make([]*TestResult, len(jobs))
 	var mu sync.Mutex
 	next := 0 // results are printed in order, as they complete
@@ -145,7 +155,11 @@ func Test(paths []string, opts TestOptions) int {
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			r := runOneTest(j.file, j.name)
+			capture := ""
+			if opts.CaptureDir != "" {
+				capture = filepath.Join(opts.CaptureDir, captureName(j.file, j.name))
+			}
+			r := runOneTest(j.file, j.name, capture)
 			<-sem
 			mu.Lock()
 			defer mu.Unlock()
@@ -219,13 +233,22 @@ func report(opts TestOptions, r *TestResult) {
 	default:
 		fmt.Fprintf(opts.Stdout, "FAIL %s %s (%.2fs)\n", r.File, r.Name, r.Seconds)
 		fmt.Fprintf(opts.Stdout, "    %s\n", strings.ReplaceAll(strings.TrimSpace(r.Output), "\n", "\n    "))
+		if r.Capture != "" {
+			fmt.Fprintf(opts.Stdout, "    packets: %s\n", r.Capture)
+		}
 	}
 }
 
-// runOneTest runs one test function in a fresh sandboxed nsscript.
-func runOneTest(file, name string) *TestResult {
+// runOneTest runs one test function in a fresh sandboxed nsscript; with
+// capture, that captures its namespaces to the file capture, which is
+// kept only when the test fails.
+func runOneTest(file, name, capture string) *TestResult {
 	start := time.Now()
-	cmd := exec.Command("/proc/self/exe", "--sandbox", "__test", file, name)
+	args := []string{"--sandbox", "__test", file, name}
+	if capture != "" {
+		args = append(args, capture)
+	}
+	cmd := exec.Command("/proc/self/exe", args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -245,7 +268,44 @@ func runOneTest(file, name string) *TestResult {
 			r.Message = err.Error()
 		}
 	}
+	if capture != "" {
+		if r.Status != "fail" {
+			os.Remove(capture)
+		} else if _, err := os.Stat(capture); err == nil {
+			r.Capture = capture
+		}
+	}
 	return r
+}
+
+// captureDir makes the directory for --capture-on-failure and returns
+// its absolute path. Each test's sandbox has its own /run and /etc, so
+// a file written there would go with the sandbox: those are refused.
+func captureDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	for _, private := range []string{"/run", "/etc"} {
+		if abs == private || strings.HasPrefix(abs, private+"/") {
+			return "", fmt.Errorf("%s is under %s, which each test's sandbox has its own of: the files would go with the sandbox; choose a directory elsewhere", abs, private)
+		}
+	}
+	return abs, nil
+}
+
+// captureName is the file a test's capture is written to: the test
+// file's path and the test's name, e.g. net_gateway_test.test_nat.pcapng.
+func captureName(file, name string) string {
+	f := strings.TrimSuffix(filepath.ToSlash(filepath.Clean(file)), ".star")
+	f = strings.TrimLeft(strings.ReplaceAll(f, "/", "_"), "._")
+	return f + "." + name + ".pcapng"
 }
 
 func lastLine(s string) string {
@@ -266,12 +326,19 @@ func failureLine(out string) (where, msg string) {
 }
 
 // RunTestFunc is the child side: it loads file and calls its function
-// name, returning the exit code (0 pass, 1 fail, 3 skip).
-func RunTestFunc(file, name string, opts Options) int {
+// name, returning the exit code (0 pass, 1 fail, 3 skip). With capture,
+// it captures every device of every namespace it opens to that file,
+// from the start.
+func RunTestFunc(file, name, capture string, opts Options) int {
 	in, err := New(opts, nil)
 	if err != nil {
 		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", err)
 		return ExitError
+	}
+	if capture != "" {
+		if err := in.Env.CaptureLab(capture); err != nil {
+			fmt.Fprintf(opts.Stderr, "nsscript: warning: --capture-on-failure: %v\n", err)
+		}
 	}
 	in.Predeclared["skip"] = starlark.NewBuiltin("skip", func(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var reason string
@@ -294,6 +361,7 @@ func RunTestFunc(file, name string, opts Options) int {
 		_, err = starlark.Call(thread, fn, nil, nil)
 		stopCancel()
 	}
+	in.stopCaptures(opts.Stderr)
 	if err != nil {
 		var se skipError
 		if errors.As(err, &se) {

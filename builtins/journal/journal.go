@@ -314,10 +314,11 @@ func (k *Kernel) Rollback(u *Undoer) []error {
 	return errs
 }
 
-// removeLab removes a lab's directory: the files nsscript keeps there and
-// then the directory, if that left it empty; then Dir, if no lab is left.
+// removeLab removes a lab's directory: the files nsscript keeps there
+// (captures written there too) and then the directory, if that left it
+// empty; then Dir, if no lab is left.
 func removeLab(dir string) {
-	for _, f := range []string{"journal", "owner", "logs", "lock"} {
+	for _, f := range []string{"journal", "owner", "logs", "captures", "lock"} {
 		_ = os.RemoveAll(filepath.Join(dir, f))
 	}
 	_ = os.Remove(dir)

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+
+	"golang.org/x/net/bpf"
 )
 
 // The kernel stack. A run's builtins talk to a Kernel; *Linux is the real
@@ -73,6 +75,10 @@ type Reader interface {
 	CgroupPids(rel string) ([]int, error)
 	ICMPConn(ns *NS, v6 bool) (net.PacketConn, error)
 	DialTCP(ns *NS, addr string, timeout float64) error
+	// PacketConn opens an AF_PACKET socket that sees the frames of device
+	// index in ns (of all its devices for 0), through filter prog when it
+	// is not empty: what capture() reads, as tcpdump -i DEV would.
+	PacketConn(ns *NS, index int, prog []bpf.RawInstruction) (*PacketConn, error)
 }
 
 // Writer is every change.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"syscall"
 
+	"golang.org/x/net/bpf"
+
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -234,6 +236,11 @@ func (r *Model) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*e
 
 // ICMPConn refuses: ping asks the planner instead.
 func (r *Model) ICMPConn(ns *kernel.NS, v6 bool) (net.PacketConn, error) { return nil, errPlan }
+
+// PacketConn refuses: capture() asks the planner instead.
+func (r *Model) PacketConn(ns *kernel.NS, index int, prog []bpf.RawInstruction) (*kernel.PacketConn, error) {
+	return nil, errPlan
+}
 
 // DialTCP refuses: assert.reachable asks the planner instead.
 func (r *Model) DialTCP(ns *kernel.NS, addr string, timeout float64) error { return errPlan }

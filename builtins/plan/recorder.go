@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/net/bpf"
+
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -425,3 +427,10 @@ func (r *Recorder) MakeCgroup(rel string) (*os.File, error) { return r.in.MakeCg
 
 // EndCgroup is not shown, as MakeCgroup.
 func (r *Recorder) EndCgroup(rel string) error { return r.in.EndCgroup(rel) }
+
+// PacketConn passes through and is not shown (a read, like ICMPConn): a
+// capture's socket changes nothing that a command would stand for. In a
+// plan, capture() asks the planner and never gets here.
+func (r *Recorder) PacketConn(ns *kernel.NS, index int, prog []bpf.RawInstruction) (*kernel.PacketConn, error) {
+	return r.Reader.PacketConn(ns, index, prog)
+}

@@ -28,7 +28,8 @@ const usage = `usage:
   nsscript down [LAB|FILE ...]                 undo what a run created
   nsscript ls [LAB ...]                        labs and what they hold
   nsscript test [PATH ...]                     run *_test.star files: each test_* function in its own sandbox
-                                               (-run REGEX, -parallel N, --junit FILE, --json)
+                                               (-run REGEX, -parallel N, --junit FILE, --json,
+                                               --capture-on-failure DIR: a pcapng of each failed test's devices)
   nsscript plan FILE.star [key=value ...]      print the equivalent ip/iptables/sysctl commands (no kernel change)
   nsscript plan --diff LAB FILE.star [k=v ...] what a run of FILE as LAB would add to and remove from the lab
   nsscript graph FILE.star|LAB [--format F]    draw the topology (F: text, dot, mermaid, svg)
@@ -49,7 +50,7 @@ type cli struct {
 	program                          *string // -c PROGRAM
 	history                          string
 	parallel                         int
-	runRE, junit                     string
+	runRE, junit, captureDir         string
 	words                            []string
 }
 
@@ -108,6 +109,8 @@ func parse(args []string) (*cli, error) {
 			c.runRE, err = value()
 		case "junit":
 			c.junit, err = value()
+		case "capture-on-failure":
+			c.captureDir, err = value()
 		case "parallel":
 			var v string
 			if v, err = value(); err == nil {
@@ -238,12 +241,17 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		if par == 0 {
 			par = goruntime.NumCPU()
 		}
-		return runtime.Test(words, runtime.TestOptions{Parallel: par, Run: c.runRE, JUnit: c.junit, JSON: c.json, Stdout: stdout, Stderr: stderr})
-	case "__test": // one test function, in the sandbox runtime.Test made for it
-		if len(words) != 2 {
+		return runtime.Test(words, runtime.TestOptions{Parallel: par, Run: c.runRE, JUnit: c.junit, JSON: c.json,
+			CaptureDir: c.captureDir, Stdout: stdout, Stderr: stderr})
+	case "__test": // one test function, in the sandbox runtime.Test made for it (FILE NAME [PCAPNG])
+		if len(words) != 2 && len(words) != 3 {
 			return runtime.ExitUsage
 		}
-		return runtime.RunTestFunc(words[0], words[1], c.options(runtime.TestLab(words[0]), stdout, stderr))
+		capture := ""
+		if len(words) == 3 {
+			capture = words[2]
+		}
+		return runtime.RunTestFunc(words[0], words[1], capture, c.options(runtime.TestLab(words[0]), stdout, stderr))
 	case "plan":
 		return runtime.PlanCommand(words, c.lab, c.diff, c.json, stdout, stderr)
 	case "graph":

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// The capture builtin's own checks are testdata/builtins/capture.star;
+// here the files it writes are read back from outside: by gopacket's
+// pcapng reader and by tcpdump -r, and those of `nsscript test
+// --capture-on-failure`.
+
+// frame is a packet read back from a pcapng file: the name of its
+// interface and its IPv4 (or ARP) addresses.
+type frame struct {
+	iface, proto, src, dst string
+}
+
+// readPcapng reads a pcapng file with gopacket's reader.
+func readPcapng(t *testing.T, path string) []frame {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewNgReader(f, pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		t.Fatalf("%s is not a pcapng file gopacket reads: %v", path, err)
+	}
+	var out []frame
+	for {
+		data, ci, err := r.ReadPacketData()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		intf, _ := r.Interface(ci.InterfaceIndex)
+		fr := frame{iface: intf.Name}
+		p := gopacket.NewPacket(data, layers.LinkTypeEthernet, gopacket.Default)
+		if ip, ok := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4); ok {
+			fr.proto, fr.src, fr.dst = strings.ToLower(ip.Protocol.String()), ip.SrcIP.String(), ip.DstIP.String()
+		} else if arp, ok := p.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
+			fr.proto, fr.src, fr.dst = "arp", net.IP(arp.SourceProtAddress).String(), net.IP(arp.DstProtAddress).String()
+		}
+		out = append(out, fr)
+	}
+}
+
+// tcpdumpRead is what `tcpdump -nn -r path` prints; it skips the (sub)test
+// where tcpdump is not installed.
+func tcpdumpRead(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		t.Skip("tcpdump is not installed (apt-get install tcpdump): the file is read back by gopacket only")
+	}
+	out, err := exec.Command("tcpdump", "-nn", "-r", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tcpdump -r %s: %v\n%s", path, err, out)
+	}
+	return string(out)
+}
+
+// TestCaptureMasqueradeFile: a capture of the upstream side of a
+// masquerade, written to a file of the caller's, is read back by
+// gopacket and by tcpdump, and they both see what the script saw: the
+// requests come from the masquerading address, never from the private
+// one.
+func TestCaptureMasqueradeFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	wan := filepath.Join(dir, "wan.pcapng")
+	mustRun(t, `
+red, upstream = namespace("red"), namespace("upstream")
+sw = bridge("v-net-0", addr = "192.168.15.5/24")
+veth("veth-red", "veth-red-br", ns = red, addr = "192.168.15.1/24", peer_master = sw)
+route(red, "default", via = "192.168.15.5")
+veth("uplink", "eth0", peer_ns = upstream, addr = "203.0.113.1/24", peer_addr = "203.0.113.2/24")
+forwarding()
+nat.masquerade("192.168.15.0/24", out = "uplink")
+c = capture(upstream, file = args["file"], filter = "icmp or arp")
+for i in range(3):
+    assert.true(ping(red, "203.0.113.2"))
+assert.true(c.wait(count = 6) >= 6)
+c.stop()
+echo = [p for p in c.packets if p.proto == "icmp"]
+assert.eq(len(echo), 6)
+assert.eq(sorted({p.src: 1 for p in echo}.keys()), ["203.0.113.1", "203.0.113.2"])
+`, "file="+wan)
+	frames := readPcapng(t, wan)
+	var icmp int
+	for _, f := range frames {
+		if f.src == "192.168.15.1" || f.dst == "192.168.15.1" {
+			t.Errorf("upstream saw red's own address: %+v", f)
+		}
+		if f.proto == "icmpv4" {
+			icmp++
+			if f.iface != "eth0" || (f.src != "203.0.113.1" && f.src != "203.0.113.2") {
+				t.Errorf("frame %+v", f)
+			}
+		}
+	}
+	if icmp != 6 {
+		t.Errorf("%d ICMP frames read back, want 6: %+v", icmp, frames)
+	}
+	t.Run("tcpdump -r", func(t *testing.T) {
+		out := tcpdumpRead(t, wan)
+		if strings.Count(out, "IP 203.0.113.1 > 203.0.113.2: ICMP echo request") != 3 ||
+			strings.Count(out, "IP 203.0.113.2 > 203.0.113.1: ICMP echo reply") != 3 || strings.Contains(out, "192.168.15.1") {
+			t.Errorf("tcpdump -r reads:\n%s", out)
+		}
+	})
+}
+
+// TestCaptureOnFailure: `nsscript test --capture-on-failure DIR` keeps a
+// pcapng of every device of a failed test's namespaces, named after the
+// test, from the test's start (the namespace made first thing is in it);
+// a passing test leaves none.
+func TestCaptureOnFailure(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := `
+def lab():
+    red = namespace("red")
+    veth("eth0", "peer0", ns = red, addr = "10.50.0.1/24", peer_addr = "10.50.0.2/24")
+    return red
+
+def test_passes():
+    red = lab()
+    assert.true(ping(red, "10.50.0.2"))
+
+def test_fails():
+    red = lab()
+    assert.true(ping(red, "10.50.0.2"))
+    assert.eq(ping(red, "10.50.0.99", timeout = "300ms"), True)
+`
+	if err := os.WriteFile(filepath.Join(dir, "cap_test.star"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "captures")
+	r := nsscript(t, dir, "test", "--capture-on-failure", out)
+	want := filepath.Join(out, "cap_test.test_fails.pcapng")
+	if r.code != 1 || !strings.Contains(r.stdout, "1 passed, 1 failed") || !strings.Contains(r.stdout, "    packets: "+want+"\n") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil || len(ents) != 1 || ents[0].Name() != filepath.Base(want) {
+		t.Fatalf("%s holds %v (%v), want only %s", out, ents, err, filepath.Base(want))
+	}
+	seen := map[string]bool{}
+	for _, f := range readPcapng(t, want) {
+		seen[f.iface+" "+f.proto+" "+f.src+" > "+f.dst] = true
+	}
+	for _, w := range []string{
+		"red/eth0 icmpv4 10.50.0.1 > 10.50.0.2", "host/peer0 icmpv4 10.50.0.1 > 10.50.0.2", "host/peer0 icmpv4 10.50.0.2 > 10.50.0.1",
+		"red/eth0 arp 10.50.0.1 > 10.50.0.99",
+	} {
+		if !seen[w] {
+			t.Errorf("the capture lacks %q; it has %v", w, seen)
+		}
+	}
+	t.Run("tcpdump -r", func(t *testing.T) {
+		if text := tcpdumpRead(t, want); !strings.Contains(text, "ARP, Request who-has 10.50.0.99 tell 10.50.0.1") {
+			t.Errorf("tcpdump -r reads:\n%s", text)
+		}
+	})
+	// The sandbox of each test has a /run of its own: a directory there
+	// would lose the files.
+	if r := nsscript(t, dir, "test", "--capture-on-failure", "/run/nsscript-captures"); r.code != 2 || !strings.Contains(r.stderr, "choose a directory elsewhere") {
+		t.Errorf("--capture-on-failure under /run: exit %d\n%s", r.code, r.stderr)
+	}
+	os.Remove("/run/nsscript-captures")
+}
