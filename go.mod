@@ -5,6 +5,8 @@ go 1.26.0
 require (
 	github.com/coreos/go-iptables v0.8.0
 	github.com/creack/pty v1.1.24
+	github.com/ebitengine/purego v0.11.3
+	github.com/gopacket/gopacket v1.7.7
 	github.com/mattn/go-shellwords v1.0.16
 	github.com/peterh/liner v1.2.3
 	github.com/vishvananda/netlink v1.3.1
@@ -16,8 +18,6 @@ require (
 
 require (
 	github.com/clipperhouse/uax29/v2 v2.7.0 // indirect
-	github.com/ebitengine/purego v0.11.3 // indirect
-	github.com/gopacket/gopacket v1.7.7 // indirect
 	github.com/mattn/go-runewidth v0.0.31 // indirect
 	github.com/vishvananda/netns v0.0.5 // indirect
 )

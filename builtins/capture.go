@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"go.starlark.net/starlark"
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/capture"
+	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // Capture is a packet capture that capture() started: AF_PACKET sockets
@@ -26,6 +28,7 @@ type Capture struct {
 	filter  string
 	path    string
 	planned bool
+	planPid int // a plan's: the pid of the tcpdump that stands for it
 
 	sess *capture.Session
 	file *os.File
@@ -45,9 +48,9 @@ func (c *Capture) String() string {
 	state, n := "stopped", 0
 	if c.sess != nil {
 		n = c.sess.Count()
-		if c.sess.Running() {
-			state = "running"
-		}
+	}
+	if c.running() {
+		state = "running"
 	}
 	what := "the lab"
 	if c.target != nil {
@@ -190,67 +193,94 @@ func (e *Env) capture(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	if err := unpack(b, args, kwargs, &target, &file, &filter, &snap); err != nil {
 		return nil, err
 	}
-	var prog []bpf.RawInstruction
+	spec := kernel.CaptureSpec{Filter: string(filter), Snaplen: int(snap)}
 	if filter != "" {
 		var err error
-		if prog, err = capture.Compile(string(filter), int(snap)); err != nil {
+		if spec.Prog, err = capture.Compile(string(filter), int(snap)); err != nil {
 			if errors.Is(err, capture.ErrNoLibpcap) {
 				return nil, errorf(b.Name(), "for parameter filter: %w", err)
 			}
 			return nil, errorf(b.Name(), "for parameter filter: %q is not a pcap filter (libpcap: %v): write it as tcpdump takes it (man 7 pcap-filter), e.g. \"icmp\" or \"tcp port 80 and host 10.0.0.1\"", string(filter), err)
 		}
 	}
-	path := string(file)
 	if file != "" {
-		var err error
-		if path, err = checkOutput(path); err != nil {
+		abs, err := filepath.Abs(string(file))
+		if err == nil && e.captureTo(abs) != nil {
+			return nil, errorf(b.Name(), "for parameter file: another capture of this run is writing %s: stop() that one first, or give another file", abs)
+		}
+		if spec.File, err = checkOutput(string(file)); err != nil {
 			return nil, errorf(b.Name(), "for parameter file: %v", err)
 		}
+		if e.captureTo(spec.File) != nil {
+			return nil, errorf(b.Name(), "for parameter file: another capture of this run is writing %s: stop() that one first, or give another file", spec.File)
+		}
 	}
-	index, first := 0, "lo"
+	dev := "any"
 	var tv starlark.Value = target.ns
 	if target.link != nil {
 		li, err := target.link.Info()
 		if err != nil {
 			return nil, errorf(b.Name(), "%w", err)
 		}
-		index, first, tv = li.Index, li.Name, target.link
+		spec.Index, dev, tv = li.Index, li.Name, target.link
 	}
-	if path == "" {
-		path = filepath.Join(e.RunDir(), "captures", fmt.Sprintf("%d-%d.pcapng", os.Getpid(), e.nextSeq()))
+	first := dev
+	if first == "any" {
+		first = "lo"
 	}
-	c := &Capture{env: e, target: tv, filter: string(filter), path: path, first: first, firstNS: target.ns.Name(), remove: map[uint64]func(){}}
+	c := &Capture{env: e, target: tv, filter: string(filter), first: first, firstNS: target.ns.Name(), remove: map[uint64]func(){}}
 	if p := e.Planner; p != nil {
-		args := nsVar(target.ns)
-		if target.link != nil {
-			args = fmt.Sprintf("%s.link(%q)", nsVar(target.ns), first)
+		// A plan sends no packets: the capture stays empty, and stands
+		// for the tcpdump that would capture the same.
+		if spec.File == "" {
+			n := e.nextCapture()
+			spec.File = e.labCaptureFile(n)
+			if n == 1 {
+				p.Exec(e.host.ns, []string{"mkdir", "-p", filepath.Dir(spec.File)}, nil, nil, false, true)
+			}
 		}
-		if filter != "" {
-			args += fmt.Sprintf(", filter = %q", string(filter))
-		}
-		p.Note(fmt.Sprintf("nothing captured in a plan (no packets are sent): capture(%s) stays empty", args))
-		c.planned = true
+		c.path, c.planned = spec.File, true
+		c.planPid = p.Exec(target.ns.ns, spec.Tcpdump(dev), nil, nil, true, true)
+		e.addCapture(c)
 		return c, nil
 	}
-	f, err := createCapture(path, file == "")
+	var f *os.File
+	var err error
+	if spec.File != "" {
+		f, err = os.OpenFile(spec.File, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+	} else {
+		f, err = e.createLabCapture()
+	}
 	if err != nil {
 		return nil, errorf(b.Name(), "for parameter file: %v", err)
 	}
-	c.file = f
+	spec.File, c.path, c.file = f.Name(), f.Name(), f
 	c.sess = capture.NewSession(f, int(snap), string(filter))
-	if err := c.add(target.ns, index, prog, ""); err != nil {
+	if err := c.add(target.ns, spec, ""); err != nil {
 		_ = c.stop()
-		os.Remove(path)
+		os.Remove(spec.File)
 		return nil, errorf(b.Name(), "%w", err)
 	}
 	e.addCapture(c)
 	return c, nil
 }
 
-// add opens a socket on device index of n (all its devices for 0) and
-// reads it into the capture.
-func (c *Capture) add(n *Namespace, index int, prog []bpf.RawInstruction, prefix string) error {
-	conn, err := c.env.K.PacketConn(n.ns, index, prog)
+// captureTo is the running capture that writes to path, if one does.
+func (e *Env) captureTo(path string) *Capture {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, c := range e.captures {
+		if c.path == path && c.running() {
+			return c
+		}
+	}
+	return nil
+}
+
+// add opens a socket in n as spec says and reads it into the capture;
+// prefix goes before the names of its devices in the file.
+func (c *Capture) add(n *Namespace, spec kernel.CaptureSpec, prefix string) error {
+	conn, err := c.env.K.PacketConn(n.ns, spec)
 	if err != nil {
 		return err
 	}
@@ -281,6 +311,9 @@ func (c *Capture) release(n *Namespace) {
 func (c *Capture) stop() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.planned && !c.done && c.env.Planner.Alive(c.planPid) {
+		c.env.Planner.Kill(c.planPid, "INT") // as tcpdump is stopped
+	}
 	if c.done || c.sess == nil {
 		c.done = true
 		return nil
@@ -295,9 +328,12 @@ func (c *Capture) stop() error {
 	return c.err
 }
 
-// checkOutput checks that a capture can write path (made absolute), as
-// far as can be known without making it: its directory exists and is
-// writable, and it is no directory.
+// checkOutput checks that a capture can write path (made absolute, its
+// directory's links resolved) and may: the one validator accepts it
+// (nsscript's state, /proc, /sys and /dev are refused), its directory
+// exists and is writable, and what is there already, if anything, is a
+// capture file (pcap or pcapng) or empty, not a link: a typo never
+// overwrites a file that holds something else.
 func checkOutput(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -313,8 +349,21 @@ func checkOutput(path string) (string, error) {
 	case !st.IsDir():
 		return "", fmt.Errorf("%s is not a directory", dir)
 	}
-	if st, err := os.Stat(abs); err == nil && st.IsDir() {
-		return "", fmt.Errorf("%s is a directory: name a file in it, e.g. %s", abs, filepath.Join(abs, "capture.pcapng"))
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		abs = filepath.Join(real, filepath.Base(abs))
+	}
+	if err := names.OutputFile(abs); err != nil {
+		return "", err
+	}
+	if st, err := os.Lstat(abs); err == nil {
+		switch {
+		case st.IsDir():
+			return "", fmt.Errorf("%s is a directory: name a file in it, e.g. %s", abs, filepath.Join(abs, "capture.pcapng"))
+		case !st.Mode().IsRegular():
+			return "", fmt.Errorf("%s is there already and is not a regular file (%s): name a new file", abs, fileKind(st.Mode()))
+		case st.Size() > 0 && !capture.IsCaptureFile(abs):
+			return "", fmt.Errorf("%s is there already and is not a capture (pcap or pcapng): nsscript overwrites only a capture; name a new file, or remove it first", abs)
+		}
 	}
 	if unix.Access(dir, unix.W_OK) != nil && unix.Access(abs, unix.W_OK) != nil {
 		return "", fmt.Errorf("%s is not writable: write the capture elsewhere", abs)
@@ -322,16 +371,48 @@ func checkOutput(path string) (string, error) {
 	return abs, nil
 }
 
-// createCapture makes a capture's file. One in the lab's directory is
-// made there new, following no link planted in its place.
-func createCapture(path string, inRunDir bool) (*os.File, error) {
-	if !inRunDir {
-		return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+// fileKind names the kind of a file that is not a regular one.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	return m.Type().String()
+}
+
+// nextCapture is the N of the run's next captures/capture-N.pcapng.
+func (e *Env) nextCapture() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.captureSeq++
+	return e.captureSeq
+}
+
+// labCaptureFile is captures/capture-N.pcapng in the lab's directory.
+func (e *Env) labCaptureFile(n int) string {
+	return filepath.Join(e.RunDir(), journal.CapturesDir, fmt.Sprintf("capture-%d.pcapng", n))
+}
+
+// createLabCapture makes a capture's file in the lab's directory: the
+// first captures/capture-N.pcapng that is not there yet (an earlier run
+// of the lab, or another one running, may have made some), made new and
+// following no link.
+func (e *Env) createLabCapture() (*os.File, error) {
+	if err := os.MkdirAll(filepath.Join(e.RunDir(), journal.CapturesDir), 0o755); err != nil {
 		return nil, err
 	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+	for {
+		f, err := os.OpenFile(e.labCaptureFile(e.nextCapture()), os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
 
 // captureStop is the capture.stop method.
@@ -418,7 +499,7 @@ func (e *Env) CaptureLab(path string) error {
 	c := &Capture{env: e, path: path, file: f, sess: capture.NewSession(f, capture.MaxSnaplen, ""),
 		first: "lo", firstNS: "host", remove: map[uint64]func(){}}
 	start := func(n *Namespace) {
-		if err := c.add(n, 0, nil, n.ns.Label()+"/"); err != nil {
+		if err := c.add(n, kernel.CaptureSpec{Snaplen: capture.MaxSnaplen, File: path}, n.ns.Label()+"/"); err != nil {
 			c.mu.Lock()
 			if c.err == nil {
 				c.err = err

@@ -41,8 +41,9 @@ type Env struct {
 	seq   int
 	// captures are the captures running; onNewNS starts the lab's
 	// capture in each namespace the run opens (CaptureLab).
-	captures []*Capture
-	onNewNS  func(*Namespace)
+	captures   []*Capture
+	onNewNS    func(*Namespace)
+	captureSeq int // the N of the last captures/capture-N.pcapng made
 }
 
 type linkKey struct {

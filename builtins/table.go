@@ -71,7 +71,7 @@ var builtinTable = []function{
 		Note:   "target: a Link, or a Namespace for all its devices",
 		Meaning: "start capturing packets in the target's namespace (AF_PACKET sockets, no tcpdump needed) into a pcapng file (file=, else one in the lab's directory /run/nsscript/LAB/captures) that tcpdump -r and Wireshark read; " +
 			"filter= is a pcap filter (tcpdump's syntax, compiled by libpcap, which it needs); returns a Capture: .packets (time, link, src, dst, proto, sport, dport, length, summary), .wait(), .stop(), .file",
-		Equivalent: "ip netns exec NS tcpdump -i DEV|any -s SNAPLEN -w FILE FILTER &"}},
+		Equivalent: "ip netns exec NS tcpdump -U -i DEV|any [-s SNAPLEN] -w FILE 'FILTER' &"}},
 	{impl: (*Env).waitPort, spec: spec{Name: "wait_port", Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "timeout", Default: `"5s"`}},
 		Meaning:    "wait until something accepts TCP connections on dst (\"ip:port\"), seen from ns: a daemon that is still starting",
 		Equivalent: "until ip netns exec NS nc -z IP PORT; do sleep 0.02; done"}},
@@ -170,7 +170,7 @@ var captureMethods = methods{
 	{impl: captureWait, spec: spec{Name: "capture.wait", Params: params{{Name: "count", Default: "1"}, {Name: "timeout", Default: `"5s"`}},
 		Meaning: "wait until count packets have been captured (or timeout passes, or the capture stops) and return how many have; in a plan, 0 at once"}},
 	{impl: captureStop, spec: spec{Name: "capture.stop",
-		Meaning: "stop capturing and finish the file (a run stops its captures when it ends)", Equivalent: "kill %tcpdump"}},
+		Meaning: "stop capturing and finish the file (a run stops its captures when it ends)", Equivalent: "kill -INT $TCPDUMP_PID"}},
 }
 
 var ruleMethods = methods{

@@ -179,6 +179,9 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		for _, p := range s.Problems {
 			fmt.Fprintf(stdout, "  journal line skipped: %s\n", p)
 		}
+		for _, c := range s.Captures {
+			fmt.Fprintf(stdout, "  capture %s\n", c)
+		}
 		for _, p := range s.Processes {
 			state := "exited"
 			if p.Running {

@@ -44,6 +44,7 @@ func PlanRun(file string, args map[string]string, lab string) (*plan.Plan, error
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	_, err := in.ExecFile(ctx, file, nil)
+	env.StopCaptures() // as a run ends: each tcpdump that stands for one is stopped
 	return rec, err
 }
 

@@ -21,6 +21,7 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/names"
 )
 
 // TestOptions are `nsscript test`'s flags.
@@ -280,24 +281,33 @@ func runOneTest(file, name, capture string) *TestResult {
 
 // captureDir makes the directory for --capture-on-failure and returns
 // its absolute path. Each test's sandbox has its own /run and /etc, so
-// a file written there would go with the sandbox: those are refused.
+// a file written there would go with the sandbox: those are refused,
+// before anything is made, as are the directories no script's file may
+// be in (names.OutputFile).
 func captureDir(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
+	check := func(abs string) error {
+		for _, private := range []string{"/run", "/etc"} {
+			if abs == private || strings.HasPrefix(abs, private+"/") {
+				return fmt.Errorf("%s is under %s, which each test's sandbox has its own of: the files would go with the sandbox; choose a directory elsewhere", abs, private)
+			}
+		}
+		return names.OutputFile(abs)
+	}
+	if err := check(abs); err != nil {
+		return "", err
+	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return "", err
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", err
 	}
-	for _, private := range []string{"/run", "/etc"} {
-		if abs == private || strings.HasPrefix(abs, private+"/") {
-			return "", fmt.Errorf("%s is under %s, which each test's sandbox has its own of: the files would go with the sandbox; choose a directory elsewhere", abs, private)
-		}
-	}
-	return abs, nil
+	return real, check(real)
 }
 
 // captureName is the file a test's capture is written to: the test

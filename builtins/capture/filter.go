@@ -7,12 +7,15 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"unsafe"
 
 	"github.com/ebitengine/purego"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
 // Filters are compiled by libpcap itself, the library behind tcpdump,
@@ -24,11 +27,17 @@ import (
 // and a run needs libpcap's shared library only when a script passes
 // filter=.
 
-// ErrNoLibpcap is returned when libpcap's shared library is not there.
-var ErrNoLibpcap = errors.New("compiling a filter needs libpcap, which is not installed here: install it (apt-get install libpcap0.8), or capture without filter= and pick from .packets")
+// ErrNoLibpcap is (wrapped in) what Compile returns when libpcap's shared
+// library is not there.
+var ErrNoLibpcap = errors.New("compiling a filter needs libpcap")
+
+// LibpcapEnv names the environment variable that says which libpcap to
+// load (a file name the dynamic loader finds, or a path), in place of
+// the names it has on Linux distributions.
+const LibpcapEnv = "NSSCRIPT_LIBPCAP"
 
 // MaxSnaplen is the most of a packet that tcpdump keeps, and capture().
-const MaxSnaplen = 262144
+const MaxSnaplen = kernel.MaxSnaplen
 
 // The link types that a filter is compiled for (pcap_open_dead's DLT_*).
 const (
@@ -62,17 +71,35 @@ type bpfInsn struct {
 // Ubuntu's, then everyone else's.
 var libpcapNames = []string{"libpcap.so.0.8", "libpcap.so.1", "libpcap.so"}
 
+// loadLibpcap loads libpcap the first time a filter is compiled.
 var loadLibpcap = sync.OnceValues(func() (*libpcap, error) {
-	var lib uintptr
-	for _, name := range libpcapNames {
-		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
-		if err == nil {
-			lib = h
-			break
+	return findLibpcap(os.Getenv(LibpcapEnv), libpcapNames)
+})
+
+// findLibpcap loads the library env names (the value of LibpcapEnv),
+// else the first of names there is.
+func findLibpcap(env string, names []string) (*libpcap, error) {
+	if env != "" {
+		l, err := openLibpcap(env)
+		if err != nil {
+			return nil, fmt.Errorf("%w, and %s=%s does not load (%v): point it at libpcap's shared library, or unset it", ErrNoLibpcap, LibpcapEnv, env, err)
+		}
+		return l, nil
+	}
+	for _, name := range names {
+		if l, err := openLibpcap(name); err == nil {
+			return l, nil
 		}
 	}
-	if lib == 0 {
-		return nil, ErrNoLibpcap
+	return nil, fmt.Errorf("%w, the library behind tcpdump, and it is not installed here: install it (apt-get install libpcap0.8, which tcpdump brings along), or capture without filter= and pick from .packets", ErrNoLibpcap)
+}
+
+// openLibpcap loads the library name and finds the functions that
+// compile a filter in it.
+func openLibpcap(name string) (*libpcap, error) {
+	lib, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
+	if err != nil {
+		return nil, err
 	}
 	l := &libpcap{}
 	for _, f := range []struct {
@@ -82,12 +109,13 @@ var loadLibpcap = sync.OnceValues(func() (*libpcap, error) {
 		{&l.freecode, "pcap_freecode"}, {&l.close, "pcap_close"}} {
 		sym, err := purego.Dlsym(lib, f.name)
 		if err != nil {
-			return nil, fmt.Errorf("libpcap has no %s: %w", f.name, err)
+			purego.Dlclose(lib)
+			return nil, fmt.Errorf("%s has no %s: it is not libpcap", name, f.name)
 		}
 		purego.RegisterFunc(f.ptr, sym)
 	}
 	return l, nil
-})
+}
 
 // netmaskUnknown is PCAP_NETMASK_UNKNOWN: "ip broadcast" then does not
 // compile, as with tcpdump on a device without an IPv4 address.

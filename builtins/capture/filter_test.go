@@ -108,3 +108,24 @@ func TestCompileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestNoLibpcap: where libpcap is not there, or NSSCRIPT_LIBPCAP names
+// something else, compiling says what to install or to set, and that a
+// capture without a filter needs none.
+func TestNoLibpcap(t *testing.T) {
+	_, err := findLibpcap("", []string{"libpcap-nsscript-test-none.so.0"})
+	if !errors.Is(err, ErrNoLibpcap) || !strings.Contains(err.Error(), "it is not installed here: install it (apt-get install libpcap0.8") ||
+		!strings.Contains(err.Error(), "capture without filter=") {
+		t.Errorf("without libpcap: %v", err)
+	}
+	_, err = findLibpcap("/nonexistent/libpcap.so.0.8", libpcapNames)
+	if !errors.Is(err, ErrNoLibpcap) || !strings.HasPrefix(err.Error(), "compiling a filter needs libpcap, and NSSCRIPT_LIBPCAP=/nonexistent/libpcap.so.0.8 does not load (") {
+		t.Errorf("NSSCRIPT_LIBPCAP naming no file: %v", err)
+	}
+	// A library that is there but is not libpcap: the C library, which
+	// every Go test binary on Linux can load.
+	_, err = findLibpcap("libc.so.6", nil)
+	if !errors.Is(err, ErrNoLibpcap) || !strings.Contains(err.Error(), "libc.so.6 has no pcap_open_dead: it is not libpcap") {
+		t.Errorf("NSSCRIPT_LIBPCAP naming the C library: %v", err)
+	}
+}

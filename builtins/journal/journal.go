@@ -289,7 +289,7 @@ func (k *Kernel) Close() error {
 		k.cgroup.Close()
 	}
 	if empty {
-		removeLab(k.dir)
+		removeLab(k.dir, true)
 	}
 	return k.lock.Close()
 }
@@ -315,12 +315,19 @@ func (k *Kernel) Rollback(u *Undoer) []error {
 }
 
 // removeLab removes a lab's directory: the files nsscript keeps there
-// (captures written there too) and then the directory, if that left it
-// empty; then Dir, if no lab is left.
-func removeLab(dir string) {
-	for _, f := range []string{"journal", "owner", "logs", "captures", "lock"} {
+// (captures written there too, unless keepCaptures: a run that leaves
+// nothing, or failed and was undone, keeps what it captured, until
+// down) and then the directory, if that left it empty; then Dir, if no
+// lab is left.
+func removeLab(dir string, keepCaptures bool) {
+	files := []string{"journal", "owner", "logs", "lock"}
+	if !keepCaptures {
+		files = append(files, CapturesDir)
+	}
+	for _, f := range files {
 		_ = os.RemoveAll(filepath.Join(dir, f))
 	}
+	_ = os.Remove(filepath.Join(dir, CapturesDir)) // if empty
 	_ = os.Remove(dir)
 	_ = os.Remove(Dir)
 }

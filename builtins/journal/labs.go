@@ -70,7 +70,7 @@ func Down(inner kernel.Kernel, lab string, warn func(string)) (int, []error) {
 		// Keep the journal: a second down tries again.
 		return len(recs), errs
 	}
-	removeLab(dir)
+	removeLab(dir, false)
 	return len(recs), nil
 }
 
@@ -127,7 +127,13 @@ type Summary struct {
 	Changes    int           `json:"changes"`
 	// Problems are the journal lines that could not be read.
 	Problems []string `json:"problems,omitempty"`
+	// Captures are the files capture() wrote in the lab's directory.
+	Captures []string `json:"captures,omitempty"`
 }
+
+// CapturesDir is the directory of a lab's directory that capture()
+// writes its files to when a script names none; down removes it.
+const CapturesDir = "captures"
 
 // Summarize reads a lab's journal, and finds the lab's live processes:
 // those it started, what they started (by process tree, environment mark
@@ -145,6 +151,11 @@ func Summarize(k kernel.Reader, lab string) (*Summary, error) {
 		return nil, err
 	}
 	s := &Summary{Lab: lab, Namespaces: []string{}, Links: []LinkSummary{}, Rules: []string{}, Processes: []Proc{}, Changes: len(recs)}
+	if ents, err := os.ReadDir(filepath.Join(dir, CapturesDir)); err == nil {
+		for _, e := range ents {
+			s.Captures = append(s.Captures, filepath.Join(dir, CapturesDir, e.Name()))
+		}
+	}
 	for _, p := range probs {
 		s.Problems = append(s.Problems, p.Error())
 	}

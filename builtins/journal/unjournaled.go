@@ -5,8 +5,6 @@ import (
 	"os"
 	"syscall"
 
-	"golang.org/x/net/bpf"
-
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -71,6 +69,6 @@ func (k *Kernel) EndCgroup(rel string) error { return k.in.EndCgroup(rel) }
 // PacketConn passes through (it is a read, like ICMPConn): a capture's
 // socket changes nothing in the kernel that undo would put back, and it
 // goes when the run closes it or ends.
-func (k *Kernel) PacketConn(ns *kernel.NS, index int, prog []bpf.RawInstruction) (*kernel.PacketConn, error) {
-	return k.Reader.PacketConn(ns, index, prog)
+func (k *Kernel) PacketConn(ns *kernel.NS, c kernel.CaptureSpec) (*kernel.PacketConn, error) {
+	return k.Reader.PacketConn(ns, c)
 }

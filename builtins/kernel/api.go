@@ -5,8 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
-
-	"golang.org/x/net/bpf"
 )
 
 // The kernel stack. A run's builtins talk to a Kernel; *Linux is the real
@@ -76,9 +74,9 @@ type Reader interface {
 	ICMPConn(ns *NS, v6 bool) (net.PacketConn, error)
 	DialTCP(ns *NS, addr string, timeout float64) error
 	// PacketConn opens an AF_PACKET socket that sees the frames of device
-	// index in ns (of all its devices for 0), through filter prog when it
-	// is not empty: what capture() reads, as tcpdump -i DEV would.
-	PacketConn(ns *NS, index int, prog []bpf.RawInstruction) (*PacketConn, error)
+	// c.Index in ns (of all its devices for 0), through filter c.Prog
+	// when it is not empty: what capture() reads, as tcpdump -i DEV would.
+	PacketConn(ns *NS, c CaptureSpec) (*PacketConn, error)
 }
 
 // Writer is every change.

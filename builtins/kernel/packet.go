@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -38,12 +39,44 @@ type PacketInfo struct {
 // a burst of a few thousand frames between two reads.
 const packetRcvbuf = 4 << 20
 
+// MaxSnaplen is the most of a packet that tcpdump keeps (its default
+// -s), and a capture.
+const MaxSnaplen = 262144
+
+// CaptureSpec is what a capture's packet socket is for: the device
+// (Index; 0 for every device of the namespace) and the compiled filter
+// it runs (Prog; none takes every frame); and, for the command that
+// stands for it in a plan and under --trace, the filter as written, how
+// much of each packet is kept and the file the packets go to.
+type CaptureSpec struct {
+	Index   int
+	Prog    []bpf.RawInstruction
+	Filter  string
+	Snaplen int
+	File    string
+}
+
+// Tcpdump is the command that captures the same, on device dev ("any"
+// for all): tcpdump writing each packet to File as it comes.
+func (c CaptureSpec) Tcpdump(dev string) []string {
+	argv := []string{"tcpdump", "-U", "-i", dev}
+	if c.Snaplen > 0 && c.Snaplen != MaxSnaplen {
+		argv = append(argv, "-s", strconv.Itoa(c.Snaplen))
+	}
+	argv = append(argv, "-w", c.File)
+	if c.Filter != "" {
+		argv = append(argv, c.Filter)
+	}
+	return argv
+}
+
 // PacketConn opens an AF_PACKET socket inside ns that sees every frame
-// of device index there (of every device of ns for index 0), with prog
+// of device c.Index there (of every device of ns for 0), with c.Prog
 // attached (SO_ATTACH_FILTER) when it is not empty. Only the socket is
 // made on a throwaway thread in ns. It sees nothing before its filter is
 // on: it is made for no protocol, and bound to all of them afterwards.
-func (k *Linux) PacketConn(ns *NS, index int, prog []bpf.RawInstruction) (*PacketConn, error) {
+func (k *Linux) PacketConn(ns *NS, c CaptureSpec) (*PacketConn, error) {
+	index, prog := c.Index, c.Prog
 	var fd int
 	err := k.Do(ns, func() error {
 		var err error

@@ -1,7 +1,8 @@
 // Package names is the one validator of every user-supplied name that
 // becomes a path or a kernel name: lab names (directories in
 // /run/nsscript), namespace names (files in /run/netns, directories in
-// /etc/netns), interface names, /etc/netns file names and sysctl keys.
+// /etc/netns), interface names, /etc/netns file names and sysctl keys;
+// and the paths of files a script has nsscript write (OutputFile).
 // Commands, builtins, the journal reader and the kernel package all check
 // names here, so a name that passes one of them passes all of them and
 // can never climb out of the directory it is meant for.
@@ -166,4 +167,34 @@ func SysctlKey(key string) (string, error) {
 		return "", fmt.Errorf("sysctl key %q does not name a file under /proc/sys/net", key)
 	}
 	return p, nil
+}
+
+// reserved are the directories no file a script names may be in:
+// nsscript's own state, the namespaces' files, and the kernel's
+// pseudo-filesystems, where writing changes the system instead of
+// making a file.
+var reserved = []string{"/run/nsscript", "/run/netns", "/etc/netns", "/proc", "/sys", "/dev"}
+
+// OutputFile checks the path of a file that nsscript writes where a
+// script says (a capture's file=), absolute and clean, its links
+// resolved: no byte a path cannot hold or a listing would garble
+// (spaces are fine), and not in a reserved directory.
+func OutputFile(p string) error {
+	if !path.IsAbs(p) || path.Clean(p) != p {
+		return fmt.Errorf("%q is not an absolute, clean path", p)
+	}
+	if !utf8.ValidString(p) {
+		return fmt.Errorf("path %q holds bytes that are not UTF-8: name the file in UTF-8", p)
+	}
+	for _, r := range p {
+		if r == 0 || unicode.IsControl(r) {
+			return fmt.Errorf("path %q contains the control character %q: name the file without it", p, r)
+		}
+	}
+	for _, dir := range reserved {
+		if p == dir || strings.HasPrefix(p, dir+"/") {
+			return fmt.Errorf("%s is under %s, which is not for a script's files: write it elsewhere, e.g. /tmp/%s", p, dir, path.Base(p))
+		}
+	}
+	return nil
 }

@@ -35,6 +35,21 @@ func TestNames(t *testing.T) {
 	}
 }
 
+func TestOutputFile(t *testing.T) {
+	for _, p := range []string{"/tmp/wan.pcapng", "/home/me/lab captures/é.pcapng", "/run/user/0/x", "/etc/x.pcapng", "/devices/x"} {
+		if err := OutputFile(p); err != nil {
+			t.Errorf("%q refused: %v", p, err)
+		}
+	}
+	for _, p := range []string{"", "x.pcapng", "/tmp/../tmp/x", "/tmp/x/", "/tmp/a\x00b", "/tmp/a\nb", "/tmp/\xff",
+		"/run/nsscript/lab/journal", "/run/nsscript", "/run/netns/red", "/etc/netns/red/hosts", "/proc/sys/net/ipv4/ip_forward",
+		"/sys/class/net/x", "/dev/sda", "/dev"} {
+		if err := OutputFile(p); err == nil {
+			t.Errorf("%q accepted", p)
+		}
+	}
+}
+
 func TestSysctlKey(t *testing.T) {
 	for key, want := range map[string]string{
 		"net.ipv4.ip_forward":              "/proc/sys/net/ipv4/ip_forward",
@@ -78,7 +93,8 @@ func oneComponent(t *testing.T, what, s string) {
 // /proc/sys/net) with no byte the kernel or the journal would change.
 func FuzzNames(f *testing.F) {
 	for _, s := range []string{"red", "..", "../../etc", "a/b", "ab\x00c", "", ".", "net.ipv4.ip_forward",
-		"net/../kernel", "kernel.hostname", "eth0:1", "\xff", "net.ipv4.conf.eth0/100.rp_filter", "veth red"} {
+		"net/../kernel", "kernel.hostname", "eth0:1", "\xff", "net.ipv4.conf.eth0/100.rp_filter", "veth red",
+		"/tmp/x.pcapng", "/run/nsscript/x", "/proc/sys/x", "/dev/../dev/x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -98,6 +114,16 @@ func FuzzNames(f *testing.F) {
 			oneComponent(t, "interface", s)
 			if len(s) > MaxIfName || strings.ContainsAny(s, ": \t%") {
 				t.Fatalf("interface %q accepted", s)
+			}
+		}
+		if OutputFile(s) == nil {
+			if !filepath.IsAbs(s) || filepath.Clean(s) != s || strings.ContainsAny(s, "\x00\n") || !utf8.ValidString(s) {
+				t.Fatalf("output file %q accepted", s)
+			}
+			for _, dir := range reserved {
+				if rel, err := filepath.Rel(dir, s); err == nil && !strings.HasPrefix(rel, "..") {
+					t.Fatalf("output file %q accepted, in %s", s, dir)
+				}
 			}
 		}
 		if p, err := SysctlKey(s); err == nil {

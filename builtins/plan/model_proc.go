@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"golang.org/x/net/bpf"
-
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -238,7 +236,7 @@ func (r *Model) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*e
 func (r *Model) ICMPConn(ns *kernel.NS, v6 bool) (net.PacketConn, error) { return nil, errPlan }
 
 // PacketConn refuses: capture() asks the planner instead.
-func (r *Model) PacketConn(ns *kernel.NS, index int, prog []bpf.RawInstruction) (*kernel.PacketConn, error) {
+func (r *Model) PacketConn(ns *kernel.NS, c kernel.CaptureSpec) (*kernel.PacketConn, error) {
 	return nil, errPlan
 }
 

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/net/bpf"
-
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -428,9 +426,18 @@ func (r *Recorder) MakeCgroup(rel string) (*os.File, error) { return r.in.MakeCg
 // EndCgroup is not shown, as MakeCgroup.
 func (r *Recorder) EndCgroup(rel string) error { return r.in.EndCgroup(rel) }
 
-// PacketConn passes through and is not shown (a read, like ICMPConn): a
-// capture's socket changes nothing that a command would stand for. In a
-// plan, capture() asks the planner and never gets here.
-func (r *Recorder) PacketConn(ns *kernel.NS, index int, prog []bpf.RawInstruction) (*kernel.PacketConn, error) {
-	return r.Reader.PacketConn(ns, index, prog)
+// PacketConn shows the tcpdump that would capture the same (--trace): a
+// capture's socket changes nothing in the kernel, but it runs as a
+// background tcpdump would, until stop() or the run's end. In a plan,
+// capture() asks the planner and never gets here.
+func (r *Recorder) PacketConn(ns *kernel.NS, c kernel.CaptureSpec) (*kernel.PacketConn, error) {
+	conn, err := r.Reader.PacketConn(ns, c)
+	dev := "any"
+	if c.Index != 0 {
+		dev = r.name(ns, c.Index)
+	}
+	argv := c.Tcpdump(dev)
+	r.emit(Op{Op: "capture", NS: ns.Label(), Dev: dev, File: c.File, Argv: argv, Background: true,
+		Cmd: r.R.Exec(ns, argv, nil, nil) + " &  # until stop() or the run's end"}, err)
+	return conn, err
 }

@@ -177,9 +177,78 @@ def test_fails():
 		}
 	})
 	// The sandbox of each test has a /run of its own: a directory there
-	// would lose the files.
+	// would lose the files. It is refused before it is made.
 	if r := nsscript(t, dir, "test", "--capture-on-failure", "/run/nsscript-captures"); r.code != 2 || !strings.Contains(r.stderr, "choose a directory elsewhere") {
 		t.Errorf("--capture-on-failure under /run: exit %d\n%s", r.code, r.stderr)
 	}
-	os.Remove("/run/nsscript-captures")
+	if _, err := os.Stat("/run/nsscript-captures"); err == nil {
+		os.Remove("/run/nsscript-captures")
+		t.Errorf("--capture-on-failure made /run/nsscript-captures, which it refused")
+	}
+}
+
+// TestCaptureWithoutLibpcap: where libpcap cannot be loaded (here
+// NSSCRIPT_LIBPCAP names a library that is not there, as a machine
+// without libpcap would be), a capture without filter= works, and one
+// with a filter is refused at its FILE:LINE:COL before it opens a socket,
+// saying what libpcap is needed for.
+func TestCaptureWithoutLibpcap(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := `red = namespace("red")
+c = capture(red)
+assert.true(ping(red, "127.0.0.1"))
+assert.eq(c.wait(count = 2), 2)
+print("without a filter:", [p.proto for p in c.packets])
+capture(red, filter = "icmp")
+`
+	if err := os.WriteFile(filepath.Join(dir, "nolib.star"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--sandbox", "nolib.star")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "NSSCRIPT_LIBPCAP=/nonexistent/libpcap.so.0.8")
+	r := runBin(t, cmd)
+	want := "nolib.star:6:8: capture: for parameter filter: compiling a filter needs libpcap, and NSSCRIPT_LIBPCAP=/nonexistent/libpcap.so.0.8 does not load ("
+	if r.code != 1 || r.stdout != "without a filter: [\"icmp\", \"icmp\"]\n" || !strings.HasPrefix(r.stderr, want) ||
+		!strings.Contains(strings.SplitN(r.stderr, "\n", 2)[0], "point it at libpcap's shared library, or unset it") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant stderr starting %q", r.code, r.stdout, r.stderr, want)
+	}
+}
+
+// TestCaptureOutlivesFailedRun: a run that fails is undone, but what it
+// captured into the lab's directory stays, for tcpdump -r, until down;
+// ls lists it. (Nested runs inside this test's sandbox, not sandboxed
+// again, act on the sandbox's /run.)
+func TestCaptureOutlivesFailedRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	failing := filepath.Join(dir, "failing.star")
+	if err := os.WriteFile(failing, []byte(`red = namespace("red")
+c = capture(red, filter = "icmp")
+assert.true(ping(red, "127.0.0.1"))
+c.wait(count = 2)
+print(c.file)
+assert.eq(len(c.packets), 3, "the run fails here")
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, `
+def nsscript(*words):
+    return exec(host, [args["bin"]] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
+
+r = nsscript(args["script"])
+assert.eq(r.code, 1, r.stderr)
+assert.true("the run fails here" in r.stderr, r.stderr)
+file = "/run/nsscript/failing/captures/capture-1.pcapng"
+assert.eq(r.stdout.strip(), file)
+assert.eq(namespaces(), [])  # undone
+assert.true(exec(host, ["test", "-s", file]).ok)
+ls = nsscript("ls").stdout
+assert.true("failing (0 changes)" in ls and "  capture " + file in ls, ls)
+assert.eq(nsscript("down", "failing").code, 0)
+assert.eq(exec(host, ["test", "-e", "/run/nsscript/failing"], check = False).ok, False)
+ls = nsscript("ls").stdout
+assert.true("failing (" not in ls, ls)
+`, "bin="+bin, "script="+failing)
 }
