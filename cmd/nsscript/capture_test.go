@@ -252,3 +252,25 @@ ls = nsscript("ls").stdout
 assert.true("failing (" not in ls, ls)
 `, "bin="+bin, "script="+failing)
 }
+
+// TestCaptureTrace: --trace shows a capture as the tcpdump that would
+// capture the same, in its namespace, on its device or on all of them.
+func TestCaptureTrace(t *testing.T) {
+	t.Parallel()
+	r := sandboxed(t, "tr.star", `red = namespace("red")
+veth("a", "b", peer_ns = red)
+c = capture(red.link("b"), filter = "icmp or arp", snaplen = 128)
+d = capture(red, file = "/run/all.pcapng")
+`, "--trace")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	lines := traceLines(r.stderr)
+	if len(lines) < 2 {
+		t.Fatalf("the trace:\n%s", r.stderr)
+	}
+	matchLines(t, lines[len(lines)-2:], []string{
+		"ip netns exec red tcpdump -U -i b -s 128 -w /run/nsscript/tr/captures/capture-1.pcapng 'icmp or arp' &  # until stop() or the run's end",
+		"ip netns exec red tcpdump -U -i any -w /run/all.pcapng &  # until stop() or the run's end",
+	})
+}
