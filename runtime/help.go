@@ -18,6 +18,8 @@ var replDocs = map[string]builtins.Doc{
 		Meaning: "list the builtins; help(x) says how to call x, what it does and the iproute2 command it stands for"},
 	"save": {Name: "save", Signature: `save(path)`,
 		Meaning: "write the session's successful statements as a script that rebuilds what it built (inspections and failed statements left out)"},
+	"shell": {Name: "shell", Signature: `shell(ns=host)`,
+		Meaning: "an interactive shell ($SHELL, else /bin/sh) in ns on the REPL's terminal, as ip netns exec runs one; the session goes on when it exits"},
 	"show": {Name: "show", Signature: `show(x, ...)`,
 		Meaning: "print values as the REPL shows them: a namespace as `ip -br addr` and its routes, a link as one line of it, a Result as its output"},
 }

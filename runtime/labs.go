@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 )
 
@@ -63,22 +65,46 @@ func labArg(word string) (string, error) {
 }
 
 // labArgs checks every word before anything is done: one bad name (an
-// unset variable, "..") and nothing is touched.
-func labArgs(cmd string, words []string, stderr io.Writer) ([]string, bool) {
-	labs := make([]string, 0, len(words))
+// unset variable, "..") and nothing is touched. A word is a lab, a script
+// file (see labArg), or LAB@PID or LAB@host (see parseLabSel).
+func labArgs(cmd string, words []string, stderr io.Writer) ([]labSel, bool) {
+	labs := make([]labSel, 0, len(words))
 	ok := true
 	for _, w := range words {
-		lab, err := labArg(w)
+		var sel labSel
+		var err error
+		if st, serr := os.Stat(w); strings.Contains(w, "@") && (serr != nil || !st.Mode().IsRegular()) {
+			sel, err = parseLabSel(w)
+		} else {
+			sel.lab, err = labArg(w)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "nsscript %s: %v\n", cmd, err)
 			ok = false
 		}
-		labs = append(labs, lab)
+		labs = append(labs, sel)
 	}
 	return labs, ok
 }
 
-// Down undoes what the named labs (or script files) made; with none named,
+// allLabs is every lab: this host's, and each running sandbox's.
+func allLabs(sbs []kernel.SandboxInfo) ([]labSel, error) {
+	labs, err := journal.Labs()
+	if err != nil {
+		return nil, err
+	}
+	var out []labSel
+	for _, lab := range labs {
+		out = append(out, labSel{lab, "host"})
+	}
+	for _, sb := range sbs {
+		out = append(out, labSel{sb.Lab, strconv.Itoa(sb.Pid)})
+	}
+	return out, nil
+}
+
+// Down undoes what the named labs (or script files) made, and ends the
+// running sandboxes of those labs (a held one too); with none named,
 // every lab. It exits 0 when there was nothing to do, 2 when a name is not
 // a lab's (and then it does nothing at all).
 func Down(names []string, trace bool, stdout, stderr io.Writer) int {
@@ -97,25 +123,44 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
 		return ExitError
 	}
-	if len(labs) == 0 {
-		if labs, err = journal.Labs(); err != nil {
-			fmt.Fprintf(stderr, "nsscript down: %v\n", err)
-			return ExitError
-		}
+	sbs, err := k.Sandboxes()
+	if err == nil && len(labs) == 0 {
+		labs, err = allLabs(sbs)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
+		return ExitError
 	}
 	code := ExitOK
-	for _, lab := range labs {
-		warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
-		n, errs := journal.Down(k, lab, warn)
+	for _, sel := range labs {
+		lab := sel.lab
+		var n int
+		var errs []error
+		if sel.host() {
+			warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
+			n, errs = journal.Down(k, lab, warn)
+		}
+		ended := 0
+		for _, sb := range sbs {
+			if !sel.sandbox(sb) {
+				continue
+			}
+			if err := k.EndSandbox(sb); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			ended++
+			fmt.Fprintf(stdout, "%s: ended its sandbox (pid %d)\n", lab, sb.Pid)
+		}
 		for _, e := range errs {
 			fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
 			code = ExitError
 		}
 		switch {
 		case len(errs) > 0:
-		case n == 0:
+		case n == 0 && ended == 0:
 			fmt.Fprintf(stdout, "%s: nothing to undo\n", lab)
-		default:
+		case n > 0:
 			fmt.Fprintf(stdout, "%s: undid %d changes\n", lab, n)
 		}
 	}
@@ -129,23 +174,34 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 	if !ok {
 		return ExitUsage
 	}
-	var err error
-	if len(labs) == 0 {
-		if labs, err = journal.Labs(); err != nil {
-			fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
-			return ExitError
-		}
-	}
 	k, err := hostReader()
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
 		return ExitError
 	}
+	sbs, err := k.Sandboxes()
+	if err == nil && len(labs) == 0 {
+		labs, err = allLabs(sbs)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
+		return ExitError
+	}
 	sums := []*journal.Summary{}
-	for _, lab := range labs {
-		s, err := journal.Summarize(k, lab)
+	for _, sel := range labs {
+		inSandbox := false
+		for _, sb := range sbs {
+			if sel.sandbox(sb) {
+				sums = append(sums, sandboxSummary(k, sb))
+				inSandbox = true
+			}
+		}
+		if !sel.host() || inSandbox && !hasLab(sel.lab) {
+			continue // a lab only in a sandbox has no journal here
+		}
+		s, err := journal.Summarize(k, sel.lab)
 		if err != nil {
-			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", lab, err)
+			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", sel.lab, err)
 			continue
 		}
 		sums = append(sums, s)
@@ -162,7 +218,11 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "no labs")
 	}
 	for _, s := range sums {
-		fmt.Fprintf(stdout, "%s (%d changes)", s.Lab, s.Changes)
+		if s.Sandbox != 0 {
+			fmt.Fprintf(stdout, "%s (running in sandbox %d: nsscript shell %s NS)", s.Lab, s.Sandbox, s.Lab)
+		} else {
+			fmt.Fprintf(stdout, "%s (%d changes)", s.Lab, s.Changes)
+		}
 		if s.Owner != "" {
 			fmt.Fprintf(stdout, " %s", s.Owner)
 		}
@@ -191,4 +251,24 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		}
 	}
 	return ExitOK
+}
+
+// hasLab reports whether this host has a lab of that name (its directory).
+func hasLab(lab string) bool {
+	st, err := os.Lstat(filepath.Join(journal.Dir, lab))
+	return err == nil && st.IsDir()
+}
+
+// sandboxSummary is what ls shows of a lab running in a sandbox: the
+// sandbox's pid and its namespaces (what the lab holds in them, nsscript
+// ls shows inside: nsscript exec LAB host -- nsscript ls).
+func sandboxSummary(k kernel.Reader, info kernel.SandboxInfo) *journal.Summary {
+	s := &journal.Summary{Lab: info.Lab, Sandbox: info.Pid, Namespaces: []string{}, Links: []journal.LinkSummary{}, Rules: []string{}, Processes: []journal.Proc{}}
+	if sb, err := k.OpenSandbox(info); err == nil {
+		if nss, err := sb.ListNamed(); err == nil {
+			s.Namespaces = append(s.Namespaces, nss...)
+		}
+		sb.Close()
+	}
+	return s
 }

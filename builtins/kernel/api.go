@@ -77,6 +77,11 @@ type Reader interface {
 	// c.Index in ns (of all its devices for 0), through filter c.Prog
 	// when it is not empty: what capture() reads, as tcpdump -i DEV would.
 	PacketConn(ns *NS, c CaptureSpec) (*PacketConn, error)
+
+	// Running sandboxes (see sandboxes.go): those registered here, and
+	// one opened, whose namespaces Start enters with the rest of it.
+	Sandboxes() ([]SandboxInfo, error)
+	OpenSandbox(info SandboxInfo) (*Sandbox, error)
 }
 
 // Writer is every change.
@@ -137,6 +142,9 @@ type Writer interface {
 	MakeCgroup(rel string) (*os.File, error)
 	// EndCgroup stops what is in a cgroup nsscript made and removes it.
 	EndCgroup(rel string) error
+	// EndSandbox ends a running sandbox and everything in it (see
+	// Linux.EndSandbox).
+	EndSandbox(info SandboxInfo) error
 }
 
 // Kernel is the whole of it.

@@ -34,7 +34,9 @@ var inSandbox = func() bool {
 // RunSandboxed re-runs this program with args inside fresh network, mount
 // and PID namespaces and returns its exit code. When the child exits, the
 // kernel ends every process it started, and with them the namespaces.
-func RunSandboxed(args []string) (int, error) {
+// A sandbox that runs lab (not "") registers itself while it runs (see
+// sandboxes.go), so that nsscript ls, shell, exec and down find it.
+func RunSandboxed(args []string, lab string) (int, error) {
 	// Pdeathsig follows the thread that started the child: keep it.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -76,6 +78,14 @@ func RunSandboxed(args []string) (int, error) {
 	}
 	if err != nil {
 		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN): %w", err)
+	}
+	if lab != "" {
+		info := SandboxInfo{Lab: lab, Pid: cmd.Process.Pid, Start: ProcStart(cmd.Process.Pid)}
+		if unregister, err := registerSandbox(info); err == nil {
+			defer unregister()
+		} else {
+			fmt.Fprintf(os.Stderr, "nsscript: warning: the sandbox is not registered in %s (%v): nsscript ls, shell, exec and down will not find it\n", SandboxesDir, err)
+		}
 	}
 	done := make(chan struct{})
 	defer close(done)

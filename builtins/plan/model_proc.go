@@ -232,6 +232,15 @@ func (r *Model) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*e
 	return nil, errPlan
 }
 
+// Sandboxes: the model runs in no host that has any.
+func (r *Model) Sandboxes() ([]kernel.SandboxInfo, error) { return nil, nil }
+
+// OpenSandbox refuses: the model has no sandboxes.
+func (r *Model) OpenSandbox(info kernel.SandboxInfo) (*kernel.Sandbox, error) { return nil, errPlan }
+
+// EndSandbox refuses: the model has no sandboxes.
+func (r *Model) EndSandbox(info kernel.SandboxInfo) error { return errPlan }
+
 // ICMPConn refuses: ping asks the planner instead.
 func (r *Model) ICMPConn(ns *kernel.NS, v6 bool) (net.PacketConn, error) { return nil, errPlan }
 

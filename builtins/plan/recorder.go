@@ -398,6 +398,14 @@ func (r *Recorder) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) 
 	return cmd, err
 }
 
+// EndSandbox shows `kill -TERM PID` of the sandbox's init (which ends
+// everything in it).
+func (r *Recorder) EndSandbox(info kernel.SandboxInfo) error {
+	err := r.in.EndSandbox(info)
+	r.emit(Op{Op: "kill", Pid: info.Pid, Signal: "TERM", Cmd: r.R.Kill(info.Pid, syscall.SIGTERM)}, err)
+	return err
+}
+
 // Signal shows `kill -SIG PID` (`kill -SIG -- -PGID` for a group).
 func (r *Recorder) Signal(pid int, sig syscall.Signal) error {
 	err := r.in.Signal(pid, sig)
