@@ -140,7 +140,7 @@ func helpIndex(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s module: %s\n", mod, strings.Join(members[mod], ", "))
 	}
 	fmt.Fprintln(w, "values: Namespace, Link, Route, Result, Process, Rule (help(host) or help(a_link) for their attributes and methods)")
-	fmt.Fprintln(w, "REPL: help(x); save(\"FILE.star\") writes the session as a script; _ is the last value; Tab completes; Ctrl-C interrupts; Ctrl-D leaves")
+	fmt.Fprintln(w, "REPL: help(x); save(\"FILE.star\") writes the session as a script; shell(ns) opens a shell in ns (exit comes back); _ is the last value; Tab completes; Ctrl-C interrupts; Ctrl-D leaves")
 }
 
 // short is a meaning's first clause.

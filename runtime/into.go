@@ -1,9 +1,12 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/exec"
 	"os/signal"
 	"slices"
 	"strconv"
@@ -47,10 +50,19 @@ func (s labSel) sandbox(info kernel.SandboxInfo) bool {
 	return info.Lab == s.lab && (s.sel == "" || s.sel == strconv.Itoa(info.Pid))
 }
 
+// matches reports whether the lab word means p.
+func (s labSel) matches(p place) bool {
+	if p.sandbox == nil {
+		return p.lab == s.lab && s.host()
+	}
+	return s.sandbox(*p.sandbox)
+}
+
 // place is a lab a command can go into: this host's or a sandbox's.
 type place struct {
 	lab     string
 	sandbox *kernel.SandboxInfo // nil: this host's
+	missing string              // the pid of a LAB@PID that runs in no sandbox (see chosenPlaces)
 }
 
 func (p place) String() string {
@@ -91,15 +103,15 @@ func (p place) namespaces(k kernel.Kernel) (nss map[string]*kernel.NS, close fun
 
 // places lists the labs a lab word may mean, on this host and in the
 // running sandboxes; with no word, every lab.
-func places(k kernel.Kernel, want *labSel) ([]place, error) {
+func places(k kernel.Reader, want *labSel) ([]place, error) {
 	var out []place
 	labs, err := journal.Labs()
 	if err != nil {
 		return nil, err
 	}
 	for _, lab := range labs {
-		if want == nil || want.lab == lab && want.host() {
-			out = append(out, place{lab: lab})
+		if p := (place{lab: lab}); want == nil || want.matches(p) {
+			out = append(out, p)
 		}
 	}
 	sbs, err := k.Sandboxes()
@@ -107,11 +119,58 @@ func places(k kernel.Kernel, want *labSel) ([]place, error) {
 		return nil, err
 	}
 	for i := range sbs {
-		if want == nil || want.sandbox(sbs[i]) {
-			out = append(out, place{lab: sbs[i].Lab, sandbox: &sbs[i]})
+		if p := (place{lab: sbs[i].Lab, sandbox: &sbs[i]}); want == nil || want.matches(p) {
+			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// errAmbiguous: a lab word names several labs (see ambiguous).
+var errAmbiguous = errors.New("several labs have that name")
+
+type ambiguousError struct{ msg string }
+
+func (e *ambiguousError) Error() string   { return e.msg }
+func (e *ambiguousError) Is(t error) bool { return t == errAmbiguous }
+
+// ambiguous says that ps, all of the one name, are several, and how to
+// pick one.
+func ambiguous(ps []place) error {
+	var which []string
+	for _, p := range ps {
+		which = append(which, p.String())
+	}
+	return &ambiguousError{fmt.Sprintf("%d labs are named %s (%s): name one of them (nsscript ls lists them)",
+		len(ps), ps[0].lab, strings.Join(which, ", "))}
+}
+
+// chosenPlaces is what down does with its lab words: each the one lab it
+// names (several is an error, before anything is done), or this host's
+// when there is none, or a missing sandbox of LAB@PID; with no words,
+// every lab.
+func chosenPlaces(k kernel.Reader, sels []labSel) ([]place, error) {
+	if len(sels) == 0 {
+		return places(k, nil)
+	}
+	var out []place
+	var errs []error
+	for _, sel := range sels {
+		ps, err := places(k, &sel)
+		switch {
+		case err != nil:
+			return nil, err
+		case len(ps) > 1 && sel.sel == "":
+			errs = append(errs, ambiguous(ps))
+		case len(ps) == 0 && sel.host():
+			out = append(out, place{lab: sel.lab})
+		case len(ps) == 0:
+			out = append(out, place{lab: sel.lab, missing: sel.sel})
+		default:
+			out = append(out, ps...)
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 // Into runs argv (nil: the user's shell, interactively) in a namespace of
@@ -194,12 +253,15 @@ func Into(what string, words, argv []string, stdin *os.File, stdout, stderr io.W
 		return fail(ExitUsage, "lab %s has no namespace %q: it has %s", lab, ns, strings.Join(has, ", "))
 	case len(found) == 0:
 		return fail(ExitUsage, "no lab has a namespace %q: name the lab (nsscript %s LAB NS); nsscript ls lists the labs", ns, what)
+	case len(found) > 1 && want != nil:
+		return fail(ExitUsage, "%v", ambiguous(found))
 	case len(found) > 1:
 		var which []string
 		for _, p := range found {
 			which = append(which, p.String())
 		}
-		return fail(ExitUsage, "%d labs have a namespace %q: name one of %s", len(found), ns, strings.Join(which, ", "))
+		return fail(ExitUsage, "%d labs have a namespace %q (%s): name one of them, as in nsscript %s %s %s (nsscript ls lists them)",
+			len(found), ns, strings.Join(which, ", "), what, found[0], ns)
 	}
 	p := found[0]
 	if argv == nil {
@@ -222,7 +284,13 @@ func Into(what string, words, argv []string, stdin *os.File, stdout, stderr io.W
 	defer doneErr()
 	code, err := builtins.Interactive(k, target, argv, os.Environ(), kernel.Stdio{In: stdin, Out: out, Err: errf})
 	if err != nil {
-		return fail(ExitError, "cannot run %q in namespace %s of lab %s: %v", argv[0], ns, p, err)
+		// As env and chroot: 127 when there is no such command, 126
+		// when it cannot be run.
+		code := 126
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+			code = 127
+		}
+		return fail(code, "cannot run %q in namespace %s of lab %s: %v", argv[0], ns, p, err)
 	}
 	return code
 }
@@ -268,8 +336,18 @@ func hold(k kernel.Reader, opts Options, held chan os.Signal) {
 	default:
 	}
 	nss, _ := k.ListNamed()
-	fmt.Fprintf(opts.Stderr, "nsscript: --keep: the sandbox stays, with lab %s (namespaces: %s)\n", opts.Lab, strings.Join(append([]string{"host"}, nss...), ", "))
-	fmt.Fprintf(opts.Stderr, "nsscript: go in: nsscript shell %s NS    run one command: nsscript exec %s NS -- CMD\n", opts.Lab, opts.Lab)
-	fmt.Fprintf(opts.Stderr, "nsscript: end it: Ctrl-C here, or nsscript down %s\n", opts.Lab)
+	ns := "host"
+	if len(nss) > 0 {
+		ns = nss[0]
+	}
+	lab, which := opts.Lab, ""
+	if pid := kernel.SandboxPid(); pid != 0 {
+		which = fmt.Sprintf(" in sandbox %d (%s@%d names it if another lab is named %s too)", pid, lab, pid, lab)
+	}
+	fmt.Fprintf(opts.Stderr, "nsscript: --keep: the sandbox stays, with lab %s%s; its namespaces: %s\n",
+		lab, which, strings.Join(append([]string{"host"}, nss...), ", "))
+	fmt.Fprintf(opts.Stderr, "nsscript: a shell in one:     nsscript shell %s %s\n", lab, ns)
+	fmt.Fprintf(opts.Stderr, "nsscript: a command in one:   nsscript exec %s %s -- CMD [ARG ...]\n", lab, ns)
+	fmt.Fprintf(opts.Stderr, "nsscript: end it:             Ctrl-C here, or nsscript down %s\n", lab)
 	<-held
 }

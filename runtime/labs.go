@@ -2,11 +2,11 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/nsscript/nsscript/builtins/journal"
@@ -87,28 +87,13 @@ func labArgs(cmd string, words []string, stderr io.Writer) ([]labSel, bool) {
 	return labs, ok
 }
 
-// allLabs is every lab: this host's, and each running sandbox's.
-func allLabs(sbs []kernel.SandboxInfo) ([]labSel, error) {
-	labs, err := journal.Labs()
-	if err != nil {
-		return nil, err
-	}
-	var out []labSel
-	for _, lab := range labs {
-		out = append(out, labSel{lab, "host"})
-	}
-	for _, sb := range sbs {
-		out = append(out, labSel{sb.Lab, strconv.Itoa(sb.Pid)})
-	}
-	return out, nil
-}
-
 // Down undoes what the named labs (or script files) made, and ends the
 // running sandboxes of those labs (a held one too); with none named,
 // every lab. It exits 0 when there was nothing to do, 2 when a name is not
-// a lab's (and then it does nothing at all).
+// a lab's or names several (LAB@host, LAB@PID pick one), and then it does
+// nothing at all.
 func Down(names []string, trace bool, stdout, stderr io.Writer) int {
-	labs, ok := labArgs("down", names, stderr)
+	sels, ok := labArgs("down", names, stderr)
 	if !ok {
 		return ExitUsage
 	}
@@ -123,45 +108,41 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
 		return ExitError
 	}
-	sbs, err := k.Sandboxes()
-	if err == nil && len(labs) == 0 {
-		labs, err = allLabs(sbs)
-	}
+	ps, err := chosenPlaces(k, sels)
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
+		if errors.Is(err, errAmbiguous) {
+			return ExitUsage
+		}
 		return ExitError
 	}
 	code := ExitOK
-	for _, sel := range labs {
-		lab := sel.lab
-		var n int
-		var errs []error
-		if sel.host() {
-			warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
-			n, errs = journal.Down(k, lab, warn)
-		}
-		ended := 0
-		for _, sb := range sbs {
-			if !sel.sandbox(sb) {
-				continue
-			}
-			if err := k.EndSandbox(sb); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			ended++
-			fmt.Fprintf(stdout, "%s: ended its sandbox (pid %d)\n", lab, sb.Pid)
-		}
-		for _, e := range errs {
-			fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
-			code = ExitError
-		}
+	for _, p := range ps {
+		lab := p.lab
 		switch {
-		case len(errs) > 0:
-		case n == 0 && ended == 0:
-			fmt.Fprintf(stdout, "%s: nothing to undo\n", lab)
-		case n > 0:
-			fmt.Fprintf(stdout, "%s: undid %d changes\n", lab, n)
+		case p.sandbox != nil:
+			if err := k.EndSandbox(*p.sandbox); err != nil {
+				fmt.Fprintf(stderr, "nsscript down %s: %v\n", p, err)
+				code = ExitError
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ended its sandbox (pid %d)\n", lab, p.sandbox.Pid)
+		case p.missing != "":
+			fmt.Fprintf(stdout, "%s: no sandbox %s runs it: nothing to end\n", lab, p.missing)
+		default:
+			warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
+			n, errs := journal.Down(k, lab, warn)
+			for _, e := range errs {
+				fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
+				code = ExitError
+			}
+			switch {
+			case len(errs) > 0:
+			case n == 0:
+				fmt.Fprintf(stdout, "%s: nothing to undo\n", lab)
+			default:
+				fmt.Fprintf(stdout, "%s: undid %d changes\n", lab, n)
+			}
 		}
 	}
 	return code
@@ -170,7 +151,7 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 // Ls lists the labs and what each holds.
 // With names, only those labs.
 func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
-	labs, ok := labArgs("ls", words, stderr)
+	sels, ok := labArgs("ls", words, stderr)
 	if !ok {
 		return ExitUsage
 	}
@@ -179,29 +160,37 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
 		return ExitError
 	}
-	sbs, err := k.Sandboxes()
-	if err == nil && len(labs) == 0 {
-		labs, err = allLabs(sbs)
-	}
+	ps, err := places(k, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
 		return ExitError
 	}
-	sums := []*journal.Summary{}
-	for _, sel := range labs {
-		inSandbox := false
-		for _, sb := range sbs {
-			if sel.sandbox(sb) {
-				sums = append(sums, sandboxSummary(k, sb))
-				inSandbox = true
+	if len(sels) > 0 {
+		// Each named lab: every place of that name (one not there is
+		// this host's, shown empty).
+		var named []place
+		for _, sel := range sels {
+			n := len(named)
+			for _, p := range ps {
+				if sel.matches(p) {
+					named = append(named, p)
+				}
+			}
+			if len(named) == n && sel.host() {
+				named = append(named, place{lab: sel.lab})
 			}
 		}
-		if !sel.host() || inSandbox && !hasLab(sel.lab) {
-			continue // a lab only in a sandbox has no journal here
+		ps = named
+	}
+	sums := []*journal.Summary{}
+	for _, p := range ps {
+		if p.sandbox != nil {
+			sums = append(sums, sandboxSummary(k, *p.sandbox))
+			continue
 		}
-		s, err := journal.Summarize(k, sel.lab)
+		s, err := journal.Summarize(k, p.lab)
 		if err != nil {
-			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", sel.lab, err)
+			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", p.lab, err)
 			continue
 		}
 		sums = append(sums, s)
@@ -217,9 +206,13 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 	if len(sums) == 0 {
 		fmt.Fprintln(stdout, "no labs")
 	}
+	named := map[string]int{} // how many of each name: LAB@PID tells those apart
+	for _, s := range sums {
+		named[s.Lab]++
+	}
 	for _, s := range sums {
 		if s.Sandbox != 0 {
-			fmt.Fprintf(stdout, "%s (running in sandbox %d: nsscript shell %s NS)", s.Lab, s.Sandbox, s.Lab)
+			fmt.Fprintf(stdout, "%s (running in sandbox %d)", s.Lab, s.Sandbox)
 		} else {
 			fmt.Fprintf(stdout, "%s (%d changes)", s.Lab, s.Changes)
 		}
@@ -229,6 +222,17 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout)
 		if len(s.Namespaces) > 0 {
 			fmt.Fprintf(stdout, "  namespaces: %s\n", strings.Join(s.Namespaces, " "))
+		}
+		if s.Sandbox != 0 {
+			lab := s.Lab
+			if named[lab] > 1 {
+				lab = fmt.Sprintf("%s@%d", lab, s.Sandbox)
+			}
+			ns := "host"
+			if len(s.Namespaces) > 0 {
+				ns = s.Namespaces[0]
+			}
+			fmt.Fprintf(stdout, "  go in: nsscript shell %s %s; what it holds: nsscript exec %s host -- nsscript ls; end it: nsscript down %s\n", lab, ns, lab, lab)
 		}
 		for _, l := range s.Links {
 			fmt.Fprintf(stdout, "  link %s\n", l.String())
@@ -251,12 +255,6 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		}
 	}
 	return ExitOK
-}
-
-// hasLab reports whether this host has a lab of that name (its directory).
-func hasLab(lab string) bool {
-	st, err := os.Lstat(filepath.Join(journal.Dir, lab))
-	return err == nil && st.IsDir()
 }
 
 // sandboxSummary is what ls shows of a lab running in a sandbox: the

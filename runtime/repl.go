@@ -141,6 +141,15 @@ func REPL(opts REPLOptions) int {
 			r.interrupt()
 		}
 	}()
+	if opts.Sandbox && kernel.InForeground(os.Stdin) {
+		// The sandbox gave the session the terminal, in a process group
+		// of its own (see kernel.RunSandboxed): stopped by Ctrl-Z, it
+		// could not be resumed (the shell that started nsscript sees no
+		// stop), so Ctrl-Z is caught and dropped.
+		tstp := make(chan os.Signal, 1)
+		signal.Notify(tstp, syscall.SIGTSTP)
+		defer signal.Stop(tstp)
+	}
 
 	if opts.File != "" {
 		root := in.root

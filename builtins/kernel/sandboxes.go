@@ -23,7 +23,7 @@ import (
 // time). Nothing in such a file is trusted: a pid is taken for the
 // sandbox only once a pidfd holds that process and it is checked to be a
 // sandbox's init (started when the file says, root, PID 1 of a PID
-// namespace of its own, in this user namespace), so a stale file (its
+// namespace of its own, in this user namespace, started as one), so a stale file (its
 // nsscript killed) whose pid is dead or reused is ignored. Files are
 // opened without following links, and names are checked by package names.
 
@@ -60,13 +60,7 @@ func registerSandbox(info SandboxInfo) (func(), error) {
 	removeStaleRegistrations()
 	for try := 0; ; try++ {
 		if err = sandboxesDir(true); err == nil {
-			err = writeNew(file, b)
-			if errors.Is(err, os.ErrExist) {
-				// A stale registration of a dead sandbox with this pid
-				// (this one lives): it goes.
-				_ = os.Remove(file)
-				err = writeNew(file, b)
-			}
+			err = writeRegistration(file, b)
 		}
 		// Another sandbox's end may remove the directory between its
 		// creation and the write: make it again.
@@ -80,15 +74,29 @@ func registerSandbox(info SandboxInfo) (func(), error) {
 	return func() { removeRegistration(info) }, nil
 }
 
-// writeNew creates file (which must not exist) with content, root's only.
-func writeNew(file string, content []byte) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+// newPrefix starts the name of a registration being written (see
+// writeRegistration): ".new-PID-", PID the writer's.
+const newPrefix = ".new-"
+
+// writeRegistration writes file whole, or not at all: a sandbox that
+// starts meanwhile and reads the directory (see removeStaleRegistrations)
+// never sees it half-written. It is written under another name first,
+// root's only, and renamed: over a stale registration of a dead sandbox
+// that had this pid (the sandbox of this one lives).
+func writeRegistration(file string, content []byte) error {
+	f, err := os.CreateTemp(SandboxesDir, fmt.Sprintf("%s%d-*", newPrefix, os.Getpid()))
 	if err != nil {
 		return err
 	}
 	_, err = f.Write(content)
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), file)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
 	}
 	return err
 }
@@ -128,6 +136,15 @@ func registrations() (infos []SandboxInfo, bad []string) {
 	}
 	for _, e := range ents {
 		file := filepath.Join(SandboxesDir, e.Name())
+		if writer, ok := strings.CutPrefix(e.Name(), newPrefix); ok {
+			// Being written, unless its writer is gone.
+			pid, _, _ := strings.Cut(writer, "-")
+			if n, err := strconv.Atoi(pid); err == nil && n > 0 && unix.Kill(n, 0) == nil {
+				continue
+			}
+			bad = append(bad, file)
+			continue
+		}
 		info, err := readRegistration(file)
 		if err != nil || strconv.Itoa(info.Pid) != e.Name() {
 			bad = append(bad, file)
@@ -237,7 +254,24 @@ func isSandboxInit(info SandboxInfo) bool {
 	var own, its unix.Stat_t
 	sameUserNS := unix.Stat("/proc/self/ns/user", &own) == nil && unix.Stat(fmt.Sprintf("/proc/%d/ns/user", info.Pid), &its) == nil &&
 		own.Ino == its.Ino && own.Dev == its.Dev
-	return uidOK && initOK && sameUserNS
+	return uidOK && initOK && sameUserNS && startedAsInit(info.Pid)
+}
+
+// startedAsInit reports whether the process was started as a sandbox's
+// init: RunSandboxed marks it so in the environment it starts it with
+// (which /proc shows as it was at the start), and no other process
+// nsscript starts has that mark.
+func startedAsInit(pid int) bool {
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return false
+	}
+	for _, kv := range strings.Split(string(env), "\x00") {
+		if v, ok := strings.CutPrefix(kv, SandboxEnv+"="); ok {
+			return v == "init" || strings.HasPrefix(v, "init-")
+		}
+	}
+	return false
 }
 
 // pidfdAlive reports whether the process of a pidfd has not ended.

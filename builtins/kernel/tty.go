@@ -9,12 +9,14 @@ import (
 
 // InForeground reports whether tty is a terminal whose foreground process
 // group is nsscript's own: only then may a command take it (Stdio.Terminal).
+// A group outside nsscript's PID namespace has no number there (0), and
+// could not be named to take the terminal back: that is no.
 func InForeground(tty *os.File) bool {
 	if tty == nil {
 		return false
 	}
 	fg, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCGPGRP)
-	return err == nil && fg == unix.Getpgrp()
+	return err == nil && fg > 0 && fg == unix.Getpgrp()
 }
 
 // ReclaimTerminal makes nsscript's process group the foreground one of tty

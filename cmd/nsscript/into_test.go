@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,12 +16,14 @@ import (
 	"time"
 )
 
-// The tests of nsscript shell, exec, ls and down with labs that run in
-// sandboxes (issue 15). Each starts `nsscript --sandbox --keep` in the
-// background on the real host, which registers its sandbox in the host's
-// /run/nsscript while it runs; the commands go into it from outside, as a
-// user would, and end it. TestMain's host snapshot checks that nothing of
-// it is left.
+// The tests of nsscript shell, exec, ls and down with labs on a host and
+// labs held in sandboxes (issue 15), as a user at a terminal meets them:
+// the commands run as the binary, the shells on a pseudo-terminal. A lab
+// "on the host" is one made inside a test's own held sandbox (the test's
+// host), so nothing reaches the real one; a held sandbox of the real host
+// registers itself in its /run/nsscript while it runs, and TestMain's
+// snapshot checks that nothing of it is left. Every held sandbox is ended
+// when its test ends, failed or not (see endGently).
 
 // intoTopo builds namespace red with a veth into the sandbox's host and an
 // /etc/netns/red/hosts of its own.
@@ -30,12 +34,44 @@ red.etc("hosts", "10.77.0.2 outside-into\n")
 print("built")
 `
 
+// shellPrompt is the prompt of the shells the tests open (PS1), which
+// they wait for before they type: typed earlier, a line goes to whoever
+// had the terminal then.
+const shellPrompt = "INTO-SH$ "
+
+// shellEnv is the environment of the tests' shells.
+var shellEnv = []string{"SHELL=/bin/sh", "PS1=" + shellPrompt}
+
+// endGently ends a process the test started that is still running: TERM
+// first (nsscript passes it on into its sandbox, which ends as it does on
+// a user's kill, registration and cgroup removed), KILL when that does not
+// end it in time; then a sandbox started and ended at once removes what a
+// killed one left.
+func endGently(t *testing.T, p *os.Process, done <-chan struct{}) {
+	select {
+	case <-done:
+		return
+	default:
+	}
+	_ = p.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		return
+	case <-time.After(patience / 3):
+	}
+	t.Logf("pid %d did not end on SIGTERM: killed", p.Pid)
+	_ = p.Kill()
+	<-done
+	_ = exec.Command(bin, "--sandbox", "--lab", "sweep").Run()
+}
+
 // held is a `nsscript --sandbox --keep` running in the background.
 type held struct {
 	t   *testing.T
 	lab string
 	dir string
 	cmd *exec.Cmd
+	pid int // the sandbox's, as its message says
 
 	mu     sync.Mutex
 	stderr bytes.Buffer
@@ -57,55 +93,66 @@ func (h *held) errText() string {
 	return h.stderr.String()
 }
 
+// heldPid reads the sandbox's pid from the message of a held run.
+var heldPid = regexp.MustCompile(`the sandbox stays, with lab \S+ in sandbox (\d+) `)
+
 // startHeld writes script (as topo.star) to a fresh directory and runs
-// it as lab under --sandbox --keep, until the sandbox is held.
-func startHeld(t *testing.T, lab, script string) *held {
+// it as lab under --sandbox with flag (--keep or --hold), until the
+// sandbox is held.
+func startHeld(t *testing.T, lab, script, flag string) *held {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "topo.star"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h := &held{t: t, lab: lab, dir: dir, done: make(chan struct{})}
-	h.cmd = exec.Command(bin, "--sandbox", "--keep", "--lab", lab, "topo.star")
+	h.cmd = exec.Command(bin, "--sandbox", flag, "--lab", lab, "topo.star")
 	h.cmd.Dir = dir
 	h.cmd.Stderr = lockedWriter{h}
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = h.cmd.Wait(); close(h.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-h.done:
-		default:
-			nsscript(t, dir, "down", lab+fmt.Sprintf("@%d", h.sandboxPid()))
-			select {
-			case <-h.done:
-			case <-time.After(20 * time.Second):
-				_ = h.cmd.Process.Kill()
-				<-h.done
-			}
-		}
-	})
+	t.Cleanup(func() { endGently(t, h.cmd.Process, h.done) })
 	deadline := time.Now().Add(patience)
 	for !strings.Contains(h.errText(), "nsscript: end it: ") {
 		select {
 		case <-h.done:
-			t.Fatalf("nsscript --sandbox --keep exited (%v) before it held the sandbox:\n%s", h.cmd.ProcessState, h.errText())
+			t.Fatalf("nsscript --sandbox %s exited (%v) before it held the sandbox:\n%s", flag, h.cmd.ProcessState, h.errText())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the sandbox was not held within %s:\n%s", patience, h.errText())
 		}
 	}
+	m := heldPid.FindStringSubmatch(h.errText())
+	if m == nil {
+		t.Fatalf("the held run does not say its sandbox's pid:\n%s", h.errText())
+	}
+	h.pid, _ = strconv.Atoi(m[1])
+	if child := sandboxInit(h.cmd.Process.Pid); child != h.pid {
+		t.Fatalf("the held run says sandbox %d, but its child (the sandbox's init) is %d", h.pid, child)
+	}
 	return h
 }
 
-// sandboxPid is the pid of the sandbox's init: the child of the held run.
-func (h *held) sandboxPid() int {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", h.cmd.Process.Pid, h.cmd.Process.Pid))
-	var pid int
-	fmt.Sscan(string(b), &pid)
-	return pid
+// sandboxInit is the pid of the child of pid (nsscript --sandbox's is
+// its sandbox's init).
+func sandboxInit(pid int) int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	var child int
+	fmt.Sscan(string(b), &child)
+	return child
+}
+
+// alive reports whether the held run still runs.
+func (h *held) alive() bool {
+	select {
+	case <-h.done:
+		return false
+	default:
+		return true
+	}
 }
 
 // wait waits for the held run to exit and returns its exit code.
@@ -113,17 +160,24 @@ func (h *held) wait(what string) int {
 	h.t.Helper()
 	select {
 	case <-h.done:
-	case <-time.After(20 * time.Second):
-		h.t.Fatalf("nsscript --sandbox --keep still runs 20s after %s:\n%s", what, h.errText())
+	case <-time.After(patience):
+		h.t.Fatalf("nsscript --sandbox --keep still runs %s after %s:\n%s", patience, what, h.errText())
 	}
 	return h.cmd.ProcessState.ExitCode()
 }
 
-// inside runs `nsscript exec LAB host -- ARGS...`: a command in the
+// inside runs `nsscript exec LAB@PID host -- ARGS...`: a command in the
 // sandbox's own namespace.
 func (h *held) inside(args ...string) result {
 	h.t.Helper()
-	return nsscript(h.t, h.dir, append([]string{"exec", h.lab, "host", "--"}, args...)...)
+	return nsscript(h.t, h.dir, append([]string{"exec", fmt.Sprintf("%s@%d", h.lab, h.pid), "host", "--"}, args...)...)
+}
+
+// registered reports whether the real host's /run/nsscript registers
+// sandbox pid.
+func registered(pid int) bool {
+	_, err := os.Lstat(fmt.Sprintf("/run/nsscript/.sandboxes/%d", pid))
+	return err == nil
 }
 
 func wantCode(t *testing.T, what string, r result, code int, wants ...string) {
@@ -135,18 +189,26 @@ func wantCode(t *testing.T, what string, r result, code int, wants ...string) {
 }
 
 // shellChecks drives a shell that nsscript opened on a terminal in
-// namespace red of intoTopo: its devices, its /etc/hosts, Ctrl-C that
-// reaches the shell's command and leaves the shell, and `exit 3`.
+// namespace red of intoTopo, once its first prompt showed: its devices,
+// its /sys and /etc/hosts (as ip netns exec has them), Ctrl-C that
+// reaches the shell's command and not nsscript, and `exit 3`. (Each
+// marker is printed by arithmetic, so that the echoed line does not
+// match it.)
 func shellChecks(t *testing.T, s *session) {
 	t.Helper()
-	s.send("ip -br addr; cat /etc/hosts; echo MARK-$((6*7))\r")
+	s.expect(shellPrompt)
+	s.send("ip -br addr; ls -1 /sys/class/net; cat /etc/hosts; echo MARK-$((6*7))\r")
 	out := s.expect("MARK-42")
-	wantIn(t, "ip addr and /etc/hosts in the shell", out, "into0", "10.77.0.1/24", "10.77.0.2 outside-into")
-	s.send("sleep 30\r")
-	time.Sleep(300 * time.Millisecond)
+	wantIn(t, "ip addr, /sys and /etc/hosts in the shell", out, "into0", "10.77.0.1/24", "into0\nlo\n", "10.77.0.2 outside-into")
+	s.expect(shellPrompt)
+	s.send(`sh -c 'trap "echo INT-\$((2+2)); exit 130" INT; echo READY-$((1+2)); while :; do sleep 1; done'` + "\r")
+	s.expect("READY-3")
 	s.send("\x03")
-	s.send("echo ALIVE-$((1+1))\r")
-	s.expect("ALIVE-2")
+	s.expect("INT-4")
+	s.expect(shellPrompt)
+	s.send("echo STATUS-$?-$((1+1))\r")
+	s.expect("STATUS-130-2")
+	s.expect(shellPrompt)
 	s.send("exit 3\r")
 }
 
@@ -163,17 +225,23 @@ func shellEnds(t *testing.T, s *session) {
 	}
 }
 
-// TestIntoSandbox: shell and exec into a lab held by `--sandbox --keep`,
-// ls marks it, and down ends it.
+// TestIntoSandbox: shell and exec into a lab held by `--sandbox --keep`
+// from outside it, ls marks it, bad words are usage errors, and down
+// ends it.
 func TestIntoSandbox(t *testing.T) {
 	t.Parallel()
 	lab := fmt.Sprintf("into-sbx-%d", os.Getpid())
-	h := startHeld(t, lab, intoTopo)
-	wantIn(t, "the held run's message", h.errText(), "namespaces: host, red", "nsscript shell "+lab+" NS", "nsscript down "+lab)
-	pid := h.sandboxPid()
+	h := startHeld(t, lab, intoTopo, "--keep")
+	pid := h.pid
+	wantIn(t, "the held run's message", h.errText(),
+		fmt.Sprintf("with lab %s in sandbox %d (%s@%d names it if another lab is named %s too); its namespaces: host, red", lab, pid, lab, pid, lab),
+		"nsscript shell "+lab+" red\n", "nsscript exec "+lab+" red -- CMD [ARG ...]\n", "Ctrl-C here, or nsscript down "+lab+"\n")
+	if !registered(pid) {
+		t.Errorf("no registration of sandbox %d in /run/nsscript/.sandboxes", pid)
+	}
 
 	r := nsscript(t, h.dir, "ls")
-	wantCode(t, "ls", r, 0, fmt.Sprintf("%s (running in sandbox %d: nsscript shell %s NS)\n  namespaces: red\n", lab, pid, lab))
+	wantCode(t, "ls", r, 0, fmt.Sprintf("%s (running in sandbox %d)\n  namespaces: red\n  go in: nsscript shell %s red;", lab, pid, lab))
 	r = nsscript(t, h.dir, "ls", "--json", lab)
 	var sums []struct {
 		Lab        string
@@ -190,32 +258,130 @@ func TestIntoSandbox(t *testing.T) {
 	if r.code != 0 || r.stdout != "10.77.0.2 outside-into\n" {
 		t.Errorf("exec cat /etc/hosts in red: exit %d, %q, want the namespace's /etc/netns/red/hosts\n%s", r.code, r.stdout, r.stderr)
 	}
+	r = nsscript(t, h.dir, "exec", lab, "red", "--", "ls", "/sys/class/net")
+	if r.code != 0 || r.stdout != "into0\nlo\n" {
+		t.Errorf("exec ls /sys/class/net in red: exit %d, %q, want red's links\n%s", r.code, r.stdout, r.stderr)
+	}
 	wantCode(t, "exec in the sandbox's host", h.inside("ip", "-br", "addr"), 0, "into1", "10.77.0.2/24")
 	wantCode(t, "exec's exit code", nsscript(t, h.dir, "exec", fmt.Sprintf("%s@%d", lab, pid), "red", "--", "sh", "-c", "exit 7"), 7)
 	wantCode(t, "exec of a command ended by a signal", nsscript(t, h.dir, "exec", lab, "red", "--", "sh", "-c", "kill -TERM $$"), 128+15)
+	wantCode(t, "exec with --lab", nsscript(t, h.dir, "--lab", lab, "exec", "red", "--", "true"), 0)
 
-	// Bad input: usage errors that say what to do.
-	wantCode(t, "an unknown namespace", nsscript(t, h.dir, "exec", lab, "blue", "--", "true"), 2, "has no namespace \"blue\": it has host, red")
-	wantCode(t, "exec without --", nsscript(t, h.dir, "exec", lab, "red", "true"), 2, "put -- before the command")
-	wantCode(t, "an unknown sandbox pid", nsscript(t, h.dir, "exec", lab+"@12345678", "red", "--", "true"), 2, "no lab")
+	// Bad input: usage errors that say what to do, and run nothing.
+	for _, c := range []struct {
+		what string
+		args []string
+		want string
+	}{
+		{"an unknown namespace", []string{"exec", lab, "blue", "--", "true"}, `has no namespace "blue": it has host, red`},
+		{"exec without --", []string{"exec", lab, "red", "true"}, "put -- before the command: nsscript exec [LAB] NS -- CMD"},
+		{"exec with nothing after --", []string{"exec", lab, "red", "--"}, "no command after --"},
+		{"shell with --", []string{"shell", lab, "red", "--", "true"}, "nsscript exec [LAB] NS -- CMD runs one"},
+		{"shell without a namespace", []string{"shell"}, "which namespace? nsscript shell [LAB] NS"},
+		{"shell with three words", []string{"shell", lab, "red", "blue"}, "which namespace?"},
+		{"an unknown lab", []string{"exec", "no-such-lab", "red", "--", "true"}, `there is no lab "no-such-lab" on this host, nor in a running sandbox`},
+		{"an unknown sandbox pid", []string{"exec", lab + "@12345678", "red", "--", "true"}, `there is no lab "` + lab + `@12345678"`},
+		{"no pid after @", []string{"exec", lab + "@x", "red", "--", "true"}, "after the lab name, @ takes the pid of its sandbox"},
+		{"a lab name that is a path", []string{"shell", "../etc", "red"}, "lab name"},
+		{"a namespace name that is a path", []string{"exec", lab, "a/b", "--", "true"}, "namespace name"},
+		{"a namespace nobody has", []string{"shell", "nowhere-ns"}, `no lab has a namespace "nowhere-ns"`},
+		{"--lab without a namespace", []string{"--lab", lab, "shell"}, "with --lab LAB, name the namespace only"},
+		{"--lab and a lab word", []string{"--lab", lab, "shell", lab, "red"}, "with --lab LAB, name the namespace only"},
+		{"shell under --sandbox", []string{"--sandbox", "shell", lab, "red"}, "--sandbox would make a fresh sandbox with no lab in it"},
+	} {
+		wantCode(t, c.what, nsscript(t, h.dir, c.args...), 2, c.want)
+	}
 
-	s := startTerminal(t, h.dir, []string{"SHELL=/bin/sh"}, "shell", lab, "red")
+	s := startTerminal(t, h.dir, shellEnv, "shell", lab, "red")
 	s.expect(fmt.Sprintf("/bin/sh in namespace red of lab %s (in sandbox %d); exit leaves it", lab, pid))
 	shellChecks(t, s)
 	shellEnds(t, s)
+	if !h.alive() {
+		t.Fatalf("the held run ended with the shell:\n%s", h.errText())
+	}
 
 	r = nsscript(t, h.dir, "down", lab)
 	wantCode(t, "down", r, 0, fmt.Sprintf("%s: ended its sandbox (pid %d)", lab, pid))
 	if code := h.wait("down"); code != 0 {
 		t.Errorf("the held run exited %d after down, want 0 (its script succeeded)\n%s", code, h.errText())
 	}
-	if _, err := os.Lstat(fmt.Sprintf("/run/nsscript/.sandboxes/%d", pid)); !os.IsNotExist(err) {
-		t.Errorf("the sandbox's registration is left after down (%v)", err)
+	if registered(pid) {
+		t.Errorf("the sandbox's registration is left after down")
 	}
 	if r := nsscript(t, h.dir, "ls", lab); strings.Contains(r.stdout, "sandbox") {
 		t.Errorf("ls %s after down:\n%s", lab, r.stdout)
 	}
-	wantCode(t, "exec after down", nsscript(t, h.dir, "exec", lab, "red", "--", "true"), 2, "no lab")
+	wantCode(t, "exec after down", nsscript(t, h.dir, "exec", lab, "red", "--", "true"), 2, `there is no lab "`+lab+`"`)
+}
+
+// TestIntoAmbiguous: two sandboxes hold labs of one name. A plain lab
+// word is refused, naming LAB@PID for each; down of one (LAB@PID) ends
+// that one only, and then the name is one lab again.
+func TestIntoAmbiguous(t *testing.T) {
+	t.Parallel()
+	lab := fmt.Sprintf("into-twice-%d", os.Getpid())
+	a := startHeld(t, lab, intoTopo, "--keep")
+	b := startHeld(t, lab, intoTopo, "--hold")
+	which := fmt.Sprintf("2 labs are named %s (%s@%d, %s@%d): name one of them", lab, lab, min(a.pid, b.pid), lab, max(a.pid, b.pid))
+	wantCode(t, "exec LAB", nsscript(t, a.dir, "exec", lab, "red", "--", "true"), 2, which)
+	wantCode(t, "shell LAB", nsscript(t, a.dir, "shell", lab, "host"), 2, which)
+	wantCode(t, "exec without a lab", nsscript(t, a.dir, "exec", "red", "--", "true"), 2, `labs have a namespace "red": name one of them, as in nsscript exec `)
+	wantCode(t, "down LAB", nsscript(t, a.dir, "down", lab), 2, which)
+	r := nsscript(t, a.dir, "ls", lab)
+	wantCode(t, "ls LAB", r, 0, fmt.Sprintf("go in: nsscript shell %s@%d red;", lab, a.pid), fmt.Sprintf("go in: nsscript shell %s@%d red;", lab, b.pid))
+	if !a.alive() || !b.alive() {
+		t.Fatalf("a refused down ended a sandbox:\n%s\n%s", a.errText(), b.errText())
+	}
+	wantCode(t, "exec LAB@PID", nsscript(t, a.dir, "exec", fmt.Sprintf("%s@%d", lab, b.pid), "red", "--", "true"), 0)
+
+	wantCode(t, "down LAB@PID", nsscript(t, a.dir, "down", fmt.Sprintf("%s@%d", lab, a.pid)), 0, fmt.Sprintf("%s: ended its sandbox (pid %d)", lab, a.pid))
+	a.wait("down " + lab)
+	if !b.alive() {
+		t.Fatalf("down %s@%d ended the other sandbox too:\n%s", lab, a.pid, b.errText())
+	}
+	wantCode(t, "down LAB@PID again", nsscript(t, a.dir, "down", fmt.Sprintf("%s@%d", lab, a.pid)), 0, fmt.Sprintf("no sandbox %d runs it: nothing to end", a.pid))
+	wantCode(t, "exec LAB, one again", nsscript(t, a.dir, "exec", lab, "red", "--", "ip", "-br", "addr"), 0, "10.77.0.1/24")
+	wantCode(t, "down LAB, one again", nsscript(t, a.dir, "down", lab), 0, fmt.Sprintf("%s: ended its sandbox (pid %d)", lab, b.pid))
+	if code := b.wait("down"); code != 0 {
+		t.Errorf("the --hold run exited %d after down, want 0\n%s", code, b.errText())
+	}
+}
+
+// TestHoldCtrlC: `nsscript --sandbox --hold` on a terminal says how to go
+// in; the commands it prints work as printed; Ctrl-C ends it.
+func TestHoldCtrlC(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "topo.star"), []byte(intoTopo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lab := fmt.Sprintf("into-ctrlc-%d", os.Getpid())
+	s := startTerminal(t, dir, nil, "--sandbox", "--hold", "--lab", lab, "topo.star")
+	s.expect("nsscript: a command in one:")
+	printed := strings.TrimSpace(s.expect("\n"))
+	s.expect("nsscript: end it:")
+	want := "nsscript exec " + lab + " red -- CMD [ARG ...]"
+	if printed != want {
+		t.Fatalf("the held run prints %q to run a command, want %q", printed, want)
+	}
+	args := append(strings.Fields(strings.TrimSuffix(printed, "CMD [ARG ...]"))[1:], "cat", "/etc/hosts")
+	wantCode(t, "the printed exec command", nsscript(t, dir, args...), 0, "10.77.0.2 outside-into")
+	pid := sandboxInit(s.cmd.Process.Pid)
+	if !registered(pid) {
+		t.Errorf("no registration of sandbox %d", pid)
+	}
+	s.send("\x03")
+	select {
+	case <-s.done:
+	case <-time.After(patience):
+		t.Fatalf("the held sandbox did not end on Ctrl-C:\n%s", s.text())
+	}
+	if s.code != 0 {
+		t.Errorf("the held run exited %d after Ctrl-C, want 0:\n%s", s.code, s.text())
+	}
+	if registered(pid) {
+		t.Errorf("the registration of sandbox %d is left after Ctrl-C", pid)
+	}
 }
 
 // TestIntoHostLab: shell and exec into a lab of the host's, made by a run
@@ -224,7 +390,7 @@ func TestIntoSandbox(t *testing.T) {
 func TestIntoHostLab(t *testing.T) {
 	t.Parallel()
 	outer := fmt.Sprintf("into-host-%d", os.Getpid())
-	h := startHeld(t, outer, `print("ready")`)
+	h := startHeld(t, outer, `print("ready")`, "--keep")
 	if err := os.WriteFile(filepath.Join(h.dir, "topo.star"), []byte(intoTopo), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -236,13 +402,16 @@ func TestIntoHostLab(t *testing.T) {
 	}
 	wantCode(t, "exec into the host lab", h.inside(bin, "exec", "topo", "red", "--", "ip", "-br", "addr"), 0, "into0", "10.77.0.1/24")
 	wantCode(t, "exec without a lab: the one that has red", h.inside(bin, "exec", "red", "--", "cat", "/etc/hosts"), 0, "10.77.0.2 outside-into")
+	wantCode(t, "exec LAB@host", h.inside(bin, "exec", "topo@host", "red", "--", "ls", "/sys/class/net"), 0, "into0\nlo\n")
 	wantCode(t, "exec's exit code through two", h.inside(bin, "exec", "topo", "red", "--", "sh", "-c", "exit 5"), 5)
 	wantCode(t, "exec into the lab's host", h.inside(bin, "exec", "topo", "host", "--", "ip", "-br", "addr"), 0, "into1", "10.77.0.2/24")
 	wantCode(t, "an unknown lab", h.inside(bin, "exec", "nolab", "red", "--", "true"), 2, `there is no lab "nolab"`)
 	wantCode(t, "an empty lab name", h.inside(bin, "shell", "", "red"), 2, "lab name is empty (an unset variable?)")
-	wantCode(t, "an unknown namespace", h.inside(bin, "shell", "topo", "blue"), 2, "has no namespace \"blue\"")
+	wantCode(t, "an unknown namespace", h.inside(bin, "shell", "topo", "blue"), 2, `has no namespace "blue"`)
+	wantCode(t, "a command not found", h.inside(bin, "exec", "topo", "red", "--", "no-such-command-into"), 127, `cannot run "no-such-command-into" in namespace red of lab topo@host`)
+	wantCode(t, "a command that cannot run", h.inside(bin, "exec", "topo", "red", "--", "/etc/hosts"), 126, `cannot run "/etc/hosts"`)
 
-	s := startTerminal(t, h.dir, []string{"SHELL=/bin/sh"}, "exec", outer, "host", "--", bin, "shell", "topo", "red")
+	s := startTerminal(t, h.dir, shellEnv, "exec", fmt.Sprintf("%s@%d", outer, h.pid), "host", "--", bin, "shell", "topo", "red")
 	s.expect("/bin/sh in namespace red of lab topo (on this host); exit leaves it")
 	shellChecks(t, s)
 	shellEnds(t, s)
@@ -254,54 +423,67 @@ func TestIntoHostLab(t *testing.T) {
 	if code := h.wait("SIGTERM"); code != 0 {
 		t.Errorf("the held run exited %d after SIGTERM, want 0\n%s", code, h.errText())
 	}
-	if r := nsscript(t, h.dir, "ls", outer); strings.Contains(r.stdout, "sandbox") {
-		t.Errorf("ls %s after SIGTERM:\n%s", outer, r.stdout)
+	if registered(h.pid) {
+		t.Errorf("the registration of sandbox %d is left after SIGTERM", h.pid)
 	}
 }
 
 // TestIntoStaleRegistration: registrations that do not name a running
 // sandbox are ignored: a dead pid, a pid reused (another start time), a
-// live process that is no sandbox's init, a link, junk; down of such a
-// lab ends nothing, and a sandbox that starts removes them.
+// live process that is no sandbox's init, one that is the init of a PID
+// namespace but no sandbox's, a link, junk; down of such a lab ends
+// nothing, and a sandbox that starts removes them. (In the test's own
+// sandbox: its /run/nsscript is its own.)
 func TestIntoStaleRegistration(t *testing.T) {
 	t.Parallel()
 	outer := fmt.Sprintf("into-stale-%d", os.Getpid())
-	h := startHeld(t, outer, `print("ready")`)
+	h := startHeld(t, outer, `print("ready")`, "--keep")
 	setup := `set -e
 d=/run/nsscript/.sandboxes
 mkdir -p $d && chmod 700 $d
+reg() { printf '{"lab":"%s","pid":%d,"start":%s}' $1 $2 $(awk '{print $22}' /proc/$2/stat) > $d/$2; }
 sleep 60 </dev/null >/dev/null 2>&1 &
 echo $! > impostor.pid
-start=$(awk '{print $22}' /proc/$!/stat)
-printf '{"lab":"impostor","pid":%d,"start":%s}' $! $start > $d/$!
+reg impostor $!
+unshare --pid --fork sleep 60 </dev/null >/dev/null 2>&1 &
+u=$!
+while [ -z "$(cat /proc/$u/task/$u/children)" ]; do sleep 0.1; done
+init=$(cat /proc/$u/task/$u/children)
+echo $init > pidinit.pid
+reg pidinit $init
 printf '{"lab":"ghost","pid":99999,"start":1}' > $d/99999
 printf '{"lab":"reused","pid":1,"start":1}' > $d/1
 ln -s /etc/passwd $d/4242
 echo junk > $d/junk
 `
 	wantCode(t, "writing registrations", h.inside("sh", "-c", setup), 0)
-	b, err := os.ReadFile(filepath.Join(h.dir, "impostor.pid"))
-	if err != nil {
-		t.Fatal(err)
+	var pids []string
+	for _, f := range []string{"impostor.pid", "pidinit.pid"} {
+		b, err := os.ReadFile(filepath.Join(h.dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, strings.TrimSpace(string(b)))
 	}
-	impostor := strings.TrimSpace(string(b))
 	r := h.inside(bin, "ls")
 	wantCode(t, "ls", r, 0, outer+" (")
 	if strings.Contains(r.stdout, "sandbox") {
 		t.Errorf("ls shows a registration that names no running sandbox:\n%s", r.stdout)
 	}
-	for _, lab := range []string{"impostor", "ghost", "reused"} {
-		wantCode(t, "shell into "+lab, h.inside(bin, "shell", lab, "host"), 2, "there is no lab \""+lab+"\"")
+	for _, lab := range []string{"impostor", "pidinit", "ghost", "reused"} {
+		wantCode(t, "shell into "+lab, h.inside(bin, "shell", lab, "host"), 2, `there is no lab "`+lab+`"`)
 		wantCode(t, "down "+lab, h.inside(bin, "down", lab), 0, lab+": nothing to undo")
 	}
-	wantCode(t, "the impostor lives on", h.inside("kill", "-0", impostor), 0)
+	for _, pid := range pids {
+		wantCode(t, "the impostor lives on", h.inside("kill", "-0", pid), 0)
+	}
 	// A sandbox that starts removes what is not a running sandbox's (a
 	// script on stdin, here empty).
 	wantCode(t, "a sandbox inside", h.inside(bin, "--sandbox", "--lab", "inner"), 0)
 	if r := h.inside("ls", "-A", "/run/nsscript"); r.stdout != outer+"\n" {
 		t.Errorf("left in the sandbox's /run/nsscript: %q, want only lab %s's directory", r.stdout, outer)
 	}
-	if r := nsscript(t, h.dir, "down", outer); r.code != 0 {
+	if r := nsscript(t, h.dir, "down", fmt.Sprintf("%s@%d", outer, h.pid)); r.code != 0 {
 		t.Errorf("down %s: exit %d\n%s", outer, r.code, r.stderr)
 	}
 	h.wait("down")
@@ -311,7 +493,7 @@ echo junk > $d/junk
 // the namespace, and the session goes on when it exits.
 func TestReplShell(t *testing.T) {
 	t.Parallel()
-	s := startREPL(t, t.TempDir(), []string{"SHELL=/bin/sh"})
+	s := startREPL(t, t.TempDir(), shellEnv)
 	for _, l := range strings.Split(strings.TrimSpace(intoTopo), "\n") {
 		s.do(l)
 	}
@@ -320,5 +502,6 @@ func TestReplShell(t *testing.T) {
 	s.expect("the shell exited with code 3")
 	s.expect(">>> ")
 	wantIn(t, "the session after the shell", s.do("1 + 1"), "\n2\n")
+	wantIn(t, "shell() of a name, not a namespace", s.do(`shell("red")`), `want a Namespace, got the string "red"`)
 	s.quit()
 }

@@ -34,8 +34,8 @@ const usage = `usage:
   nsscript plan --diff LAB FILE.star [k=v ...] what a run of FILE as LAB would add to and remove from the lab
   nsscript graph FILE.star|LAB [--format F]    draw the topology (F: text, dot, mermaid, svg)
   nsscript shell [LAB] NS                      an interactive shell ($SHELL) in namespace NS of a lab (NS: a name, or host)
-  nsscript exec [LAB] NS -- CMD [ARG ...]      run CMD there and exit with its code (as ip netns exec; LAB may be
-                                               a lab running in a sandbox; LAB@PID: the one in sandbox PID)
+  nsscript exec [LAB] NS -- CMD [ARG ...]      run CMD there and exit with its code (as ip netns exec); LAB may run
+                                               in a sandbox (nsscript ls shows it; LAB@PID: the one in sandbox PID)
 
 flags:
   --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
@@ -43,6 +43,7 @@ flags:
   --trace       print each kernel change as the equivalent command
   --keep        on error, leave what was built instead of rolling back; with --sandbox, keep the
                 sandbox after the script until Ctrl-C or nsscript down LAB (go in with nsscript shell)
+  --hold        the same as --keep
   --json        machine-readable output (ls, plan, graph, test)
   --history F   the REPL's history file (default $NSSCRIPT_HISTORY, else ~/.nsscript_history)
 `
@@ -181,8 +182,12 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	cmd, words := c.command()
 	repl := c.program == nil && (cmd == "repl" || cmd == "" && c.interactive != "" || cmd == "" && len(words) == 0 && term.IsTerminal(int(stdin.Fd())))
+	if c.sandbox && (cmd == "shell" || cmd == "exec") {
+		fmt.Fprintf(stderr, "nsscript %s: --sandbox would make a fresh sandbox with no lab in it: %s goes into a running lab (one a --sandbox --keep run holds too) without it\n", cmd, cmd)
+		return runtime.ExitUsage
+	}
 	if c.sandbox && !kernel.InSandbox() {
-		code, err := kernel.RunSandboxed(argv, c.sandboxLab(cmd, words, repl))
+		code, err := kernel.RunSandboxed(argv, c.sandboxLab(cmd, words, repl), repl)
 		if err != nil {
 			fmt.Fprintf(stderr, "nsscript: %v\n", err)
 		}
@@ -337,7 +342,11 @@ func (c *cli) into(cmd string, words []string, stdin *os.File, stdout, stderr io
 		words, argv = words[:dash], words[dash:]
 	}
 	if c.lab != "" {
-		words = append([]string{c.lab}, words...)
+		if len(words) != 1 {
+			fmt.Fprintf(stderr, "nsscript %s: with --lab LAB, name the namespace only: nsscript --lab LAB %s NS\n", cmd, cmd)
+			return runtime.ExitUsage
+		}
+		words = []string{c.lab, words[0]}
 	}
 	return runtime.Into(cmd, words, argv, stdin, stdout, stderr)
 }

@@ -82,12 +82,7 @@ func startTerminal(t *testing.T, dir string, env []string, args ...string) *sess
 		close(s.done)
 	}()
 	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-s.done
-		}
+		endGently(t, cmd.Process, s.done)
 		f.Close()
 	})
 	return s
