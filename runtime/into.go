@@ -21,10 +21,11 @@ import (
 
 // `nsscript shell` and `nsscript exec` go into a namespace of a lab from
 // outside it: a lab of this host's (its journal names its namespaces) or
-// one running in a sandbox (its registration names the sandbox, whose own
-// /run/netns names them). A lab word is LAB, LAB@PID (the lab in sandbox
-// PID, when several sandboxes run one of that name) or LAB@host (this
-// host's, when a sandbox runs one of that name too).
+// one running in a sandbox (its init names the lab, see kernel.Sandboxes;
+// the sandbox's own /run/netns names its namespaces). A lab word is LAB,
+// LAB@PID (the lab in sandbox PID, when several sandboxes run one of that
+// name) or LAB@host (this host's, when a sandbox runs one of that name
+// too).
 
 // labSel is a lab word taken apart: the lab's name, and which of those of
 // that name ("" any, "host", or a sandbox's pid).

@@ -78,8 +78,8 @@ type Reader interface {
 	// when it is not empty: what capture() reads, as tcpdump -i DEV would.
 	PacketConn(ns *NS, c CaptureSpec) (*PacketConn, error)
 
-	// Running sandboxes (see sandboxes.go): those registered here, and
-	// one opened, whose namespaces Start enters with the rest of it.
+	// Running sandboxes (see sandboxes.go): those made from here that run
+	// a lab, and one opened, whose namespaces Start enters with the rest.
 	Sandboxes() ([]SandboxInfo, error)
 	OpenSandbox(info SandboxInfo) (*Sandbox, error)
 }

@@ -47,9 +47,8 @@ var inSandbox, sandboxPid = func() (bool, int) {
 // RunSandboxed re-runs this program with args inside fresh network, mount
 // and PID namespaces and returns its exit code. When the child exits, the
 // kernel ends every process it started, and with them the namespaces.
-// A sandbox that runs lab (not "") registers itself while it runs (see
-// sandboxes.go), so that nsscript ls, shell, exec and down find it; the
-// run inside starts once it is registered. With terminal set, and stdin
+// A sandbox that runs lab (not "") is marked with it, so that nsscript ls,
+// shell, exec and down find it (see sandboxes.go). With terminal set, and stdin
 // a terminal that nsscript has in its foreground, the nsscript inside is
 // made a process group of its own there and given the terminal (a group
 // it can name: the REPL's shell() hands the terminal on and takes it
@@ -58,8 +57,8 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 	// Pdeathsig follows the thread that started the child: keep it.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	// The init waits for a word on its fd 3, the pid, which comes once
-	// the sandbox is registered.
+	// The init waits for a word on its fd 3: its pid here, which the
+	// nsscript inside says (see SandboxPid).
 	pidR, pidW, err := os.Pipe()
 	if err != nil {
 		return 1, fmt.Errorf("start sandbox: %w", err)
@@ -75,6 +74,9 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		cmd.ExtraFiles = []*os.File{pidR}
 		cmd.Env = append(os.Environ(), SandboxEnv+"="+mode)
+		if lab != "" {
+			cmd.Env = append(cmd.Env, SandboxLabEnv+"="+lab)
+		}
 		cmd.SysProcAttr = &unix.SysProcAttr{
 			// UTS and IPC too: nothing a script does there reaches the host.
 			Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
@@ -108,14 +110,6 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 	pidR.Close()
 	if err != nil {
 		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN): %w", err)
-	}
-	if lab != "" {
-		info := SandboxInfo{Lab: lab, Pid: cmd.Process.Pid, Start: ProcStart(cmd.Process.Pid)}
-		if unregister, err := registerSandbox(info); err == nil {
-			defer unregister()
-		} else {
-			fmt.Fprintf(os.Stderr, "nsscript: warning: the sandbox is not registered in %s (%v): nsscript ls, shell, exec and down will not find it\n", SandboxesDir, err)
-		}
 	}
 	_, _ = pidW.WriteString(strconv.Itoa(cmd.Process.Pid))
 	pidW.Close()
@@ -156,11 +150,12 @@ func MaybeSandboxInit() {
 		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)
 		os.Exit(1)
 	}
-	// The host's pid of this process, once the sandbox is registered.
+	// The pid of this process outside (see RunSandboxed).
 	pidFile := os.NewFile(3, "sandbox pid")
 	pid, _ := io.ReadAll(io.LimitReader(pidFile, 32))
 	pidFile.Close()
 	os.Setenv(SandboxEnv, "1,"+string(pid))
+	os.Unsetenv(SandboxLabEnv)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}

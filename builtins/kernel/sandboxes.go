@@ -1,11 +1,9 @@
 package kernel
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -17,228 +15,34 @@ import (
 	"github.com/nsscript/nsscript/builtins/names"
 )
 
-// A running sandbox is found from outside by its registration: while it
-// runs, the nsscript that started it keeps a small file in the host's
-// SandboxesDir naming the lab and the sandbox's init (its pid and start
-// time). Nothing in such a file is trusted: a pid is taken for the
-// sandbox only once a pidfd holds that process and it is checked to be a
-// sandbox's init (started when the file says, root, PID 1 of a PID
-// namespace of its own, in this user namespace, started as one), so a stale file (its
-// nsscript killed) whose pid is dead or reused is ignored. Files are
-// opened without following links, and names are checked by package names.
+// A running sandbox is found from outside by its process: the init
+// RunSandboxed starts for a lab (PID 1 inside the sandbox) carries the
+// lab's name in the environment it is started with, which /proc shows as
+// it was then. nsscript ls, shell, exec and down look through /proc for
+// such processes: root's (this user's), the init of a PID namespace made
+// from this one, in this user namespace, started as a sandbox's init. No
+// file on the host names a sandbox, so none is left behind when one is
+// killed, and there is nothing stale to trust: a process is taken for a
+// sandbox only once a pidfd holds it and it is checked again (see open),
+// so a pid that ended and was reused in between is no sandbox.
 
-// SandboxesDir holds the registrations, one file per sandbox named by its
-// init's pid. It is inside the labs' directory (/run/nsscript), under a
-// name no lab can have.
-const SandboxesDir = labsDir + "/.sandboxes"
+// SandboxLabEnv is the lab of the sandbox's init (see RunSandboxed).
+const SandboxLabEnv = "NSSCRIPT_SANDBOX_LAB"
 
-// labsDir is where the journal keeps the labs (journal.Dir).
-const labsDir = "/run/nsscript"
-
-// SandboxInfo is a running sandbox as its registration names it.
+// SandboxInfo is a running sandbox as /proc shows it.
 type SandboxInfo struct {
 	Lab   string `json:"lab"`
-	Pid   int    `json:"pid"`   // its init (PID 1 inside it), as the host sees it
+	Pid   int    `json:"pid"`   // its init (PID 1 inside it), as this PID namespace sees it
 	Start uint64 `json:"start"` // the init's start time: tells it from a later process with its pid
 }
 
-// maxRegistration bounds what is read of a registration file.
-const maxRegistration = 4096
-
-// registerSandbox writes the registration of a sandbox just started, and
-// returns what removes it again; it first removes the registrations of
-// sandboxes that are gone.
-func registerSandbox(info SandboxInfo) (func(), error) {
-	if err := names.Lab(info.Lab); err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(info)
+// sandboxAt reads what /proc says of process pid, and whether that is a
+// running sandbox's init (see above).
+func sandboxAt(pid int) (SandboxInfo, bool) {
+	info := SandboxInfo{Pid: pid}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(SandboxesDir, strconv.Itoa(info.Pid))
-	removeStaleRegistrations()
-	for try := 0; ; try++ {
-		if err = sandboxesDir(true); err == nil {
-			err = writeRegistration(file, b)
-		}
-		// Another sandbox's end may remove the directory between its
-		// creation and the write: make it again.
-		if err == nil || !errors.Is(err, os.ErrNotExist) || try == 2 {
-			break
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return func() { removeRegistration(info) }, nil
-}
-
-// newPrefix starts the name of a registration being written (see
-// writeRegistration): ".new-PID-", PID the writer's.
-const newPrefix = ".new-"
-
-// writeRegistration writes file whole, or not at all: a sandbox that
-// starts meanwhile and reads the directory (see removeStaleRegistrations)
-// never sees it half-written. It is written under another name first,
-// root's only, and renamed: over a stale registration of a dead sandbox
-// that had this pid (the sandbox of this one lives).
-func writeRegistration(file string, content []byte) error {
-	f, err := os.CreateTemp(SandboxesDir, fmt.Sprintf("%s%d-*", newPrefix, os.Getpid()))
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(content)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), file)
-	}
-	if err != nil {
-		_ = os.Remove(f.Name())
-	}
-	return err
-}
-
-// sandboxesDir checks SandboxesDir and the directory it is in (made when
-// create is set): directories, not links, that only this user may write.
-func sandboxesDir(create bool) error {
-	if create {
-		if err := os.MkdirAll(labsDir, 0o755); err != nil {
-			return err
-		}
-		if err := os.Mkdir(SandboxesDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-			return err
-		}
-	}
-	for _, d := range []string{labsDir, SandboxesDir} {
-		var st unix.Stat_t
-		if err := unix.Lstat(d, &st); err != nil {
-			return &os.PathError{Op: "lstat", Path: d, Err: err}
-		}
-		if st.Mode&unix.S_IFMT != unix.S_IFDIR || int(st.Uid) != os.Geteuid() || st.Mode&0o022 != 0 {
-			return fmt.Errorf("%s is not a directory of nsscript's (a link, or writable by others): remove it", d)
-		}
-	}
-	return nil
-}
-
-// registrations reads every registration file; bad lists the files that
-// are not one (junk in a directory that is nsscript's).
-func registrations() (infos []SandboxInfo, bad []string) {
-	if sandboxesDir(false) != nil {
-		return nil, nil
-	}
-	ents, err := os.ReadDir(SandboxesDir)
-	if err != nil {
-		return nil, nil
-	}
-	for _, e := range ents {
-		file := filepath.Join(SandboxesDir, e.Name())
-		if writer, ok := strings.CutPrefix(e.Name(), newPrefix); ok {
-			// Being written, unless its writer is gone.
-			pid, _, _ := strings.Cut(writer, "-")
-			if n, err := strconv.Atoi(pid); err == nil && n > 0 && unix.Kill(n, 0) == nil {
-				continue
-			}
-			bad = append(bad, file)
-			continue
-		}
-		info, err := readRegistration(file)
-		if err != nil || strconv.Itoa(info.Pid) != e.Name() {
-			bad = append(bad, file)
-			continue
-		}
-		infos = append(infos, info)
-	}
-	return infos, bad
-}
-
-// readRegistration reads one registration file: a regular file of this
-// user's with one link, not followed if it is a link.
-func readRegistration(file string) (SandboxInfo, error) {
-	var info SandboxInfo
-	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
-	if err != nil {
-		return info, err
-	}
-	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return info, err
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() || st.Nlink != 1 || st.Size > maxRegistration {
-		return info, fmt.Errorf("%s is not a registration nsscript wrote", file)
-	}
-	b := make([]byte, maxRegistration+1)
-	n, _ := f.Read(b)
-	if err := json.Unmarshal(b[:n], &info); err != nil {
-		return info, fmt.Errorf("%s: %w", file, err)
-	}
-	if err := names.Lab(info.Lab); err != nil || info.Pid <= 1 || info.Start == 0 {
-		return info, fmt.Errorf("%s is not a registration nsscript wrote", file)
-	}
-	return info, nil
-}
-
-// removeStaleRegistrations removes the registrations of sandboxes that
-// are gone (their nsscript was killed before it could), and files that
-// are no registration.
-func removeStaleRegistrations() {
-	infos, bad := registrations()
-	for _, f := range bad {
-		_ = os.Remove(f)
-	}
-	for _, info := range infos {
-		if fd, err := info.open(); err == nil {
-			unix.Close(fd)
-		} else {
-			removeRegistration(info)
-		}
-	}
-}
-
-// removeRegistration removes the registration of info if the file still
-// says what info says, then the directories if that left them empty.
-func removeRegistration(info SandboxInfo) {
-	file := filepath.Join(SandboxesDir, strconv.Itoa(info.Pid))
-	if cur, err := readRegistration(file); err == nil && cur == info {
-		_ = os.Remove(file)
-	}
-	_ = os.Remove(SandboxesDir)
-	_ = os.Remove(labsDir)
-}
-
-// errNotSandbox: the process a registration names is not that sandbox.
-var errNotSandbox = errors.New("not a running sandbox")
-
-// open returns a pidfd on the sandbox's init, once it is checked to be
-// the process the registration names and a sandbox's init: started then,
-// running as this user, PID 1 of a PID namespace of its own, in this
-// user namespace. The pidfd keeps the check true: it refers to that
-// process for good, even once its pid is reused.
-func (info SandboxInfo) open() (int, error) {
-	fd, err := unix.PidfdOpen(info.Pid, 0)
-	if err != nil {
-		return -1, errNotSandbox
-	}
-	if !isSandboxInit(info) || !pidfdAlive(fd) {
-		// (Alive after the checks: the pid was that process all along.)
-		unix.Close(fd)
-		return -1, errNotSandbox
-	}
-	return fd, nil
-}
-
-// isSandboxInit checks the process at info.Pid (see open).
-func isSandboxInit(info SandboxInfo) bool {
-	if ProcStart(info.Pid) != info.Start {
-		return false
-	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", info.Pid))
-	if err != nil {
-		return false
+		return info, false
 	}
 	uid := strconv.Itoa(os.Geteuid())
 	var uidOK, initOK bool
@@ -247,45 +51,81 @@ func isSandboxInit(info SandboxInfo) bool {
 		switch {
 		case len(f) == 5 && f[0] == "Uid:":
 			uidOK = f[1] == uid && f[2] == uid && f[3] == uid && f[4] == uid
-		case len(f) >= 3 && f[0] == "NSpid:":
-			initOK = f[len(f)-1] == "1"
+		case len(f) >= 1 && f[0] == "NSpid:":
+			// Its pid here, and 1 in a PID namespace of its own, one
+			// level down: a nested sandbox's is a sandbox's business.
+			initOK = len(f) == 3 && f[2] == "1"
 		}
+	}
+	if !uidOK || !initOK {
+		return info, false
 	}
 	var own, its unix.Stat_t
-	sameUserNS := unix.Stat("/proc/self/ns/user", &own) == nil && unix.Stat(fmt.Sprintf("/proc/%d/ns/user", info.Pid), &its) == nil &&
-		own.Ino == its.Ino && own.Dev == its.Dev
-	return uidOK && initOK && sameUserNS && startedAsInit(info.Pid)
-}
-
-// startedAsInit reports whether the process was started as a sandbox's
-// init: RunSandboxed marks it so in the environment it starts it with
-// (which /proc shows as it was at the start), and no other process
-// nsscript starts has that mark.
-func startedAsInit(pid int) bool {
+	if unix.Stat("/proc/self/ns/user", &own) != nil || unix.Stat(fmt.Sprintf("/proc/%d/ns/user", pid), &its) != nil ||
+		own.Ino != its.Ino || own.Dev != its.Dev {
+		return info, false
+	}
 	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 	if err != nil {
-		return false
+		return info, false
 	}
+	var marked bool
 	for _, kv := range strings.Split(string(env), "\x00") {
 		if v, ok := strings.CutPrefix(kv, SandboxEnv+"="); ok {
-			return v == "init" || strings.HasPrefix(v, "init-")
+			marked = v == "init" || strings.HasPrefix(v, "init-")
+		}
+		if v, ok := strings.CutPrefix(kv, SandboxLabEnv+"="); ok {
+			info.Lab = v
 		}
 	}
-	return false
+	if !marked || names.Lab(info.Lab) != nil {
+		return info, false
+	}
+	info.Start = ProcStart(pid)
+	return info, info.Start != 0
 }
+
+// open returns a pidfd on the sandbox's init, once the process it holds
+// is checked to be the one info names, still a sandbox's init (see
+// sandboxAt). The pidfd keeps the check true: it refers to that process
+// for good, even once its pid is reused.
+func (info SandboxInfo) open() (int, error) {
+	fd, err := unix.PidfdOpen(info.Pid, 0)
+	if err != nil {
+		return -1, errNotSandbox
+	}
+	if now, ok := sandboxAt(info.Pid); !ok || now != info || !pidfdAlive(fd) {
+		// (Alive after the checks: the pid was that process all along.)
+		unix.Close(fd)
+		return -1, errNotSandbox
+	}
+	return fd, nil
+}
+
+// errNotSandbox: the process is not that sandbox (any more).
+var errNotSandbox = errors.New("not a running sandbox")
 
 // pidfdAlive reports whether the process of a pidfd has not ended.
 func pidfdAlive(fd int) bool { return unix.PidfdSendSignal(fd, 0, nil, 0) == nil }
 
-// Sandboxes lists the running sandboxes that registered here, by lab and
-// pid; registrations of sandboxes that are gone are left out.
+// Sandboxes lists the sandboxes running labs, made from this PID
+// namespace, by lab and pid.
 func (k *Linux) Sandboxes() ([]SandboxInfo, error) {
-	infos, _ := registrations()
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil, err
+	}
+	ents, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return nil, err
+	}
 	var out []SandboxInfo
-	for _, info := range infos {
-		if fd, err := info.open(); err == nil {
-			unix.Close(fd)
-			out = append(out, info)
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e); err == nil && pid > 1 {
+			if info, ok := sandboxAt(pid); ok {
+				out = append(out, info)
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -465,12 +305,11 @@ func (s *Sandbox) do(ns *NS, fn func() error) error {
 // EndSandbox ends a running sandbox: TERM to its init (which passes it on
 // to the nsscript inside: a held sandbox ends, a running script stops and
 // rolls back), KILL after ten seconds (which ends every process inside,
-// and with them its namespaces); it returns once the init has ended, and
-// removes the registration. A sandbox that is gone already is no error.
+// and with them its namespaces); it returns once the init has ended. A
+// sandbox that is gone already is no error.
 func (k *Linux) EndSandbox(info SandboxInfo) error {
 	fd, err := info.open()
 	if err != nil {
-		removeRegistration(info)
 		return nil
 	}
 	defer unix.Close(fd)
@@ -500,6 +339,5 @@ func (k *Linux) EndSandbox(info SandboxInfo) error {
 			return fmt.Errorf("sandbox %d (lab %s) does not end", info.Pid, info.Lab)
 		}
 	}
-	removeRegistration(info)
 	return nil
 }

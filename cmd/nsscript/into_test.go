@@ -20,9 +20,7 @@ import (
 // labs held in sandboxes (issue 15), as a user at a terminal meets them:
 // the commands run as the binary, the shells on a pseudo-terminal. A lab
 // "on the host" is one made inside a test's own held sandbox (the test's
-// host), so nothing reaches the real one; a held sandbox of the real host
-// registers itself in its /run/nsscript while it runs, and TestMain's
-// snapshot checks that nothing of it is left. Every held sandbox is ended
+// host), so nothing reaches the real one. Every held sandbox is ended
 // when its test ends, failed or not (see endGently).
 
 // intoTopo builds namespace red with a veth into the sandbox's host and an
@@ -44,9 +42,8 @@ var shellEnv = []string{"SHELL=/bin/sh", "PS1=" + shellPrompt}
 
 // endGently ends a process the test started that is still running: TERM
 // first (nsscript passes it on into its sandbox, which ends as it does on
-// a user's kill, registration and cgroup removed), KILL when that does not
-// end it in time; then a sandbox started and ended at once removes what a
-// killed one left.
+// a user's kill, its cgroup removed), KILL when that does not end it in
+// time (the next sandbox removes the cgroup then).
 func endGently(t *testing.T, p *os.Process, done <-chan struct{}) {
 	select {
 	case <-done:
@@ -62,7 +59,6 @@ func endGently(t *testing.T, p *os.Process, done <-chan struct{}) {
 	t.Logf("pid %d did not end on SIGTERM: killed", p.Pid)
 	_ = p.Kill()
 	<-done
-	_ = exec.Command(bin, "--sandbox", "--lab", "sweep").Run()
 }
 
 // held is a `nsscript --sandbox --keep` running in the background.
@@ -173,11 +169,20 @@ func (h *held) inside(args ...string) result {
 	return nsscript(h.t, h.dir, append([]string{"exec", fmt.Sprintf("%s@%d", h.lab, h.pid), "host", "--"}, args...)...)
 }
 
-// registered reports whether the real host's /run/nsscript registers
-// sandbox pid.
-func registered(pid int) bool {
-	_, err := os.Lstat(fmt.Sprintf("/run/nsscript/.sandboxes/%d", pid))
-	return err == nil
+// listed reports whether nsscript ls (run in dir) lists sandbox pid.
+func listed(t *testing.T, dir string, pid int) bool {
+	t.Helper()
+	r := nsscript(t, dir, "ls", "--json")
+	var sums []struct{ Sandbox int }
+	if err := json.Unmarshal([]byte(r.stdout), &sums); err != nil {
+		t.Fatalf("ls --json: %v\n%s%s", err, r.stdout, r.stderr)
+	}
+	for _, s := range sums {
+		if s.Sandbox == pid {
+			return true
+		}
+	}
+	return false
 }
 
 func wantCode(t *testing.T, what string, r result, code int, wants ...string) {
@@ -236,9 +241,6 @@ func TestIntoSandbox(t *testing.T) {
 	wantIn(t, "the held run's message", h.errText(),
 		fmt.Sprintf("with lab %s in sandbox %d (%s@%d names it if another lab is named %s too); its namespaces: host, red", lab, pid, lab, pid, lab),
 		"nsscript shell "+lab+" red\n", "nsscript exec "+lab+" red -- CMD [ARG ...]\n", "Ctrl-C here, or nsscript down "+lab+"\n")
-	if !registered(pid) {
-		t.Errorf("no registration of sandbox %d in /run/nsscript/.sandboxes", pid)
-	}
 
 	r := nsscript(t, h.dir, "ls")
 	wantCode(t, "ls", r, 0, fmt.Sprintf("%s (running in sandbox %d)\n  namespaces: red\n  go in: nsscript shell %s red;", lab, pid, lab))
@@ -305,11 +307,8 @@ func TestIntoSandbox(t *testing.T) {
 	if code := h.wait("down"); code != 0 {
 		t.Errorf("the held run exited %d after down, want 0 (its script succeeded)\n%s", code, h.errText())
 	}
-	if registered(pid) {
-		t.Errorf("the sandbox's registration is left after down")
-	}
-	if r := nsscript(t, h.dir, "ls", lab); strings.Contains(r.stdout, "sandbox") {
-		t.Errorf("ls %s after down:\n%s", lab, r.stdout)
+	if listed(t, h.dir, pid) {
+		t.Errorf("ls lists sandbox %d after down", pid)
 	}
 	wantCode(t, "exec after down", nsscript(t, h.dir, "exec", lab, "red", "--", "true"), 2, `there is no lab "`+lab+`"`)
 }
@@ -325,7 +324,7 @@ func TestIntoAmbiguous(t *testing.T) {
 	which := fmt.Sprintf("2 labs are named %s (%s@%d, %s@%d): name one of them", lab, lab, min(a.pid, b.pid), lab, max(a.pid, b.pid))
 	wantCode(t, "exec LAB", nsscript(t, a.dir, "exec", lab, "red", "--", "true"), 2, which)
 	wantCode(t, "shell LAB", nsscript(t, a.dir, "shell", lab, "host"), 2, which)
-	wantCode(t, "exec without a lab", nsscript(t, a.dir, "exec", "red", "--", "true"), 2, `labs have a namespace "red": name one of them, as in nsscript exec `)
+	wantCode(t, "exec without a lab", nsscript(t, a.dir, "exec", "red", "--", "true"), 2, `labs have a namespace "red" (`, "): name one of them, as in nsscript exec ")
 	wantCode(t, "down LAB", nsscript(t, a.dir, "down", lab), 2, which)
 	r := nsscript(t, a.dir, "ls", lab)
 	wantCode(t, "ls LAB", r, 0, fmt.Sprintf("go in: nsscript shell %s@%d red;", lab, a.pid), fmt.Sprintf("go in: nsscript shell %s@%d red;", lab, b.pid))
@@ -367,8 +366,8 @@ func TestHoldCtrlC(t *testing.T) {
 	args := append(strings.Fields(strings.TrimSuffix(printed, "CMD [ARG ...]"))[1:], "cat", "/etc/hosts")
 	wantCode(t, "the printed exec command", nsscript(t, dir, args...), 0, "10.77.0.2 outside-into")
 	pid := sandboxInit(s.cmd.Process.Pid)
-	if !registered(pid) {
-		t.Errorf("no registration of sandbox %d", pid)
+	if !listed(t, dir, pid) {
+		t.Errorf("ls does not list the held sandbox %d", pid)
 	}
 	s.send("\x03")
 	select {
@@ -379,8 +378,8 @@ func TestHoldCtrlC(t *testing.T) {
 	if s.code != 0 {
 		t.Errorf("the held run exited %d after Ctrl-C, want 0:\n%s", s.code, s.text())
 	}
-	if registered(pid) {
-		t.Errorf("the registration of sandbox %d is left after Ctrl-C", pid)
+	if listed(t, dir, pid) {
+		t.Errorf("ls lists sandbox %d after Ctrl-C", pid)
 	}
 }
 
@@ -423,65 +422,61 @@ func TestIntoHostLab(t *testing.T) {
 	if code := h.wait("SIGTERM"); code != 0 {
 		t.Errorf("the held run exited %d after SIGTERM, want 0\n%s", code, h.errText())
 	}
-	if registered(h.pid) {
-		t.Errorf("the registration of sandbox %d is left after SIGTERM", h.pid)
+	if listed(t, h.dir, h.pid) {
+		t.Errorf("ls lists sandbox %d after SIGTERM", h.pid)
 	}
 }
 
-// TestIntoStaleRegistration: registrations that do not name a running
-// sandbox are ignored: a dead pid, a pid reused (another start time), a
-// live process that is no sandbox's init, one that is the init of a PID
-// namespace but no sandbox's, a link, junk; down of such a lab ends
-// nothing, and a sandbox that starts removes them. (In the test's own
-// sandbox: its /run/nsscript is its own.)
-func TestIntoStaleRegistration(t *testing.T) {
+// TestIntoImpostors: processes that look like a sandbox's init in part
+// are no sandbox: the init of a PID namespace that nsscript did not start,
+// a process with the sandbox's mark in its environment that is no PID
+// namespace's init, one that is both but in another user namespace, and
+// a sandbox inside a sandbox (that one's business). ls does not list
+// them, shell and exec do not go in, down leaves them alone. (In the
+// test's own sandbox: its processes are its own.)
+func TestIntoImpostors(t *testing.T) {
 	t.Parallel()
-	outer := fmt.Sprintf("into-stale-%d", os.Getpid())
+	outer := fmt.Sprintf("into-impostor-%d", os.Getpid())
 	h := startHeld(t, outer, `print("ready")`, "--keep")
+	mark := "NSSCRIPT_IN_SANDBOX=init NSSCRIPT_SANDBOX_LAB="
 	setup := `set -e
-d=/run/nsscript/.sandboxes
-mkdir -p $d && chmod 700 $d
-reg() { printf '{"lab":"%s","pid":%d,"start":%s}' $1 $2 $(awk '{print $22}' /proc/$2/stat) > $d/$2; }
-sleep 60 </dev/null >/dev/null 2>&1 &
-echo $! > impostor.pid
-reg impostor $!
-unshare --pid --fork sleep 60 </dev/null >/dev/null 2>&1 &
-u=$!
-while [ -z "$(cat /proc/$u/task/$u/children)" ]; do sleep 0.1; done
-init=$(cat /proc/$u/task/$u/children)
-echo $init > pidinit.pid
-reg pidinit $init
-printf '{"lab":"ghost","pid":99999,"start":1}' > $d/99999
-printf '{"lab":"reused","pid":1,"start":1}' > $d/1
-ln -s /etc/passwd $d/4242
-echo junk > $d/junk
+start() { "$@" </dev/null >/dev/null 2>&1 & echo $! >> pids; }
+start unshare --pid --fork env NSSCRIPT_SANDBOX_LAB=pidinit sleep 60
+start env ` + mark + `marked sleep 60
+start unshare --user --map-root-user --pid --fork env ` + mark + `userns sleep 60
+unshare --pid --fork --kill-child ` + bin + ` --sandbox --keep --lab nested topo.star </dev/null >/dev/null 2>nested.err &
+echo $! >> pids
 `
-	wantCode(t, "writing registrations", h.inside("sh", "-c", setup), 0)
-	var pids []string
-	for _, f := range []string{"impostor.pid", "pidinit.pid"} {
-		b, err := os.ReadFile(filepath.Join(h.dir, f))
-		if err != nil {
-			t.Fatal(err)
+	wantCode(t, "starting impostors", h.inside("sh", "-c", setup), 0)
+	b, err := os.ReadFile(filepath.Join(h.dir, "pids"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := strings.Fields(string(b))
+	// The nested sandbox is a sandbox's init two PID namespaces down:
+	// wait until it is held.
+	deadline := time.Now().Add(patience)
+	for {
+		b, _ := os.ReadFile(filepath.Join(h.dir, "nested.err"))
+		if strings.Contains(string(b), "nsscript: end it:") {
+			break
 		}
-		pids = append(pids, strings.TrimSpace(string(b)))
+		if time.Now().After(deadline) {
+			t.Fatalf("the nested sandbox was not held within %s:\n%s", patience, b)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	r := h.inside(bin, "ls")
 	wantCode(t, "ls", r, 0, outer+" (")
 	if strings.Contains(r.stdout, "sandbox") {
-		t.Errorf("ls shows a registration that names no running sandbox:\n%s", r.stdout)
+		t.Errorf("ls shows a process that is no sandbox of this one's:\n%s", r.stdout)
 	}
-	for _, lab := range []string{"impostor", "pidinit", "ghost", "reused"} {
+	for _, lab := range []string{"pidinit", "marked", "userns", "nested"} {
 		wantCode(t, "shell into "+lab, h.inside(bin, "shell", lab, "host"), 2, `there is no lab "`+lab+`"`)
 		wantCode(t, "down "+lab, h.inside(bin, "down", lab), 0, lab+": nothing to undo")
 	}
 	for _, pid := range pids {
 		wantCode(t, "the impostor lives on", h.inside("kill", "-0", pid), 0)
-	}
-	// A sandbox that starts removes what is not a running sandbox's (a
-	// script on stdin, here empty).
-	wantCode(t, "a sandbox inside", h.inside(bin, "--sandbox", "--lab", "inner"), 0)
-	if r := h.inside("ls", "-A", "/run/nsscript"); r.stdout != outer+"\n" {
-		t.Errorf("left in the sandbox's /run/nsscript: %q, want only lab %s's directory", r.stdout, outer)
 	}
 	if r := nsscript(t, h.dir, "down", fmt.Sprintf("%s@%d", outer, h.pid)); r.code != 0 {
 		t.Errorf("down %s: exit %d\n%s", outer, r.code, r.stderr)

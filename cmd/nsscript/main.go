@@ -300,7 +300,7 @@ func (c *cli) command() (string, []string) {
 }
 
 // sandboxLab is the lab a sandbox started for this command line runs,
-// which it registers under (see kernel.RunSandboxed): the script's, the
+// which its init is marked with (see kernel.RunSandboxed): the script's, the
 // REPL's or stdin's; "" for the commands that run no lab of their own,
 // and for a lab name that is no name (the run inside refuses it).
 func (c *cli) sandboxLab(cmd string, words []string, repl bool) string {

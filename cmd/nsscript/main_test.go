@@ -35,10 +35,6 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	removeStaleCgroups()
-	// A sandbox that starts removes the registrations of sandboxes whose
-	// nsscript was killed before this suite (this one reads an empty
-	// script from stdin).
-	_ = exec.Command(bin, "--sandbox", "--lab", "sweep").Run()
 	before := hostState()
 	code := m.Run()
 	after := hostState()
