@@ -4,55 +4,75 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// netnsExecArg marks a re-run of nsscript as the in-between step of
-// exec in a named namespace (see NetnsExecCommand).
-const netnsExecArg = "__nsscript_netns_exec"
+// A command in a named namespace runs as under `ip netns exec NAME`: in a
+// mount namespace of its own, copied from nsscript's when it starts, in
+// which /sys shows the namespace's own devices and each file of
+// /etc/netns/NAME/ is bound over its namesake in /etc. A Go process
+// cannot change mounts between fork and exec, but a thread can have a
+// mount namespace of its own: a throwaway thread enters the network
+// namespace, unshares a mount namespace, arranges the mounts there and
+// forks the command, which is born in both; then the thread ends (its
+// goroutine returns locked, and Go ends the thread with it). No other
+// program runs in between, and nothing is kept from one command to the
+// next (see README, Performance).
 
-// netnsExecCommand returns a command that runs argv in the named
-// namespace the way `ip netns exec NAME` does: in a private mount
-// namespace where /sys shows the namespace's own devices and each file of
-// /etc/netns/NAME/ is bound over its namesake in /etc. A Go process cannot
-// change mounts between fork and exec, so nsscript itself is started (in a
-// new mount namespace, on a thread inside the network namespace: see
-// Start), arranges the mounts, and then becomes argv with execve. Its fd 3
-// reports: closed by a successful execve, or an error message.
-func netnsExecCommand(name string, argv []string) *exec.Cmd {
-	cmd := exec.Command("/proc/self/exe", append([]string{netnsExecArg, name, "--"}, argv...)...)
-	cmd.Args[0] = argv[0]
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS, Setpgid: true}
-	return cmd
+// inNetnsMounts runs fn on a throwaway OS thread (see throwaway) inside
+// ns, in a fresh mount namespace set up as for `ip netns exec` (see
+// netnsMounts); the bind failures it reports go to warn.
+func (k *Linux) inNetnsMounts(ns *NS, warn io.Writer, fn func() error) error {
+	inside := func() error {
+		// CLONE_NEWNS implies CLONE_FS: the thread gets a working
+		// directory and root of its own too, which it never gives back.
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			return &reportedError{fmt.Sprintf("set up the mounts of namespace %q: unshare: %v", ns.Name, err)}
+		}
+		if err := netnsMounts(ns.Name, warn); err != nil {
+			return &reportedError{fmt.Sprintf("set up the mounts of namespace %q: %v", ns.Name, err)}
+		}
+		return fn()
+	}
+	if sb := ns.sandbox; sb != nil {
+		return sb.do(ns, inside)
+	}
+	return throwaway(func() error {
+		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("enter namespace %s: %w", ns, err)
+		}
+		return inside()
+	})
 }
 
-// MaybeNetnsExec must be called first in main: when this process is the
-// in-between step of netnsExecCommand it never returns.
-func MaybeNetnsExec() {
-	if len(os.Args) < 5 || os.Args[1] != netnsExecArg || os.Args[3] != "--" {
-		return
-	}
-	report := os.NewFile(3, "report")
-	unix.CloseOnExec(3)
-	fail := func(code int, format string, args ...any) {
-		fmt.Fprintf(report, format, args...)
-		os.Exit(code)
-	}
-	name, argv := os.Args[2], os.Args[4:]
-	if err := netnsMounts(name); err != nil {
-		fail(126, "set up the mounts of namespace %q: %v", name, err)
-	}
-	path, err := LookPath(argv[0], os.Environ())
-	if err == nil {
-		err = syscall.Exec(path, argv, os.Environ())
-	}
-	fail(127, "%v", err)
+// throwaway runs fn on an OS thread of its own that ends after it: for
+// work that leaves the thread in a state no other goroutine may inherit
+// (a mount namespace of its own, a PID namespace for its children). Go
+// ends a thread whose goroutine returns locked to it, but not the main
+// thread, which it keeps, parked; and the main thread is the one
+// /proc/PID/ns/* describe (ip netns identify, pids). So fn never runs
+// there: the goroutine that finds itself on the main thread holds it
+// while another one runs fn.
+func throwaway(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if unix.Gettid() == unix.Getpid() {
+			errc <- throwaway(fn)
+			runtime.UnlockOSThread()
+			return
+		}
+		errc <- fn() // and the thread ends, locked
+	}()
+	return <-errc
 }
 
 // LookPath finds the program file names the way the started command's
@@ -81,10 +101,12 @@ func LookPath(file string, env []string) (string, error) {
 	return "", &exec.Error{Name: file, Err: exec.ErrNotFound}
 }
 
-// netnsMounts does what iproute2's netns_switch does after setns: keep
-// mount events from leaking back, remount /sys for this network namespace
-// and bind /etc/netns/NAME/* over /etc.
-func netnsMounts(name string) error {
+// netnsMounts does what iproute2's netns_switch does after setns, on the
+// calling thread (in a mount namespace of its own): keep mount events from
+// leaking back, remount /sys for this network namespace and bind
+// /etc/netns/NAME/* over /etc. A file that cannot be bound is reported to
+// warn (the command's stderr, as ip netns exec reports it) and skipped.
+func netnsMounts(name string, warn io.Writer) error {
 	if err := unix.Mount("", "/", "none", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
@@ -112,8 +134,8 @@ func netnsMounts(name string) error {
 			continue // a write in progress (see etcTemp)
 		}
 		src, dst := filepath.Join(dir, e.Name()), filepath.Join("/etc", e.Name())
-		if err := unix.Mount(src, dst, "none", unix.MS_BIND, ""); err != nil {
-			fmt.Fprintf(os.Stderr, "nsscript: bind %s -> %s failed: %v\n", src, dst, err)
+		if err := unix.Mount(src, dst, "none", unix.MS_BIND, ""); err != nil && warn != nil {
+			fmt.Fprintf(warn, "nsscript: bind %s -> %s failed: %v\n", src, dst, err)
 		}
 	}
 	return nil
@@ -170,8 +192,9 @@ func (k *Linux) Start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error
 	return cmd, err
 }
 
-// errReported marks an error the in-between step reported: the start
-// itself worked.
+// errReported marks an error that is not the kernel refusing the cgroup:
+// the mounts could not be set up, or execve failed after they were (a
+// start outside the cgroup would fail the same way).
 var errReported = errors.New("reported")
 
 type reportedError struct{ msg string }
@@ -180,18 +203,8 @@ func (e *reportedError) Error() string   { return e.msg }
 func (e *reportedError) Is(t error) bool { return t == errReported }
 
 func (k *Linux) start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error) {
-	var cmd *exec.Cmd
-	if ns.Name == "" || ns.Host {
-		path, err := LookPath(argv[0], env)
-		if err != nil {
-			return nil, err
-		}
-		cmd = &exec.Cmd{Path: path, Args: argv}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	} else {
-		cmd = netnsExecCommand(ns.Name, argv)
-	}
-	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, stdio.In, stdio.Out, stdio.Err
+	cmd := &exec.Cmd{Args: argv, Env: env, Stdin: stdio.In, Stdout: stdio.Out, Stderr: stdio.Err}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if stdio.Cgroup != nil {
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(stdio.Cgroup.Fd())
@@ -202,36 +215,47 @@ func (k *Linux) start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error
 		cmd.SysProcAttr.Foreground = true
 		cmd.SysProcAttr.Ctty = int(stdio.Terminal.Fd())
 	}
-	do := func(fn func() error) error { return k.Do(ns, fn) }
-	if sb := ns.sandbox; sb != nil {
-		wd, _ := os.Getwd()
-		do = func(fn func() error) error {
-			return sb.do(ns, func() error {
-				if st, err := os.Stat(wd); err == nil && st.IsDir() { // the sandbox's, on this thread
-					cmd.Dir = wd
-				}
-				return fn()
-			})
+	var wd string
+	if ns.sandbox != nil {
+		wd, _ = os.Getwd()
+	}
+	// On the thread the command is forked from, which sees the files
+	// the command will see: find the program, and start it.
+	run := func() error {
+		if wd != "" {
+			if st, err := os.Stat(wd); err == nil && st.IsDir() { // the sandbox's
+				cmd.Dir = wd
+			}
 		}
+		path, err := LookPath(argv[0], env)
+		if err != nil {
+			return err
+		}
+		cmd.Path = path
+		return cmd.Start()
 	}
-	if ns.Name == "" || ns.Host {
-		return cmd, do(cmd.Start)
+	var err error
+	switch {
+	case ns.Name != "" && !ns.Host:
+		var warn io.Writer
+		if stdio.Err != nil {
+			warn = stdio.Err
+		}
+		err = k.inNetnsMounts(ns, warn, run)
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Op == "fork/exec" && stdio.Cgroup == nil {
+			// execve failed, in the namespace with its mounts: the
+			// reason is all there is to say (Start has tried without
+			// the cgroup already).
+			err = &reportedError{pe.Err.Error()}
+		}
+	case ns.sandbox != nil:
+		err = ns.sandbox.do(ns, run)
+	default:
+		err = k.Do(ns, run)
 	}
-	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
-	}
-	defer r.Close()
-	cmd.ExtraFiles = []*os.File{w}
-	err = do(cmd.Start)
-	w.Close()
-	if err != nil {
-		return nil, err
-	}
-	msg, _ := io.ReadAll(r)
-	if len(msg) > 0 {
-		_ = cmd.Wait()
-		return nil, &reportedError{string(msg)}
 	}
 	return cmd, nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,24 +281,18 @@ func (s *Sandbox) Close() {
 // namespace it left; so it never comes back: its goroutine ends with it
 // locked, and Go ends the thread.
 func (s *Sandbox) do(ns *NS, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
+	return throwaway(func() error {
 		if err := unix.Unshare(unix.CLONE_FS); err != nil {
-			errc <- fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
-			return
+			return fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
 		}
 		if err := unix.Setns(s.pidfd, unix.CLONE_NEWNS|unix.CLONE_NEWPID|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWCGROUP); err != nil {
-			errc <- fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
-			return
+			return fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
 		}
 		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter namespace %s of sandbox %d: %w", ns, s.Pid, err)
-			return
+			return fmt.Errorf("enter namespace %s of sandbox %d: %w", ns, s.Pid, err)
 		}
-		errc <- fn()
-	}()
-	return <-errc
+		return fn()
+	})
 }
 
 // EndSandbox ends a running sandbox: TERM to its init (which passes it on

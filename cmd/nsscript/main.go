@@ -137,7 +137,6 @@ func parse(args []string) (*cli, error) {
 
 func main() {
 	quietlog.Restore()
-	kernel.MaybeNetnsExec()
 	kernel.MaybeSandboxInit()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
