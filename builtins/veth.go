@@ -41,7 +41,10 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	// name is taken does veth look: a re-run finds its own veth (and
 	// converges it), anything else is an error that says what is there.
 	created := false
-	opts := kernel.LinkOpts{MTU: int(mtu), Want: wantOf(mtu, master.Link, addr.IPNet, up), PeerWant: wantOf(mtu, peerMaster.Link, peerAddr.IPNet, up)}
+	// An end made to be a bridge port gets no IPv6 of its own: see
+	// kernel.LinkOpts.PortOnly.
+	opts := kernel.LinkOpts{MTU: int(mtu), Want: wantOf(mtu, master.Link, addr.IPNet, up), PeerWant: wantOf(mtu, peerMaster.Link, peerAddr.IPNet, up),
+		PortOnly: master.Link != nil, PeerPortOnly: peerMaster.Link != nil}
 	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
 	if errors.Is(aerr, kernel.ErrExist) && e.replaceable(n, string(name), pn, string(peer)) {
 		// The lab's own veth, which the script now wants elsewhere: made

@@ -274,9 +274,10 @@ func (k *Kernel) Commit(u *Undoer) []error {
 			recs = append(recs, r)
 		}
 	}
-	// What is only for a rollback of this run goes.
+	// What is only for a rollback of this run goes, and what it made
+	// and deleted again.
 	n := len(mine)
-	mine = slices.DeleteFunc(mine, func(r Record) bool { return r.Rollback })
+	mine = slices.DeleteFunc(mine, func(r Record) bool { return r.Rollback || k.forgotten(r) })
 	recs = merge(append(recs, mine...))
 	if wants := k.withWants(recs); len(prune) == 0 && !k.dups && !wants && n == len(mine) {
 		return nil

@@ -99,7 +99,12 @@ func (k *Kernel) DeleteNamed(ns *kernel.NS) error {
 			}
 		}
 	}
-	return k.in.DeleteNamed(ns)
+	nk := k.nsKey(ns)
+	if err := k.in.DeleteNamed(ns); err != nil {
+		return err
+	}
+	k.forget(nk)
+	return nil
 }
 
 // WriteSysctl journals a write: in a namespace the lab made, with the

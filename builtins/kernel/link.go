@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sort"
 
 	"github.com/vishvananda/netlink"
@@ -179,7 +180,17 @@ type LinkOpts struct {
 	// Want, PeerWant are what the creation call makes of the device (and
 	// a veth's peer) once it is there, for the journal to keep.
 	Want, PeerWant *Want
+	// PortOnly, PeerPortOnly: the end is made to be a bridge port, and
+	// gets no IPv6 of its own (net.ipv6.conf.NAME.disable_ipv6 = 1, set
+	// before it ever comes up): a bridge forwards IPv6 through its ports
+	// all the same, while a port's own link-local address and routes
+	// would cost the kernel a route walk per port in its namespace.
+	PortOnly, PeerPortOnly bool
 }
+
+// PortSysctl is the key that takes IPv6 off a bridge port (see
+// LinkOpts.PortOnly), set to "1".
+func PortSysctl(name string) string { return "net.ipv6.conf." + name + ".disable_ipv6" }
 
 // RandomMAC is a random locally administered unicast MAC address, as the
 // kernel would pick for a virtual device. Picked by nsscript, it is known
@@ -216,7 +227,26 @@ func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts
 	if err := h.LinkAdd(v); err != nil {
 		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, err)
 	}
+	if o.PortOnly {
+		k.portOnly(ns, name)
+	}
+	if o.PeerPortOnly {
+		k.portOnly(peerNS, peer)
+	}
 	return v.Index, nil
+}
+
+// portOnly takes IPv6 off a new device that is to be a bridge port (see
+// LinkOpts.PortOnly). Where that fails (a kernel without IPv6), the port
+// works as well with it.
+func (k *Linux) portOnly(ns *NS, name string) {
+	p := "/proc/sys/net/ipv6/conf/" + name + "/disable_ipv6"
+	write := func() error { return os.WriteFile(p, []byte("1"), 0o644) }
+	if ns.Host {
+		_ = write() // (every thread but Do's is in the host namespace)
+		return
+	}
+	_ = k.Do(ns, write)
 }
 
 // checkNames refuses an interface name the kernel would take otherwise

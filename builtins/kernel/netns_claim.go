@@ -71,28 +71,9 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 	if err := k.ensureNetnsDir(); err != nil {
 		return nil, false, err
 	}
-	// The thread that makes the namespace also opens nsscript's netlink
-	// handle there, reads its cookie and sets lo up: one trip.
-	var h *netlink.Handle
-	var fd int = -1
-	var c NetnsClaim
-	err := k.spawn(func() error {
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return fmt.Errorf("unshare: %w", err)
-		}
-		var err error
-		if fd, err = unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
-			return err
-		}
-		c.Cookie = ownCookie()
-		h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
-		if lo && h != nil {
-			if err := h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: LoopbackIndex}}); err != nil {
-				return fmt.Errorf("set lo up: %w", err)
-			}
-		}
-		return nil
-	})
+	s := k.unnamed(lo)
+	h, fd, err := s.h, s.fd, s.err
+	c := NetnsClaim{Cookie: s.cookie}
 	closeAll := func() {
 		if h != nil {
 			h.Close()
@@ -152,6 +133,87 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 	k.byInode[c.Inode] = ns
 	k.mu.Unlock()
 	return ns, true, nil
+}
+
+// unnamedNS is a new network namespace, made but not named yet (see
+// CreateNamed): its descriptor, nsscript's netlink handle in it (nil if
+// that failed: Handle opens one later), its cookie, and whether lo is up.
+type unnamedNS struct {
+	fd     int
+	h      *netlink.Handle
+	cookie uint64
+	lo     bool
+	err    error
+}
+
+func (s unnamedNS) close() {
+	if s.h != nil {
+		s.h.Close()
+	}
+	if s.fd >= 0 {
+		unix.Close(s.fd)
+	}
+}
+
+// aheadAfter is how many namespaces a run makes before it makes each
+// next one ahead (see unnamed): a script that makes only a few wastes
+// none.
+const aheadAfter = 4
+
+// unnamed returns a new namespace, with lo up if lo. Making one takes
+// the kernel about as long as building a host's links does, most of it
+// outside the RTNL lock; so once a run has made a few, the next one is
+// made ahead on another thread while the run builds with the last. The
+// one made ahead is unnamed, like any before its name is claimed: if
+// nsscript ends first, it goes with nsscript.
+func (k *Linux) unnamed(lo bool) unnamedNS {
+	k.aheadMu.Lock()
+	defer k.aheadMu.Unlock()
+	k.made++
+	var s unnamedNS
+	if k.ahead != nil {
+		s = <-k.ahead
+		k.ahead = nil
+		if s.err != nil || s.lo != lo {
+			s.close()
+			s = makeUnnamed(k, lo)
+		}
+	} else {
+		s = makeUnnamed(k, lo)
+	}
+	if s.err == nil && k.made >= aheadAfter {
+		k.ahead = make(chan unnamedNS, 1)
+		go func(c chan<- unnamedNS) { c <- makeUnnamed(k, lo) }(k.ahead)
+	}
+	return s
+}
+
+// makeUnnamed makes a namespace on a thread that then opens nsscript's
+// netlink handle there, reads its cookie and sets lo up: one trip.
+func makeUnnamed(k *Linux, lo bool) unnamedNS {
+	s := unnamedNS{fd: -1, lo: lo}
+	s.err = k.spawn(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("unshare: %w", err)
+		}
+		var err error
+		if s.fd, err = unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0); err != nil {
+			return err
+		}
+		s.cookie = ownCookie()
+		s.h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
+		if lo && s.h != nil {
+			if err := s.h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: LoopbackIndex}}); err != nil {
+				return fmt.Errorf("set lo up: %w", err)
+			}
+		}
+		return nil
+	})
+	if s.err != nil {
+		s.close()
+		s.h, s.fd = nil, -1
+	}
+	return s
 }
 
 // openClaimed opens a namespace whose name another process has just

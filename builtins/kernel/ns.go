@@ -62,6 +62,10 @@ type Linux struct {
 	dummyMissing bool // the kernel has no dummy driver: use ifb stand-ins
 	dummyMade    bool // a dummy was made: the driver is there
 	ipt          ipt
+
+	aheadMu sync.Mutex
+	made    int            // namespaces made so far
+	ahead   chan unnamedNS // the next one, being made ahead (see unnamed)
 }
 
 // New opens the namespace the process runs in as the host namespace.

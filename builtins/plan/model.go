@@ -102,6 +102,9 @@ type rlink struct {
 	addrs  []*net.IPNet
 	alias  string
 	stp    bool
+	// portOnly: made as a bridge port, without IPv6 (see
+	// kernel.LinkOpts.PortOnly).
+	portOnly bool
 }
 
 type rroute struct {
@@ -457,6 +460,11 @@ func (r *Model) sysctl(ns *kernel.NS, key string, value *string) (string, error)
 	old, ok := n.sysctl[key]
 	if !ok {
 		old, ok = sysctlDefaults[key]
+	}
+	for _, l := range n.links {
+		if !ok && l.portOnly && key == kernel.PortSysctl(l.name) {
+			old, ok = "1", true
+		}
 	}
 	if !ok {
 		b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(key, ".", "/"))

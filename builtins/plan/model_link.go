@@ -81,6 +81,7 @@ func (r *Model) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer stri
 	a.setMAC(o.MAC)
 	b.setMAC(o.PeerMAC)
 	a.peer, b.peer = b, a
+	a.portOnly, b.portOnly = o.PortOnly, o.PeerPortOnly
 	return a.index, nil
 }
 

@@ -148,6 +148,19 @@ func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer s
 	index, err := r.in.AddVeth(ns, name, peerNS, peer, o)
 	r.emit(Op{Op: "veth_add", NS: ns.Label(), Dev: name, Peer: peer, PeerNS: peerNS.Label(), MTU: o.MTU,
 		Cmd: r.R.VethAdd(ns, name, peerNS, peer, o.MTU)}, err)
+	if err == nil {
+		// A bridge port's end loses IPv6 in the same call.
+		for _, end := range []struct {
+			ns   *kernel.NS
+			name string
+			on   bool
+		}{{ns, name, o.PortOnly}, {peerNS, peer, o.PeerPortOnly}} {
+			if end.on {
+				key := kernel.PortSysctl(end.name)
+				r.emit(Op{Op: "sysctl", NS: end.ns.Label(), Key: key, Value: "1", Cmd: r.R.Sysctl(end.ns, key, "1")}, nil)
+			}
+		}
+	}
 	return index, err
 }
 

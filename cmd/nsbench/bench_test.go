@@ -22,8 +22,8 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "__one" {
 		os.Exit(one(os.Args[2:]))
 	}
-	if len(os.Args) == 5 && os.Args[1] == "__netlink" {
-		os.Exit(netlinkWay(os.Args[2], os.Args[3], os.Args[4]))
+	if len(os.Args) == 6 && os.Args[1] == "__netlink" {
+		os.Exit(netlinkWay(os.Args[2:]))
 	}
 	// Every measurement runs in a sandbox: the host must be as it was
 	// (its devices, addresses, routes, ip_forward, /run/netns, /etc/netns

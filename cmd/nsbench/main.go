@@ -33,8 +33,15 @@ type result struct {
 	Build time.Duration `json:"build"`
 	Ping  time.Duration `json:"first_ping"`
 	Down  time.Duration `json:"down"`
-	State string        `json:"state"`
-	Err   string        `json:"err,omitempty"`
+	// CPU is the build's processor time (user and system, its children's
+	// included), RSS its largest resident size in kB.
+	CPU   time.Duration `json:"build_cpu,omitempty"`
+	RSS   int64         `json:"build_rss_kb,omitempty"`
+	State string        `json:"state,omitempty"`
+	// Times and Values are what the other measurements give, by name.
+	Times  map[string]time.Duration `json:"times,omitempty"`
+	Values map[string]int64         `json:"values,omitempty"`
+	Err    string                   `json:"err,omitempty"`
 }
 
 type options struct {
@@ -46,6 +53,9 @@ type options struct {
 	profile   string
 	calls     int
 	runs      int
+	rounds    int
+	tests     int
+	cycles    int
 	hostIPv6  bool
 	json      bool
 }
@@ -55,19 +65,22 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "__one" {
 		os.Exit(one(os.Args[2:]))
 	}
-	if len(os.Args) == 5 && os.Args[1] == "__netlink" {
-		os.Exit(netlinkWay(os.Args[2], os.Args[3], os.Args[4]))
+	if len(os.Args) == 6 && os.Args[1] == "__netlink" {
+		os.Exit(netlinkWay(os.Args[2:]))
 	}
 	var o options
 	var ns, ways string
 	flag.StringVar(&ns, "n", "10,100,200,1000", "host counts to measure")
 	flag.IntVar(&o.perBridge, "per-bridge", 250, "hosts per bridge (a bridge takes at most 1023)")
-	flag.StringVar(&ways, "ways", "nsscript,netlink,ip", "what to measure: nsscript, netlink (direct calls), ip (an ip command script)")
+	flag.StringVar(&ways, "ways", "nsscript,netlink,tuned,ip", "what to measure: nsscript, netlink (direct calls), tuned (the same, tuned as nsscript is), ip (an ip command script)")
 	flag.StringVar(&o.nsscript, "nsscript", "", "the nsscript binary (default: build ./cmd/nsscript)")
 	flag.StringVar(&o.scripts, "scripts", "scripts/bench", "the directory of hosts.star and ping.star")
 	flag.StringVar(&o.profile, "profile", "", "write CPU profiles of nsscript's builds and downs to this directory (go tool pprof)")
 	flag.IntVar(&o.calls, "calls", 1000, "ping()/assert.reachable calls to time (0: skip)")
 	flag.IntVar(&o.runs, "runs", 3, "runs of each build and teardown (the median is shown)")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds of the exec and nsscript test figures, each side by side with its baseline (the median is shown)")
+	flag.IntVar(&o.tests, "tests", 20, "tests per nsscript test run (0: skip)")
+	flag.IntVar(&o.cycles, "cycles", 1000, "namespaces made and deleted in one run, for its memory (0: skip)")
 	flag.BoolVar(&o.hostIPv6, "host-ipv6", true, "IPv6 on the bridges and ports in the host namespace (false: disable_ipv6 there, inside each sandbox)")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON")
 	flag.Parse()
@@ -80,12 +93,12 @@ func main() {
 	}
 	o.ways = strings.Split(ways, ",")
 	for _, w := range o.ways {
-		if !slices.Contains([]string{"nsscript", "netlink", "ip"}, w) {
-			fatalf("-ways: %q is not nsscript, netlink or ip", w)
+		if !slices.Contains([]string{"nsscript", "netlink", "tuned", "ip"}, w) {
+			fatalf("-ways: %q is not nsscript, netlink, tuned or ip", w)
 		}
 	}
-	if o.runs < 1 {
-		fatalf("-runs: want 1 or more")
+	if o.runs < 1 || o.rounds < 1 {
+		fatalf("-runs, -rounds: want 1 or more")
 	}
 	if o.perBridge < 1 || o.perBridge > 1023 {
 		fatalf("-per-bridge: %d is not between 1 and 1023", o.perBridge)
@@ -165,6 +178,12 @@ func one(args []string) int {
 			return empty(args)
 		case "calls":
 			return calls(args)
+		case "execs":
+			return execs(args)
+		case "tests":
+			return testStartup(args)
+		case "cycles":
+			return cycles(args)
 		}
 		return result{}, fmt.Errorf("unknown measurement %q", way)
 	}()
@@ -179,13 +198,15 @@ func one(args []string) int {
 	return 0
 }
 
-// netlinkWay is the direct-netlink program: __netlink build|down N PER_BRIDGE.
-func netlinkWay(what, n, per string) int {
+// netlinkWay is the direct-netlink program: __netlink build|down N
+// PER_BRIDGE TUNED (see direct.Topo).
+func netlinkWay(args []string) int {
 	var t direct.Topo
-	t.Hosts, _ = strconv.Atoi(n)
-	t.PerBridge, _ = strconv.Atoi(per)
+	t.Hosts, _ = strconv.Atoi(args[1])
+	t.PerBridge, _ = strconv.Atoi(args[2])
+	t.Tuned = args[3] == "true"
 	var err error
-	if what == "build" {
+	if args[0] == "build" {
 		var lab *direct.Lab
 		if lab, err = direct.Build(t); lab != nil {
 			lab.Close()

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/nsscript/nsscript/builtins/kernel/direct"
@@ -37,6 +38,8 @@ func buildDown(args []string) (result, error) {
 	if err != nil {
 		return r, err
 	}
+	// run runs a program; the build's keeps its processor time and
+	// largest resident size in r.
 	run := func(env []string, name string, argv ...string) error {
 		cmd := exec.Command(name, argv...)
 		cmd.Env = append(os.Environ(), env...)
@@ -44,6 +47,10 @@ func buildDown(args []string) (result, error) {
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("%s %v: %v\n%s", name, argv, err, out.Bytes())
+		}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && r.RSS == 0 {
+			r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			r.RSS = ru.Maxrss
 		}
 		return nil
 	}
@@ -59,10 +66,11 @@ func buildDown(args []string) (result, error) {
 	case "nsscript":
 		err = run(prof("build"), nsscript, "--lab", "bench", filepath.Join(scripts, "hosts.star"), "n="+args[1], "per_bridge="+args[2], "ping=no")
 		down = func() error { return run(prof("down"), nsscript, "down", "bench") }
-	case "netlink":
+	case "netlink", "tuned":
 		// A program of its own, like the others: this one, re-run.
-		err = run(nil, "/proc/self/exe", "__netlink", "build", args[1], args[2])
-		down = func() error { return run(nil, "/proc/self/exe", "__netlink", "down", args[1], args[2]) }
+		tuned := strconv.FormatBool(way == "tuned")
+		err = run(nil, "/proc/self/exe", "__netlink", "build", args[1], args[2], tuned)
+		down = func() error { return run(nil, "/proc/self/exe", "__netlink", "down", args[1], args[2], tuned) }
 	case "ip":
 		bs, ds := t.IPScripts()
 		dir, derr := os.MkdirTemp("", "nsbench-ip")
@@ -74,7 +82,7 @@ func buildDown(args []string) (result, error) {
 		os.WriteFile(build, []byte(bs), 0o644)
 		os.WriteFile(teardown, []byte(ds), 0o644)
 		start = time.Now()
-		err = run(nil, "sh", build)
+		err = run(nil, "sh", build) // (its CPU time includes the ip commands')
 		down = func() error {
 			if err := run(nil, "sh", teardown); err != nil {
 				return err
@@ -142,27 +150,15 @@ func empty(args []string) (result, error) {
 // CALLS, the best of three: NSSCRIPT SCRIPTS CHECK CALLS
 func calls(args []string) (result, error) {
 	var r result
-	nsscript, script, check := args[0], filepath.Join(args[1], "ping.star"), args[2]
+	nsscript, scripts, check := args[0], args[1], args[2]
 	k, _ := strconv.Atoi(args[3])
-	timed := func(count int) (time.Duration, error) {
-		start := time.Now()
-		out, err := exec.Command(nsscript, "--lab", "calls", script, "check="+check, "count="+strconv.Itoa(count)).CombinedOutput()
-		d := time.Since(start)
-		if err == nil {
-			err = exec.Command(nsscript, "down", "calls").Run()
-		}
-		if err != nil {
-			return 0, fmt.Errorf("ping.star check=%s count=%d: %v\n%s", check, count, err, out)
-		}
-		return d, nil
-	}
 	best := time.Duration(1 << 62)
 	for range 3 {
-		t0, err := timed(0)
+		t0, err := scriptTime(nsscript, scripts, check, 0)
 		if err != nil {
 			return r, err
 		}
-		tk, err := timed(k)
+		tk, err := scriptTime(nsscript, scripts, check, k)
 		if err != nil {
 			return r, err
 		}

@@ -22,8 +22,17 @@ type report struct {
 	Empty     time.Duration `json:"empty_script"`
 	Ping      time.Duration `json:"ping"`
 	Reachable time.Duration `json:"assert_reachable"`
-	Exec      time.Duration `json:"exec"`
-	Errors    []string      `json:"errors,omitempty"`
+	// Exec is one exec(ns, ["true"]) in a named namespace ("nsscript")
+	// and each of what it is compared to, by name (see execs).
+	Exec map[string]time.Duration `json:"exec,omitempty"`
+	// Tests is nsscript test's time per test, by "empty P" and "small P"
+	// for -parallel P, and "sandbox": an empty script under --sandbox.
+	Tests map[string]time.Duration `json:"test_startup,omitempty"`
+	// Cycles is nsscript's resident size in kB after "rss N" cycles (see
+	// cycles.star), CyclesTime the whole run.
+	Cycles     map[string]int64 `json:"cycles_rss_kb,omitempty"`
+	CyclesTime time.Duration    `json:"cycles_time,omitempty"`
+	Errors     []string         `json:"errors,omitempty"`
 }
 
 func measure(o options) *report {
@@ -50,27 +59,48 @@ func measure(o options) *report {
 				rep.Reachable = r.Build
 			}
 			// A process start costs thousands of pings: fewer calls.
-			if r := sandboxed("calls", o.nsscript, o.scripts, "exec", strconv.Itoa(max(1, o.calls/20))); !fail("exec", r) {
-				rep.Exec = r.Build
+			fmt.Fprintf(os.Stderr, "nsbench: exec, nsenter, ip netns exec, fork+exec ...\n")
+			if r := sandboxed("execs", o.nsscript, o.scripts, strconv.Itoa(max(1, o.calls/10)), strconv.Itoa(o.rounds)); !fail("exec", r) {
+				rep.Exec = r.Times
+			}
+		}
+		if o.tests > 0 {
+			fmt.Fprintf(os.Stderr, "nsbench: nsscript test, -parallel 1, 2, 4 ...\n")
+			if r := sandboxed("tests", o.nsscript, strconv.Itoa(o.tests), strconv.Itoa(o.rounds)); !fail("nsscript test", r) {
+				rep.Tests = r.Times
+			}
+		}
+		if o.cycles > 0 {
+			fmt.Fprintf(os.Stderr, "nsbench: %d namespaces made and deleted in one run ...\n", o.cycles)
+			if r := sandboxed("cycles", o.nsscript, o.scripts, strconv.Itoa(o.cycles)); !fail("cycles", r) {
+				rep.Cycles, rep.CyclesTime = r.Values, r.Build
 			}
 		}
 	}
 	for _, n := range o.ns {
 		rw := row{Hosts: n, Bridges: (n + o.perBridge - 1) / o.perBridge, Ways: map[string]*result{}}
-		for _, w := range o.ways {
-			// Each way o.runs times, each run in a fresh sandbox; the
-			// medians are kept.
-			var runs []result
-			for i := range o.runs {
+		// Each way o.runs times, each run in a fresh sandbox, the ways
+		// taking turns (a machine that gets busier slows them alike);
+		// the medians are kept.
+		runs := map[string][]result{}
+		failed := map[string]bool{}
+		for i := range o.runs {
+			for _, w := range o.ways {
+				if failed[w] {
+					continue
+				}
 				fmt.Fprintf(os.Stderr, "nsbench: %d hosts, %s, run %d of %d\n", n, w, i+1, o.runs)
 				r := sandboxed("build", w, strconv.Itoa(n), strconv.Itoa(o.perBridge), o.nsscript, o.scripts, o.profile, strconv.FormatBool(o.hostIPv6))
 				if fail(fmt.Sprintf("%d hosts, %s", n, w), r) {
-					break
+					failed[w] = true
+					continue
 				}
-				runs = append(runs, r)
+				runs[w] = append(runs[w], r)
 			}
-			if len(runs) == o.runs {
-				rw.Ways[w] = median(runs)
+		}
+		for _, w := range o.ways {
+			if !failed[w] {
+				rw.Ways[w] = median(runs[w])
 			}
 		}
 		// The same topology, whichever way it was built.
@@ -104,10 +134,17 @@ func median(runs []result) *result {
 		slices.Sort(ds)
 		return ds[len(ds)/2]
 	}
+	rss := make([]int64, 0, len(runs))
+	for _, r := range runs {
+		rss = append(rss, r.RSS)
+	}
+	slices.Sort(rss)
 	return &result{
 		Build: pick(func(r *result) *time.Duration { return &r.Build }),
 		Ping:  pick(func(r *result) *time.Duration { return &r.Ping }),
 		Down:  pick(func(r *result) *time.Duration { return &r.Down }),
+		CPU:   pick(func(r *result) *time.Duration { return &r.CPU }),
+		RSS:   rss[len(rss)/2],
 		State: runs[0].State,
 	}
 }
@@ -158,23 +195,40 @@ func (rep *report) print(w io.Writer) {
 		}
 		return ms(f(r))
 	}
-	perHost := func(r *result, n int) string {
+	perHost := func(r *result, n int, f func(*result) time.Duration) string {
 		if r == nil {
 			return "-"
 		}
-		return fmt.Sprintf("%.2f", float64(r.Build)/1e6/float64(n))
+		return fmt.Sprintf("%.2f", float64(f(r))/1e6/float64(n))
 	}
-	fmt.Fprintln(w, "ms; ns = nsscript (a .star script, process start included), nl = direct netlink calls (Go), ip = an ip command script")
-	fmt.Fprintln(w, "ping: the first ping end to end after the build; down: until the kernel has removed the veths")
-	fmt.Fprintf(w, "%5s %3s | %8s %8s %8s | %6s %6s | %7s %7s | %6s %6s %6s | %7s %7s %7s | %6s\n",
-		"hosts", "br", "build ns", "nl", "ip", "ns/nl", "ip/nl", "ns/host", "nl/host", "ping ns", "nl", "ip", "down ns", "nl", "ip", "ns/nl")
+	mb := func(r *result) string {
+		if r == nil || r.RSS == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.0f", float64(r.RSS)/1024)
+	}
+	cpu := func(r *result) time.Duration { return r.CPU }
+	fmt.Fprintln(w, "ms; ns = nsscript (a .star script, process start included), nl = direct netlink calls (Go), nl+ = the same")
+	fmt.Fprintln(w, "program tuned as nsscript is (bridge ports without IPv6, namespaces made ahead), ip = an ip command script;")
+	fmt.Fprintln(w, "cpu: the build's processor time per host; rss: its largest resident size, MB")
+	fmt.Fprintf(w, "%5s %3s | %8s %8s %8s %8s | %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %4s %4s\n",
+		"hosts", "br", "build ns", "nl", "nl+", "ip", "ns/nl", "ns/nl+", "ip/nl", "ns/host", "nl/host", "nl+/host", "cpu ns", "nl", "nl+", "rss ns", "nl")
 	for _, rw := range rep.Rows {
-		ns, nl, ip := rw.Ways["nsscript"], rw.Ways["netlink"], rw.Ways["ip"]
-		fmt.Fprintf(w, "%5d %3d | %8s %8s %8s | %6s %6s | %7s %7s | %6s %6s %6s | %7s %7s %7s | %6s\n",
-			rw.Hosts, rw.Bridges, cell(ns, build), cell(nl, build), cell(ip, build),
-			ratio(ns, nl, build), ratio(ip, nl, build), perHost(ns, rw.Hosts), perHost(nl, rw.Hosts),
-			cell(ns, ping), cell(nl, ping), cell(ip, ping),
-			cell(ns, down), cell(nl, down), cell(ip, down), ratio(ns, nl, down))
+		ns, nl, nlt, ip := rw.Ways["nsscript"], rw.Ways["netlink"], rw.Ways["tuned"], rw.Ways["ip"]
+		fmt.Fprintf(w, "%5d %3d | %8s %8s %8s %8s | %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %4s %4s\n",
+			rw.Hosts, rw.Bridges, cell(ns, build), cell(nl, build), cell(nlt, build), cell(ip, build),
+			ratio(ns, nl, build), ratio(ns, nlt, build), ratio(ip, nl, build),
+			perHost(ns, rw.Hosts, build), perHost(nl, rw.Hosts, build), perHost(nlt, rw.Hosts, build),
+			perHost(ns, rw.Hosts, cpu), perHost(nl, rw.Hosts, cpu), perHost(nlt, rw.Hosts, cpu), mb(ns), mb(nl))
+	}
+	fmt.Fprintln(w, "ping: the first ping end to end after the build; down: until the kernel has removed the veths")
+	fmt.Fprintf(w, "%5s %3s | %7s %6s %6s %6s | %7s %7s %7s %7s | %6s %6s\n",
+		"hosts", "br", "ping ns", "nl", "nl+", "ip", "down ns", "nl", "nl+", "ip", "ns/nl", "ns/nl+")
+	for _, rw := range rep.Rows {
+		ns, nl, nlt, ip := rw.Ways["nsscript"], rw.Ways["netlink"], rw.Ways["tuned"], rw.Ways["ip"]
+		fmt.Fprintf(w, "%5d %3d | %7s %6s %6s %6s | %7s %7s %7s %7s | %6s %6s\n",
+			rw.Hosts, rw.Bridges, cell(ns, ping), cell(nl, ping), cell(nlt, ping), cell(ip, ping),
+			cell(ns, down), cell(nl, down), cell(nlt, down), cell(ip, down), ratio(ns, nl, down), ratio(ns, nlt, down))
 	}
 	if rep.Empty > 0 {
 		fmt.Fprintf(w, "empty script: %s ms wall (median of 21 runs)\n", ms(rep.Empty))
@@ -182,8 +236,40 @@ func (rep *report) print(w io.Writer) {
 	if rep.Ping > 0 || rep.Reachable > 0 {
 		fmt.Fprintf(w, "on a ready link: ping() %.3f ms, assert.reachable %.3f ms per call\n", float64(rep.Ping)/1e6, float64(rep.Reachable)/1e6)
 	}
-	if rep.Exec > 0 {
-		fmt.Fprintf(w, "exec(ns, [\"true\"]): %.1f ms per call\n", float64(rep.Exec)/1e6)
+	times := func(m map[string]time.Duration, key, base string) string {
+		s := fmt.Sprintf("%.2f ms", float64(m[key])/1e6)
+		if base != "" && m[base] > 0 {
+			s += fmt.Sprintf(" (%.2fx)", float64(m[key])/float64(m[base]))
+		}
+		return s
+	}
+	if x := rep.Exec; x["nsscript"] > 0 {
+		fmt.Fprintf(w, "exec(ns, [\"true\"]) in a named namespace: %s per call; nsenter --net %s, ip netns exec %s, fork+exec %s\n",
+			times(x, "nsscript", ""), times(x, "nsenter", "nsscript"), times(x, "ip netns exec", "nsscript"), times(x, "fork+exec", "nsscript"))
+		fmt.Fprintf(w, "  exec / nsenter: %.2fx, exec / ip netns exec: %.2fx\n",
+			float64(x["nsscript"])/float64(max(1, x["nsenter"])), float64(x["nsscript"])/float64(max(1, x["ip netns exec"])))
+	}
+	if t := rep.Tests; t["empty 1"] > 0 {
+		fmt.Fprintf(w, "nsscript test, per test: empty test: -parallel 1 %s, 2 %s, 4 %s; an empty script under --sandbox %s\n",
+			times(t, "empty 1", "sandbox"), times(t, "empty 2", "empty 1"), times(t, "empty 4", "empty 1"), times(t, "sandbox", ""))
+		fmt.Fprintf(w, "  two namespaces, a veth and assert.reachable: -parallel 1 %s, 2 %s, 4 %s\n",
+			times(t, "small 1", ""), times(t, "small 2", "small 1"), times(t, "small 4", "small 1"))
+	}
+	if c := rep.Cycles; len(c) > 0 {
+		var keys []int
+		for k := range c {
+			if n, err := strconv.Atoi(strings.TrimPrefix(k, "rss ")); err == nil {
+				keys = append(keys, n)
+			}
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%.1f MB after %d", float64(c["rss "+strconv.Itoa(k)])/1024, k))
+		}
+		growth := float64(c["rss "+strconv.Itoa(keys[len(keys)-1])]) / float64(max(1, c["rss "+strconv.Itoa(keys[0])]))
+		fmt.Fprintf(w, "namespaces made and deleted in one run (%.1f s): nsscript's RSS %s (%.2fx)\n",
+			rep.CyclesTime.Seconds(), strings.Join(parts, ", "), growth)
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)

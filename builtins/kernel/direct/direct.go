@@ -30,6 +30,10 @@ import (
 type Topo struct {
 	Hosts     int
 	PerBridge int
+	// Tuned builds it as nsscript does: each bridge port without IPv6
+	// (disable_ipv6 before it comes up), and each host's namespace made
+	// ahead, on another thread, while the last one's links are built.
+	Tuned bool
 }
 
 // Bridges is how many bridges the hosts fill.
@@ -65,9 +69,9 @@ const netnsDir = "/run/netns"
 // to: ip link add brB type bridge; ip addr add ... dev brB; ip link set brB
 // up; sysctl net.ipv4.ip_forward=1 (more than one bridge); then per host:
 // ip netns add hI; ip -n hI link set lo up; ip link add hI-br type veth
-// peer name eth0 netns hI; ip link set hI-br master brB up; ip -n hI addr
-// add ADDR dev eth0; ip -n hI link set eth0 up; ip -n hI route add default
-// via GW.
+// peer name eth0 netns hI; [Tuned: sysctl net.ipv6.conf.hI-br.disable_ipv6=1;]
+// ip link set hI-br master brB up; ip -n hI addr add ADDR dev eth0; ip -n
+// hI link set eth0 up; ip -n hI route add default via GW.
 func Build(t Topo) (*Lab, error) {
 	host, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
@@ -104,18 +108,41 @@ func Build(t Topo) (*Lab, error) {
 	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
 		return lab, err
 	}
+	// Tuned, the next host's namespace is made ahead while this one's
+	// links are built, as nsscript makes its next one.
+	type made struct {
+		ns  hostNS
+		err error
+	}
+	mk := func(i int) made {
+		ns, err := addNamed(fmt.Sprintf("h%d", i))
+		if err != nil {
+			return made{ns, err}
+		}
+		lo, err := ns.h.LinkByName("lo")
+		if err == nil {
+			err = ns.h.LinkSetUp(lo)
+		}
+		return made{ns, err}
+	}
+	var ahead chan made
 	for i := 1; i <= t.Hosts; i++ {
 		name := fmt.Sprintf("h%d", i)
-		ns, err := addNamed(name)
-		if err != nil {
-			return lab, err
+		var m made
+		if ahead != nil {
+			m = <-ahead
+		} else {
+			m = mk(i)
 		}
-		lab.hosts = append(lab.hosts, ns)
-		lo, err := ns.h.LinkByName("lo")
-		if err != nil {
-			return lab, err
+		if t.Tuned && i < t.Hosts {
+			ahead = make(chan made, 1)
+			go func(c chan<- made, i int) { c <- mk(i) }(ahead, i+1)
 		}
-		if err := ns.h.LinkSetUp(lo); err != nil {
+		ns, err := m.ns, m.err
+		if ns.h != nil {
+			lab.hosts = append(lab.hosts, ns)
+		}
+		if err != nil {
 			return lab, err
 		}
 		attrs := netlink.NewLinkAttrs()
@@ -126,6 +153,11 @@ func Build(t Topo) (*Lab, error) {
 		port, err := host.LinkByName(attrs.Name)
 		if err != nil {
 			return lab, err
+		}
+		if t.Tuned {
+			if err := os.WriteFile("/proc/sys/net/ipv6/conf/"+attrs.Name+"/disable_ipv6", []byte("1"), 0o644); err != nil {
+				return lab, err
+			}
 		}
 		if err := host.LinkSetMaster(port, bridges[t.Bridge(i)]); err != nil {
 			return lab, err

@@ -15,11 +15,13 @@ ip link add v-net-0 type bridge
 ip addr add 192.168.15.5/24 dev v-net-0
 ip link set v-net-0 up
 ip -n red link add veth-red type veth peer name veth-red-br netns $$
+sysctl -w net.ipv6.conf.veth-red-br.disable_ipv6=1
 ip -n red addr add 192.168.15.1/24 dev veth-red
 ip -n red link set veth-red up
 ip link set veth-red-br master v-net-0
 ip link set veth-red-br up
 ip -n blue link add veth-blue type veth peer name veth-blue-br netns $$
+sysctl -w net.ipv6.conf.veth-blue-br.disable_ipv6=1
 ip -n blue addr add 192.168.15.2/24 dev veth-blue
 ip -n blue link set veth-blue up
 ip link set veth-blue-br master v-net-0

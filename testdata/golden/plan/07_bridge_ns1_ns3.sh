@@ -17,6 +17,7 @@ ip link set eth0 up
 ip netns add ns1
 ip -n ns1 link set lo up
 ip link add veth0 type veth peer name veth1 netns ns1
+sysctl -w net.ipv6.conf.veth0.disable_ipv6=1
 ip link set veth0 master br0
 ip link set veth0 up
 ip -n ns1 addr add 10.0.0.2/24 dev veth1
@@ -24,6 +25,7 @@ ip -n ns1 link set veth1 up
 ip netns add ns2
 ip -n ns2 link set lo up
 ip link add veth2 type veth peer name veth3 netns ns2
+sysctl -w net.ipv6.conf.veth2.disable_ipv6=1
 ip link set veth2 master br0
 ip link set veth2 up
 ip -n ns2 addr add 10.0.0.3/24 dev veth3
@@ -31,6 +33,7 @@ ip -n ns2 link set veth3 up
 ip netns add ns3
 ip -n ns3 link set lo up
 ip link add veth4 type veth peer name veth5 netns ns3
+sysctl -w net.ipv6.conf.veth4.disable_ipv6=1
 ip link set veth4 master br0
 ip link set veth4 up
 ip -n ns3 addr add 10.0.0.4/24 dev veth5

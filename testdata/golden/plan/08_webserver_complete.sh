@@ -39,6 +39,7 @@ ip link add br-internal type bridge
 ip addr add 10.100.0.1/24 dev br-internal
 ip link set br-internal up
 ip link add veth-websrv-h type veth peer name veth-webserver netns webserver
+sysctl -w net.ipv6.conf.veth-websrv-h.disable_ipv6=1
 ip link set veth-websrv-h master br-internal
 ip link set veth-websrv-h up
 ip -n webserver addr add 10.100.0.2/24 dev veth-webserver

@@ -40,6 +40,7 @@ cat /proc/"$pid2"/comm || true
 # not checked in a plan: fail: gave up waiting for the container process
 nsenter -t "$pid2" -n ip link set lo up
 ip link add veth1234 type veth peer name eth0 netns "$pid2"
+sysctl -w net.ipv6.conf.veth1234.disable_ipv6=1
 ip link set veth1234 master docker0
 ip link set veth1234 up
 nsenter -t "$pid2" -n ip addr add 172.17.0.2/16 dev eth0
@@ -52,6 +53,7 @@ cat /proc/"$pid3"/comm || true
 # not checked in a plan: fail: gave up waiting for the container process
 nsenter -t "$pid3" -n ip link set lo up
 ip link add veth5678 type veth peer name eth0 netns "$pid3"
+sysctl -w net.ipv6.conf.veth5678.disable_ipv6=1
 ip link set veth5678 master docker0
 ip link set veth5678 up
 nsenter -t "$pid3" -n ip addr add 172.17.0.3/16 dev eth0
@@ -64,6 +66,7 @@ cat /proc/"$pid4"/comm || true
 # not checked in a plan: fail: gave up waiting for the container process
 nsenter -t "$pid4" -n ip link set lo up
 ip link add veth9abc type veth peer name eth0 netns "$pid4"
+sysctl -w net.ipv6.conf.veth9abc.disable_ipv6=1
 ip link set veth9abc master docker0
 ip link set veth9abc up
 nsenter -t "$pid4" -n ip addr add 172.17.0.4/16 dev eth0

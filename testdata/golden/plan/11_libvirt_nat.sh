@@ -38,12 +38,14 @@ ip -n vm1 link set lo up
 ip netns add vm2
 ip -n vm2 link set lo up
 ip link add vnet0 type veth peer name eth0 netns vm1
+sysctl -w net.ipv6.conf.vnet0.disable_ipv6=1
 ip link set vnet0 master virbr0
 ip link set vnet0 up
 ip -n vm1 addr add 192.168.122.10/24 dev eth0
 ip -n vm1 link set eth0 up
 ip -n vm1 route replace default via 192.168.122.1
 ip link add vnet1 type veth peer name eth0 netns vm2
+sysctl -w net.ipv6.conf.vnet1.disable_ipv6=1
 ip link set vnet1 master virbr0
 ip link set vnet1 up
 ip -n vm2 addr add 192.168.122.11/24 dev eth0

@@ -20,6 +20,7 @@ ip link set br0 up
 ip netns add ns1
 ip -n ns1 link set lo up
 ip link add veth0 type veth peer name veth1 netns ns1
+sysctl -w net.ipv6.conf.veth0.disable_ipv6=1
 ip link set veth0 master br0
 ip link set veth0 up
 ip -n ns1 addr add 10.0.0.2/24 dev veth1

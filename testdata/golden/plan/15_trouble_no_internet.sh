@@ -61,6 +61,7 @@ ip link set docker0 up
 ip netns add container
 ip -n container link set lo up
 ip link add veth1234 type veth peer name eth0 netns container
+sysctl -w net.ipv6.conf.veth1234.disable_ipv6=1
 ip link set veth1234 master docker0
 ip link set veth1234 up
 ip -n container addr add 172.17.0.2/16 dev eth0
