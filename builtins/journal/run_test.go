@@ -495,3 +495,67 @@ func TestLegacyLab(t *testing.T) {
 	}
 	down(t, w, before)
 }
+
+// TestForgetDeleted: a run that makes a namespace (with a veth to the
+// host, an address on each end and a route) and deletes it again, over
+// and over, keeps no more in memory after fifty times than after one,
+// and its Commit leaves no record of them; a namespace it started a
+// process in is not forgotten (the process may keep it alive). Down
+// then puts the model back as it was.
+func TestForgetDeleted(t *testing.T) {
+	w, j, before := openLab(t)
+	host := w.k.Host()
+	cycle := func(i int, proc bool) {
+		t.Helper()
+		ns, _, err := j.CreateNamed("cycle", true, nil)
+		must(t, err)
+		eth, err := j.AddVeth(ns, "eth0", host, "cycle-br", kernel.LinkOpts{})
+		must(t, err)
+		must(t, j.AddAddr(ns, eth, cidr("10.7.0.2/24")))
+		must(t, j.SetUp(ns, eth, true))
+		br := index(t, j, host, "cycle-br")
+		must(t, j.AddAddr(host, br, cidr("10.7.0.1/24")))
+		must(t, j.SetUp(host, br, true))
+		must(t, j.ReplaceRoute(ns, kernel.RouteInfo{Via: net.ParseIP("10.7.0.1").To4()}))
+		if proc {
+			// The model starts nothing, but the journal has
+			// written down the run's first start in ns before.
+			_, _ = j.Start(ns, []string{"sleep", "1"}, nil, kernel.Stdio{})
+		}
+		must(t, j.DeleteNamed(ns))
+	}
+	sizes := func() string {
+		return fmt.Sprint(len(j.thisRun), len(j.thisKeys), len(j.declared), len(j.createdNS), len(j.madeNS), len(j.createdLinks),
+			len(j.origins), len(j.where), len(j.ownedIdx), len(j.wants), len(j.wantIdx), len(j.thisMACs))
+	}
+	cycle(0, false)
+	one := sizes()
+	for i := 1; i < 50; i++ {
+		cycle(i, false)
+	}
+	if fifty := sizes(); fifty != one {
+		t.Errorf("after 50 namespaces made and deleted the run holds %s, after one %s", fifty, one)
+	}
+	n := len(j.thisRun)
+	cycle(50, true)
+	if len(j.thisRun) <= n {
+		t.Errorf("a namespace with a process of the run's was forgotten (%d records, %d before)", len(j.thisRun), n)
+	}
+	var warns warnings
+	if errs := j.Commit(warns.undoer(w.k)); len(errs) > 0 {
+		t.Fatalf("commit: %v", errs)
+	}
+	must(t, j.Close())
+	recs, _, err := readRecords(filepath.Join(Dir, "lab", "journal"))
+	must(t, err)
+	netns := 0
+	for _, r := range recs {
+		if r.Op == "netns" {
+			netns++
+		}
+	}
+	if netns != 1 {
+		t.Errorf("the journal holds %d namespace records, want the one with a process:\n%v", netns, recs)
+	}
+	down(t, w, before)
+}

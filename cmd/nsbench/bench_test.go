@@ -73,19 +73,21 @@ func scriptsDir(tb testing.TB) string {
 }
 
 // TestBench runs the whole benchmark small: 5 hosts over 3 bridges (so
-// the host namespace forwards between them), each way. measure itself
-// checks what makes the figures comparable: the three builds leave the
-// same kernel state (devices, masters, up, addresses, routes,
-// ip_forward, in every namespace), each build's last host answers a ping
-// from the first, and each teardown restores the state from before. The
-// test asserts that all of it held and that every figure was measured.
+// the host namespace forwards between them), each way; exec side by side
+// with what it is compared to, nsscript test on 2 tests, 20 namespaces
+// made and deleted. measure itself checks what makes the figures
+// comparable: the four builds leave the same kernel state (devices,
+// masters, up, addresses, routes, ip_forward, in every namespace), each
+// build's last host answers a ping from the first, and each teardown
+// restores the state from before. The test asserts that all of it held
+// and that every figure was measured.
 func TestBench(t *testing.T) {
 	needRoot(t)
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("the ip way needs iproute2")
 	}
-	o := options{ns: []int{5}, perBridge: 2, hostIPv6: true, ways: []string{"nsscript", "netlink", "ip"},
-		nsscript: buildNsscript(t), scripts: scriptsDir(t), calls: 3, runs: 1}
+	o := options{ns: []int{5}, perBridge: 2, hostIPv6: true, ways: []string{"nsscript", "netlink", "tuned", "ip"},
+		nsscript: buildNsscript(t), scripts: scriptsDir(t), calls: 3, runs: 1, rounds: 1, tests: 2, cycles: 20}
 	rep := measure(o)
 	if len(rep.Errors) > 0 {
 		t.Fatalf("errors:\n%s", strings.Join(rep.Errors, "\n"))
@@ -95,8 +97,25 @@ func TestBench(t *testing.T) {
 	}
 	for _, w := range o.ways {
 		r := rep.Rows[0].Ways[w]
-		if r == nil || r.Build <= 0 || r.Ping <= 0 || r.Down <= 0 {
+		if r == nil || r.Build <= 0 || r.Ping <= 0 || r.Down <= 0 || r.CPU <= 0 || r.RSS <= 0 {
 			t.Errorf("%s: not measured: %+v", w, r)
+		}
+	}
+	// (exec in nsscript is timed as the difference of two runs of a
+	// script, which over a few calls is within the noise: it ran.)
+	for _, way := range []string{"nsscript", "nsenter", "ip netns exec", "fork+exec"} {
+		if d, ok := rep.Exec[way]; !ok || way != "nsscript" && d <= 0 {
+			t.Errorf("exec: %s not measured: %v", way, rep.Exec)
+		}
+	}
+	for _, key := range []string{"sandbox", "empty 1", "empty 2", "empty 4", "small 1", "small 2", "small 4"} {
+		if rep.Tests[key] <= 0 {
+			t.Errorf("nsscript test: %s not measured: %v", key, rep.Tests)
+		}
+	}
+	for _, key := range []string{"rss 2", "rss 10", "rss 20"} {
+		if rep.Cycles[key] <= 0 {
+			t.Errorf("cycles: %s not measured: %v", key, rep.Cycles)
 		}
 	}
 	// (ping and assert.reachable ran, with no error; over 3 calls their
@@ -106,7 +125,7 @@ func TestBench(t *testing.T) {
 	}
 	var out bytes.Buffer
 	rep.print(&out)
-	for _, want := range []string{"build ns", "    5   3 |", "empty script:"} {
+	for _, want := range []string{"build ns", "    5   3 |", "empty script:", "exec / nsenter:", "nsscript test, per test:", "namespaces made and deleted"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}

@@ -243,7 +243,7 @@ func (rep *report) print(w io.Writer) {
 		}
 		return s
 	}
-	if x := rep.Exec; x["nsscript"] > 0 {
+	if x := rep.Exec; len(x) > 0 {
 		fmt.Fprintf(w, "exec(ns, [\"true\"]) in a named namespace: %s per call; nsenter --net %s, ip netns exec %s, fork+exec %s\n",
 			times(x, "nsscript", ""), times(x, "nsenter", "nsscript"), times(x, "ip netns exec", "nsscript"), times(x, "fork+exec", "nsscript"))
 		fmt.Fprintf(w, "  exec / nsenter: %.2fx, exec / ip netns exec: %.2fx\n",
