@@ -108,10 +108,10 @@ func (e *Env) rule(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		*d.dst = string(d.a.IfName)
 	}
-	if err := n.checkRuleTable(fn, r); err != nil {
+	if err := n.alive(fn); err != nil {
 		return nil, err
 	}
-	if err := n.alive(fn); err != nil {
+	if err := n.checkRuleTable(fn, r); err != nil {
 		return nil, err
 	}
 	found, ok, err := e.K.FindPolicyRule(n.ns, r)
