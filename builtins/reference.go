@@ -34,6 +34,9 @@ var attrDocs = map[string][][2]string{
 	"Matrix": {{"names", "the nodes, in order"}, {"sent", "pings sent"}, {"received", "pings answered"}, {"dropped", "the fraction unanswered, 0.0 to 1.0"},
 		{"ok", "whether every pair answered"}, {"pairs", "(src, dst, answered) for every pair"}},
 	"Rule": {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
+	"PolicyRule": {{"ns", "its Namespace"}, {"priority", "its priority (lower goes first)"}, {"from_", "the source prefix it matches, or None for any"},
+		{"to", "the destination prefix, or None"}, {"iif", "the device packets come in by, or None"}, {"oif", "the device they leave by, or None"},
+		{"fwmark", `the mark it matches ("0x1", "0x1/0xff"), or None`}, {"table", "the table its packets look up (main is 254)"}, {"family", `"ipv4" or "ipv6"`}},
 }
 
 // Reference is the reference of every builtin, module function, value and

@@ -187,7 +187,15 @@ func Summarize(k kernel.Reader, lab string) (*Summary, error) {
 				}
 			}
 		case "rule":
-			s.Rules = append(s.Rules, fmt.Sprintf("%s: iptables -t %s -A %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " ")))
+			s.Rules = append(s.Rules, fmt.Sprintf("%s: %s", r.NS, r.chain().Command("-A", 0, r.Spec)))
+		case "chain":
+			s.Rules = append(s.Rules, fmt.Sprintf("%s: %s", r.NS, r.chain().Command("-N", 0, nil)))
+		case "ip_rule":
+			six := ""
+			if r.PRule.V6 {
+				six = "-6 "
+			}
+			s.Rules = append(s.Rules, fmt.Sprintf("%s: ip %srule add %s", r.NS, six, r.PRule.kernel().Selector()))
 		case "cgroup":
 			cgroups = append(cgroups, r.Name)
 		case "proc":

@@ -55,10 +55,18 @@ type Reader interface {
 	Routes(ns *NS, table int) ([]RouteInfo, error)
 	Neighbors(ns *NS) ([]NeighInfo, error)
 
-	// iptables, inside a namespace: iptables -C.
-	RuleExists(ns *NS, table, chain string, spec []string) (bool, error)
+	// PolicyRules lists the routing policy rules of one family: ip rule.
+	PolicyRules(ns *NS, v6 bool) ([]PolicyRule, error)
+	// FindPolicyRule finds the rule r matches (see PolicyRule.Matches).
+	FindPolicyRule(ns *NS, r PolicyRule) (PolicyRule, bool, error)
+
+	// iptables (ip6tables for a Chain with V6), inside a namespace:
+	// iptables -C.
+	RuleExists(ns *NS, c Chain, spec []string) (bool, error)
 	// ListRules is iptables -S CHAIN: "-A CHAIN RULE..." lines.
-	ListRules(ns *NS, table, chain string) ([]string, error)
+	ListRules(ns *NS, c Chain) ([]string, error)
+	// ChainExists reports whether the table has the chain (iptables -S).
+	ChainExists(ns *NS, c Chain) (bool, error)
 	// EtcState is what a write of /etc/netns/NAME/FILE would change.
 	EtcState(name, file string) (EtcState, error)
 
@@ -120,10 +128,17 @@ type Writer interface {
 	DelAddr(ns *NS, index int, cidr *net.IPNet) error
 	ReplaceRoute(ns *NS, r RouteInfo) error
 	DeleteRoute(ns *NS, r RouteInfo) error
+	// Routing policy rules: ip rule add/del.
+	AddPolicyRule(ns *NS, r PolicyRule) error
+	DeletePolicyRule(ns *NS, r PolicyRule) error
 
-	// iptables, inside a namespace.
-	AppendRule(ns *NS, table, chain string, spec []string) error
-	DeleteRule(ns *NS, table, chain string, spec []string) error
+	// iptables (ip6tables for a Chain with V6), inside a namespace.
+	// AddRule appends (-A), or with pos > 0 inserts at pos (-I CHAIN POS).
+	AddRule(ns *NS, c Chain, pos int, spec []string) error
+	DeleteRule(ns *NS, c Chain, spec []string) error
+	// NewChain and DeleteChain are -N and -X: a chain of the user's.
+	NewChain(ns *NS, c Chain) error
+	DeleteChain(ns *NS, c Chain) error
 
 	// /etc/netns files.
 	WriteEtc(name, file string, content []byte) (string, error)
