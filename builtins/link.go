@@ -178,9 +178,15 @@ func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up
 		// Apply the carrier change now (see kernel.Sync), here and on a
 		// veth's peer, which got its carrier back too.
 		l.env.K.Sync(l.ns.ns, l.index)
+		if li.MasterIndex != 0 {
+			l.env.K.Sync(l.ns.ns, li.MasterIndex) // its bridge's carrier (see veth)
+		}
 		if li.Kind == "veth" {
 			if p, _ := l.peer(li); p != nil {
 				l.env.K.Sync(p.ns.ns, p.index)
+				if pli, err := p.Info(); err == nil && pli.MasterIndex != 0 {
+					l.env.K.Sync(p.ns.ns, pli.MasterIndex)
+				}
 			}
 		}
 	}
@@ -332,6 +338,12 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 			return errorf(fn, "cannot add %q to bridge %q: the bridge is full; the kernel has 1024 port numbers per bridge (BR_MAX_PORTS) and number 0 is reserved, so a bridge holds at most 1023 ports: spread the ports over several bridges", l.name, br.name)
 		}
 		return errorf(fn, "set master of %q: %w", l.name, err)
+	}
+	if br != nil {
+		// The port's carrier may turn the bridge's on: apply both now
+		// (see kernel.Sync, and veth).
+		l.env.K.Sync(l.ns.ns, l.index)
+		l.env.K.Sync(br.ns.ns, br.index)
 	}
 	return nil
 }

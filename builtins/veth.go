@@ -123,6 +123,15 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		// gains the port needs no such read: 0 failures in 560.)
 		e.K.Sync(n.ns, a.index)
 		e.K.Sync(pn.ns, p.index)
+		// A bridge that got its first working port from them gains its
+		// own carrier in that read, and needs one of its own: under load
+		// its transmit queue, which its ARP replies take, was attached
+		// only after a second, when the first ping had given up.
+		for _, br := range []*Link{master.Link, peerMaster.Link} {
+			if br != nil {
+				e.K.Sync(br.ns.ns, br.index)
+			}
+		}
 	}
 	return starlark.Tuple{a, p}, nil
 }
