@@ -39,6 +39,7 @@ type Env struct {
 	links map[linkKey]*Link
 	procs []*Process
 	seq   int
+	fwds  map[fwdKey]*forwarder // the forwarders of the devices this run shaped (shape.go)
 }
 
 type linkKey struct {

@@ -39,6 +39,8 @@ type Recorder struct {
 	R     *Renderer
 	Sink  Sink
 	trace bool
+	// netemNoted: the plan has said what a kernel without sch_netem does.
+	netemNoted bool
 }
 
 var _ kernel.Kernel = (*Recorder)(nil)
@@ -425,3 +427,27 @@ func (r *Recorder) MakeCgroup(rel string) (*os.File, error) { return r.in.MakeCg
 
 // EndCgroup is not shown, as MakeCgroup.
 func (r *Recorder) EndCgroup(rel string) error { return r.in.EndCgroup(rel) }
+
+// --- link shaping ---
+
+// SetShaping is the tc commands of what changes; in a plan, the first
+// netem command follows a comment on what a kernel without sch_netem
+// does instead.
+func (r *Recorder) SetShaping(ns *kernel.NS, index int, s *kernel.Shaping) error {
+	cur, _ := r.Reader.Shaping(ns, index)
+	li := r.was(ns, index)
+	err := r.in.SetShaping(ns, index, s)
+	if cur.Equal(s) && err == nil {
+		return nil
+	}
+	cmd := r.R.Shape(ns, li.Name, li.MTU, cur, s, !r.trace)
+	if !r.trace && s.Netem() && s.Tap == "" && !r.netemNoted {
+		r.netemNoted = true
+		cmd = comment(NetemNote) + "\n" + cmd
+	}
+	if cmd == "" {
+		return err
+	}
+	r.emit(Op{Op: "shape", NS: ns.Label(), Dev: li.Name, Text: s.String(), Cmd: cmd}, err)
+	return err
+}

@@ -28,3 +28,10 @@ func TestRerunDiff(t *testing.T) { trust(t, "rerun_diff.star", "diff checked") }
 // identical daemons, renames, the user's address beside the lab's, a
 // journal naming pid 1, ls of a lab without devices.
 func TestRerunMore(t *testing.T) { trust(t, "rerun_more.star", "re-runs checked") }
+
+// TestShapeConverge: link shaping run after run (issue 16): the same
+// shaping again changes nothing, another replaces it (forwarders
+// included), none leaves none, a failed run puts back the one before,
+// down leaves the state from before (a device of the user's too), and
+// plan --diff sees the shaping (a forwarder as the netem it stands for).
+func TestShapeConverge(t *testing.T) { trust(t, "shape_converge.star", "shaping converges") }
