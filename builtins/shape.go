@@ -153,26 +153,29 @@ func (e *Env) checkShaping(fn string, s *kernel.Shaping) error {
 		return errorf(fn, "for parameter rate: rate needs sch_tbf, which this kernel lacks (%s): build the kernel with CONFIG_NET_SCH_TBF or load the module (modprobe sch_tbf)", sup.Tbf)
 	}
 	if s.Netem() && sup.Netem != "" {
-		if miss := sup.Fallback(); miss != "" {
-			return errorf(fn, "%s needs sch_netem, which this kernel lacks, or nsscript's forwarder, which needs the clsact qdisc, cls_bpf, act_mirred and tun: this kernel lacks %s too", netemWhat(s), miss)
+		if miss := sup.Fallback(); len(miss) > 0 {
+			var what []string
+			for _, a := range s.Args() {
+				if k, _, _ := strings.Cut(a, "="); k != "limit" || len(what) == 0 {
+					what = append(what, k)
+				}
+			}
+			need := "needs"
+			if len(what) > 1 {
+				need = "need"
+			}
+			return errorf(fn, "%s %s sch_netem, which this kernel lacks, or nsscript's forwarder, which needs the clsact qdisc, cls_bpf, act_mirred and tun: this kernel lacks %s too", joinAnd(what), need, joinAnd(miss))
 		}
 	}
 	return nil
 }
 
-// netemWhat names the netem parameters s has: "delay and loss".
-func netemWhat(s *kernel.Shaping) string {
-	var w []string
-	for _, a := range s.Args() {
-		k, _, _ := strings.Cut(a, "=")
-		if k != "limit" || len(w) == 0 {
-			w = append(w, k)
-		}
+// joinAnd joins words as a sentence does: "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) > 1 {
+		return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 	}
-	if len(w) > 1 {
-		return strings.Join(w[:len(w)-1], ", ") + " and " + w[len(w)-1]
-	}
-	return strings.Join(w, "")
+	return strings.Join(words, "")
 }
 
 // forwarder is a forwarder this run uses for a device: the process, its

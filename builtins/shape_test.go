@@ -3,6 +3,12 @@ package builtins
 import (
 	"strings"
 	"testing"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/plan"
 )
 
 // TestShapePlan: a plan prints the tc commands of the netem path (a
@@ -51,5 +57,44 @@ assert.false(x.shape)
 	}
 	if strings.Join(got, "\n---\n") != strings.Join(want, "\n---\n") {
 		t.Errorf("the plan's shaping:\n%s\n\nwant:\n%s", strings.Join(got, "\n---\n"), strings.Join(want, "\n---\n"))
+	}
+}
+
+// lacking is the plan's model of a kernel without some of what shaping
+// needs.
+type lacking struct {
+	*plan.Model
+	sup kernel.ShapeSupport
+}
+
+func (l lacking) ShapeSupport() kernel.ShapeSupport { return l.sup }
+
+// TestShapeMissingKernel: a kernel without what a shaping needs (tbf for
+// a rate; netem, or the forwarder's pieces, for the rest) is an error
+// that names what it lacks, before anything is made.
+func TestShapeMissingKernel(t *testing.T) {
+	missing := "Error: Specified qdisc kind is unknown."
+	for _, c := range []struct {
+		sup  kernel.ShapeSupport
+		src  string
+		want string
+	}{
+		{kernel.ShapeSupport{Tbf: missing}, `veth("a", "b", rate = "10mbit")`,
+			"veth: for parameter rate: rate needs sch_tbf, which this kernel lacks (Error: Specified qdisc kind is unknown.): build the kernel with CONFIG_NET_SCH_TBF or load the module (modprobe sch_tbf)"},
+		{kernel.ShapeSupport{Netem: missing, BPF: "Error: Unknown filter kind", Tun: "no such file"}, `veth("a", "b", delay = "20ms", loss = "1%")`,
+			"veth: delay and loss need sch_netem, which this kernel lacks, or nsscript's forwarder, which needs the clsact qdisc, cls_bpf, act_mirred and tun: this kernel lacks cls_bpf and tun (/dev/net/tun) too"},
+		{kernel.ShapeSupport{Netem: missing, Mirred: "no act_mirred"}, `a, b = veth("a", "b")
+a.shape(loss = "1%")`,
+			"link.shape: loss needs sch_netem, which this kernel lacks, or nsscript's forwarder, which needs the clsact qdisc, cls_bpf, act_mirred and tun: this kernel lacks act_mirred too"},
+	} {
+		m := lacking{plan.NewModel(), c.sup}
+		e := NewEnv("t", m, nil, nil)
+		_, err := starlark.ExecFileOptions(&syntax.FileOptions{}, &starlark.Thread{Name: "t"}, "t.star", c.src, e.Predeclared())
+		if err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("%s: %v\nwant ...%s", c.src, err, c.want)
+		}
+		if _, lerr := m.LinkByName(m.Host(), "a"); strings.HasPrefix(c.src, "veth") && lerr == nil {
+			t.Errorf("%s: the veth was made", c.src)
+		}
 	}
 }

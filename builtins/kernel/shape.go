@@ -443,9 +443,9 @@ type ShapeSupport struct {
 	Tun    string // /dev/net/tun
 }
 
-// Fallback is what the forwarder needs and the kernel lacks, "" when
-// nothing.
-func (s ShapeSupport) Fallback() string {
+// Fallback is what the forwarder needs and the kernel lacks (none: it
+// has all).
+func (s ShapeSupport) Fallback() []string {
 	var miss []string
 	for _, m := range []struct{ what, why string }{
 		{"the clsact qdisc (sch_ingress)", s.Clsact}, {"cls_bpf", s.BPF}, {"act_mirred", s.Mirred}, {"tun (/dev/net/tun)", s.Tun},
@@ -454,7 +454,7 @@ func (s ShapeSupport) Fallback() string {
 			miss = append(miss, m.what)
 		}
 	}
-	return strings.Join(miss, ", ")
+	return miss
 }
 
 // AllShaping is a kernel that has everything (the plan's model).

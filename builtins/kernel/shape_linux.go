@@ -116,6 +116,11 @@ func netemInto(s *Shaping, n *netlink.Netem) {
 	s.Delay = usec(us(n.Latency))
 	s.Jitter = usec(us(n.Jitter))
 	s.Loss, s.Duplicate, s.Reorder = u32Percent(n.Loss), u32Percent(n.Duplicate), u32Percent(n.ReorderProb)
+	if n.Gap == 0 {
+		// netem reorders only with a gap; a change that took reorder
+		// away leaves its probability behind, unused.
+		s.Reorder = 0
+	}
 	s.Limit = int(n.Limit)
 }
 
