@@ -178,13 +178,12 @@ func joinAnd(words []string) string {
 	return strings.Join(words, "")
 }
 
-// forwarder is a forwarder this run uses for a device: the process, its
-// tap, its command line, and whether this run started it.
+// forwarder is a forwarder this run uses for a device: the process
+// (started or adopted), its tap and its command line.
 type forwarder struct {
-	proc    *Process
-	tap     string
-	argv    []string
-	started bool
+	proc *Process
+	tap  string
+	argv []string
 }
 
 type fwdKey struct {
@@ -242,7 +241,7 @@ func (l *Link) forwarder(fn string, s *kernel.Shaping) (*forwarder, error) {
 		if err != nil {
 			return nil, err
 		}
-		f.proc, f.started = v.(*Process), true
+		f.proc = v.(*Process)
 	}
 	f.tap = kernel.ForwarderTap(f.proc.Pid())
 	deadline := time.Now().Add(5 * time.Second)
