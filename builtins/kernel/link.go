@@ -142,7 +142,8 @@ func (k *Linux) LinkByIndex(ns *NS, index int) (*LinkInfo, error) {
 	return info(l), nil
 }
 
-// Links lists the devices of ns in index order, like `ip link`.
+// Links lists the devices of ns in index order, like `ip link` (but
+// the taps of nsscript's forwarders).
 func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	h, err := k.Handle(ns)
 	if err != nil {
@@ -152,9 +153,13 @@ func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list devices in namespace %s: %w", ns, err)
 	}
-	out := make([]*LinkInfo, len(ls))
-	for i, l := range ls {
-		out[i] = info(l)
+	out := make([]*LinkInfo, 0, len(ls))
+	for _, l := range ls {
+		// A forwarder's tap is plumbing of the device it shapes, gone
+		// with the forwarder: not one of the namespace's devices.
+		if li := info(l); !IsForwarderTap(li) {
+			out = append(out, li)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out, nil

@@ -138,6 +138,7 @@ func parse(args []string) (*cli, error) {
 func main() {
 	quietlog.Restore()
 	kernel.MaybeNetnsExec()
+	kernel.MaybeForward()
 	kernel.MaybeSandboxInit()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
