@@ -75,7 +75,7 @@ func RunSandboxed(args []string) (int, error) {
 		err = cmd.Start()
 	}
 	if err != nil {
-		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN): %w", err)
+		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN; nsscript doctor says what this machine allows): %w", err)
 	}
 	done := make(chan struct{})
 	defer close(done)

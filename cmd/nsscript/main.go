@@ -33,13 +33,15 @@ const usage = `usage:
   nsscript plan FILE.star [key=value ...]      print the equivalent ip/iptables/sysctl commands (no kernel change)
   nsscript plan --diff LAB FILE.star [k=v ...] what a run of FILE as LAB would add to and remove from the lab
   nsscript graph FILE.star|LAB [--format F]    draw the topology (F: text, dot, mermaid, svg)
+  nsscript doctor                              what on this machine changes how labs behave, and what to do;
+                                               changes nothing (exit 1 when something blocks labs)
 
 flags:
   --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
   --lab NAME    the lab this run belongs to (default: the script's name without .star)
   --trace       print each kernel change as the equivalent command
   --keep        on error, leave what was built instead of rolling back
-  --json        machine-readable output (ls, plan, graph, test)
+  --json        machine-readable output (ls, plan, graph, test, doctor)
   --history F   the REPL's history file (default $NSSCRIPT_HISTORY, else ~/.nsscript_history)
 `
 
@@ -185,7 +187,7 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(words) > 0 {
 		switch words[0] {
-		case "run", "repl", "down", "ls", "test", "plan", "graph", "__test":
+		case "run", "repl", "down", "ls", "test", "plan", "graph", "doctor", "__test":
 			cmd, words = words[0], words[1:]
 		}
 	}
@@ -256,6 +258,8 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runtime.PlanCommand(words, c.lab, c.diff, c.json, stdout, stderr)
 	case "graph":
 		return runtime.GraphCommand(words, c.format, c.lab, c.json, stdout, stderr)
+	case "doctor":
+		return runtime.Doctor(words, c.json, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
 		return runtime.ExitUsage
