@@ -219,7 +219,7 @@ func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts
 		v.PeerNamespace = netlink.NsFd(peerNS.fd)
 	}
 	if err := h.LinkAdd(v); err != nil {
-		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, err)
+		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, noDriver("veth", err))
 	}
 	return v.Index, nil
 }
@@ -248,7 +248,7 @@ func (k *Linux) AddBridge(ns *NS, name string, o LinkOpts) error {
 	attrs.Name = name
 	attrs.HardwareAddr = o.MAC
 	if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
-		return fmt.Errorf("create bridge %q: %w", name, err)
+		return fmt.Errorf("create bridge %q: %w", name, noDriver("bridge", err))
 	}
 	return nil
 }
@@ -276,6 +276,15 @@ func (k *Linux) SetBridgeSTP(ns *NS, index int, on bool) error {
 		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
 		return err
 	})
+}
+
+// noDriver says which driver the kernel lacks when it refuses a kind of
+// device it does not know (EOPNOTSUPP), and where to see what it has.
+func noDriver(kind string, err error) error {
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("%w: the kernel has no %s driver (nsscript doctor lists what this kernel has)", err, kind)
+	}
+	return err
 }
 
 // AddDummy creates a dummy device (a stand-in for a NIC). On a kernel
@@ -312,7 +321,7 @@ func (k *Linux) AddDummy(ns *NS, name string, o LinkOpts) error {
 		k.mu.Unlock()
 	}
 	if err := h.LinkAdd(&netlink.Ifb{LinkAttrs: attrs}); err != nil {
-		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, err)
+		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, noDriver("ifb", err))
 	}
 	l, err := h.LinkByName(name)
 	if err == nil {
