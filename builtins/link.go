@@ -232,6 +232,18 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	return l, nil
 }
 
+// ensureMAC gives the device mac (nil: any), unless it has it (li: what
+// it is now).
+func (l *Link) ensureMAC(fn string, li *kernel.LinkInfo, mac net.HardwareAddr) error {
+	if mac == nil || li.MAC == mac.String() {
+		return nil
+	}
+	if err := l.env.K.SetMAC(l.ns.ns, l.index, mac); err != nil {
+		return errorf(fn, "set mac of %q to %s: %w", l.name, mac, err)
+	}
+	return nil
+}
+
 // linkAddr is the link.addr method: it adds an address unless present.
 func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)

@@ -27,6 +27,12 @@ func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer str
 	if o.PeerMAC == nil {
 		o.PeerMAC = kernel.RandomMAC()
 	}
+	if err := k.macFree(o.MAC, ns, name); err != nil {
+		return 0, err
+	}
+	if err := k.macFree(o.PeerMAC, peerNS, peer); err != nil {
+		return 0, err
+	}
 	var index int
 	add := func() (err error) {
 		index, err = k.in.AddVeth(ns, name, peerNS, peer, o)
@@ -59,7 +65,21 @@ func (k *Kernel) addLink(ns *kernel.NS, name, kind string, o *kernel.LinkOpts, a
 	if o.MAC == nil {
 		o.MAC = kernel.RandomMAC()
 	}
+	if err := k.macFree(o.MAC, ns, name); err != nil {
+		return err
+	}
 	return k.tentative(Record{Op: "link", Kind: kind, NS: k.ref(ns), Name: name, MAC: o.MAC.String(), Within: k.within(ns, 0), Want: o.Want}, add)
+}
+
+// macFree refuses a MAC (one a script chose) that is the lab's
+// already, on another device than name in ns: the journal tells the
+// lab's devices apart by their MACs.
+func (k *Kernel) macFree(mac net.HardwareAddr, ns *kernel.NS, name string) error {
+	p, ok := k.where[mac.String()]
+	if o, made := k.origins[linkKey{k.nsKey(ns), name}]; !ok || made && o.mac == mac.String() || refKey(p.ns) == k.nsKey(ns) && p.name == name {
+		return nil
+	}
+	return fmt.Errorf("MAC address %s is already the lab's %q in %s: nsscript tells the lab's devices apart by their MACs; give each device its own", mac, p.name, p.ns)
 }
 
 // tentative journals the creation rec before making it, and takes the
@@ -114,6 +134,12 @@ func (k *Kernel) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error 
 
 func (k *Kernel) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
 	return k.addLink(ns, name, "dummy", &o, func() error { return k.in.AddDummy(ns, name, o) })
+}
+
+// AddDevice journals a vxlan, tap, vlan or macvlan as AddBridge does a
+// bridge: by kind and the MAC picked here.
+func (k *Kernel) AddDevice(ns *kernel.NS, name string, d kernel.Device, o kernel.LinkOpts) error {
+	return k.addLink(ns, name, d.Kind, &o, func() error { return k.in.AddDevice(ns, name, d, o) })
 }
 
 // attr journals the old value of a device attribute before it changes,

@@ -103,6 +103,14 @@ type Record struct {
 	Addrs  []string `json:"addrs,omitempty"`
 	Routes []Route  `json:"routes,omitempty"`
 
+	// Neigh: neigh, neigh_del: the static neighbour entry (its address;
+	// on neigh, the lladdr the lab set). The device it is on is named
+	// as an addr record's (Name, Index, MAC). PrevNeigh is the static
+	// entry that was there before, which undo puts back: replaced
+	// (neigh), or deleted (neigh_del).
+	Neigh     *Neigh `json:"neigh,omitempty"`
+	PrevNeigh *Neigh `json:"prev_neigh,omitempty"`
+
 	// Identity.
 	Index       int    `json:"index,omitempty"`       // a device's index in NS when recorded
 	MAC         string `json:"mac,omitempty"`         // a device's MAC (nsscript's pick for one it makes)
@@ -355,7 +363,7 @@ var ops = map[string]bool{
 	"netns": true, "netns_inode": true, "netns_dir": true, "link": true, "ident": true, "up": true, "mtu": true,
 	"mac": true, "master": true, "rename": true, "move": true, "addr": true, "addr_del": true, "route": true,
 	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "etc": true, "etc_dir": true, "spawn": true,
-	"proc": true, "cgroup": true, "adopt": true,
+	"proc": true, "cgroup": true, "adopt": true, "neigh": true, "neigh_del": true,
 }
 
 func (n *NSRef) check(what string) error {
@@ -431,6 +439,11 @@ func (r *Record) check() error {
 		return need(dev(), r.To.check("target namespace"), optional(r.OldMaster, names.IfName), checkAddrs(r.Addrs), checkRoutes(r.Routes))
 	case "addr", "addr_del":
 		return need(dev(), checkCIDR(r.Addr))
+	case "neigh", "neigh_del":
+		if r.Neigh == nil || r.Op == "neigh_del" && r.PrevNeigh == nil {
+			return fmt.Errorf("%s record without its entry", r.Op)
+		}
+		return need(dev(), r.Neigh.check(), optional(r.PrevNeigh, (*Neigh).check))
 	case "route":
 		if r.Route == nil {
 			return errors.New("route record without a route")

@@ -29,7 +29,7 @@ func recordedID(r Record) devID {
 }
 
 // madeKinds are the kinds of device nsscript makes, and so may delete.
-var madeKinds = map[string]bool{"veth": true, "bridge": true, "dummy": true}
+var madeKinds = map[string]bool{"veth": true, "bridge": true, "dummy": true, "vxlan": true, "tap": true, "vlan": true, "macvlan": true}
 
 func (id devID) matches(li *kernel.LinkInfo) bool {
 	if id.kind != "" {

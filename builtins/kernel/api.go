@@ -96,6 +96,8 @@ type Writer interface {
 	AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (int, error)
 	AddBridge(ns *NS, name string, o LinkOpts) error
 	AddDummy(ns *NS, name string, o LinkOpts) error
+	// AddDevice makes a vxlan, tap, vlan or macvlan (see Device).
+	AddDevice(ns *NS, name string, d Device, o LinkOpts) error
 	SetBridgeSTP(ns *NS, index int, on bool) error
 	SetUp(ns *NS, index int, up bool) error
 	SetUpByName(ns *NS, name string) error
@@ -106,11 +108,14 @@ type Writer interface {
 	Move(ns *NS, index int, target *NS) error
 	DeleteLink(ns *NS, index int) error
 
-	// Addresses and routes: ip addr, ip route.
+	// Addresses, routes and neighbours: ip addr, ip route, ip neigh.
 	AddAddr(ns *NS, index int, cidr *net.IPNet) error
 	DelAddr(ns *NS, index int, cidr *net.IPNet) error
 	ReplaceRoute(ns *NS, r RouteInfo) error
 	DeleteRoute(ns *NS, r RouteInfo) error
+	// Neighbours: ip neigh replace ... nud permanent, ip neigh del.
+	ReplaceNeigh(ns *NS, n NeighInfo) error
+	DeleteNeigh(ns *NS, n NeighInfo) error
 
 	// iptables, inside a namespace.
 	AppendRule(ns *NS, table, chain string, spec []string) error

@@ -83,6 +83,7 @@ type rns struct {
 	named   bool
 	links   []*rlink
 	routes  []*rroute
+	neighs  []*rneigh // static entries (a plan sends no packets: nothing is learnt)
 	sysctl  map[string]string
 	rules   map[string][][]string // "table chain" -> specs
 	nsids   map[uint64]int
@@ -102,6 +103,14 @@ type rlink struct {
 	addrs  []*net.IPNet
 	alias  string
 	stp    bool
+	dev    *kernel.Device // a vxlan's, tap's, vlan's or macvlan's settings
+	lower  *rlink         // the device it sits on: it goes with that
+}
+
+type rneigh struct {
+	ip  net.IP
+	mac string
+	dev *rlink
 }
 
 type rroute struct {
@@ -213,6 +222,10 @@ func (r *Model) info(l *rlink) *kernel.LinkInfo {
 		PeerNetnsID: -1, Alias: l.alias}
 	if l.master != nil {
 		li.MasterIndex = l.master.index
+	}
+	if l.dev != nil {
+		d := *l.dev
+		li.Device = &d
 	}
 	if l.peer != nil {
 		li.PeerIndex = l.peer.index

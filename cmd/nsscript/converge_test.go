@@ -28,3 +28,9 @@ func TestRerunDiff(t *testing.T) { trust(t, "rerun_diff.star", "diff checked") }
 // identical daemons, renames, the user's address beside the lab's, a
 // journal naming pid 1, ls of a lab without devices.
 func TestRerunMore(t *testing.T) { trust(t, "rerun_more.star", "re-runs checked") }
+
+// TestRerunDevices: VXLAN, tap and macvlan devices, chosen MACs and
+// static neighbours converge on re-run (an empty --trace), show in ls,
+// follow an edit (another VNI made again, static entries pruned and the
+// user's put back), roll back on failure and come down whole.
+func TestRerunDevices(t *testing.T) { trust(t, "rerun_devices.star", "devices converge") }
