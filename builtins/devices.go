@@ -185,7 +185,7 @@ func (e *Env) makeDevice(fn string, n *Namespace, name string, d kernel.Device, 
 			if links, lerr := e.K.Links(n.ns); lerr == nil {
 				for _, o := range links {
 					if od := o.Device; od != nil && od.Kind == "vxlan" && od.VNI == d.VNI && od.Port == d.Port {
-						return nil, because(errorf(fn, "namespace %s already has VXLAN %q with VNI %d on port %d: the kernel carries a VNI on one device per port (and underlay device); put more ports on that device's bridge, or give another vni= or dstport=", n.Name(), o.Name, d.VNI, d.Port), err)
+						return nil, because(errorf(fn, "namespace %s already has VXLAN %q with VNI %d on port %d: the kernel carries a VNI on one device per port in a namespace; put more ports on that device's bridge, or give another vni= or dstport=", n.Name(), o.Name, d.VNI, d.Port), err)
 					}
 				}
 			}

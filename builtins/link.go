@@ -232,10 +232,11 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	return l, nil
 }
 
-// ensureMAC gives the device mac (nil: any), unless it has it (li: what
-// it is now).
-func (l *Link) ensureMAC(fn string, li *kernel.LinkInfo, mac net.HardwareAddr) error {
-	if mac == nil || li.MAC == mac.String() {
+// ensureMAC gives a device that was there mac (nil: any). It asks also
+// when the device has it, so that the journal knows the script still
+// wants it (a re-run keeps it).
+func (l *Link) ensureMAC(fn string, mac net.HardwareAddr) error {
+	if mac == nil {
 		return nil
 	}
 	if err := l.env.K.SetMAC(l.ns.ns, l.index, mac); err != nil {

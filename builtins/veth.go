@@ -113,9 +113,9 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	}
 	if err == nil && !created {
 		// A pair that was there: with the MACs the script asks for now.
-		err = a.ensureMAC(fn, ali, mac.HardwareAddr)
+		err = a.ensureMAC(fn, mac.HardwareAddr)
 		if err == nil {
-			err = p.ensureMAC(fn, pli, peerMAC.HardwareAddr)
+			err = p.ensureMAC(fn, peerMAC.HardwareAddr)
 		}
 	}
 	if err != nil {

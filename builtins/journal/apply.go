@@ -320,7 +320,7 @@ func merge(recs []Record) []Record {
 // withBefore is r with what old says was there before the lab.
 func withBefore(r, old Record) Record {
 	r.OldValue, r.OldMTU, r.OldMAC, r.OldName, r.WasUp, r.OldMaster = old.OldValue, old.OldMTU, old.OldMAC, old.OldName, old.WasUp, old.OldMaster
-	r.Addrs, r.Routes, r.Prev, r.PrevNeigh = old.Addrs, old.Routes, old.Prev, old.PrevNeigh
+	r.Addrs, r.Routes, r.Prev, r.PrevNeigh, r.Neighs = old.Addrs, old.Routes, old.Prev, old.PrevNeigh, old.Neighs
 	if r.Op == "etc" {
 		r.Has, r.Data = old.Has, old.Data
 	}

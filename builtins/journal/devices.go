@@ -204,9 +204,11 @@ func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
 	}
 	if !up {
 		// The kernel flushes a device's IPv6 addresses when it goes down
-		// (keep_addr_on_down=0), and the routes through it.
+		// (keep_addr_on_down=0), the routes through it and its static
+		// neighbours.
 		rec.Addrs = k.ipv6Addrs(ns, li.Index)
 		rec.Routes = k.devRoutes(ns, li.Index)
+		rec.Neighs = staticNeighs(k.Reader, ns, li.Index)
 	}
 	return rec
 }
@@ -300,27 +302,29 @@ func (k *Kernel) SetMTU(ns *kernel.NS, index, mtu int) error {
 		func() error { return k.in.SetMTU(ns, index, mtu) })
 }
 
-// SetMAC journals a device's old MAC; for a device the lab made in a
-// namespace it did not make, the new MAC, by which undo will know it.
+// SetMAC journals a device's old MAC; for a device the lab made, the new
+// MAC, by which undo and later runs will know it (an ident record; in a
+// namespace the lab made it goes with the namespace).
 func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
-	if !k.owned(ns) {
-		li, err := k.linkName(ns, index)
-		if err != nil {
+	li, err := k.linkName(ns, index)
+	if err != nil {
+		return err
+	}
+	if _, ok := k.createdLinks[linkKey{k.nsKey(ns), li.Name}]; ok {
+		if li.MAC == mac.String() {
+			k.declare("ident " + li.MAC)
+			return nil
+		}
+		rec := Record{Op: "ident", NS: k.ref(ns), Name: li.Name, MAC: mac.String(), OldMAC: li.MAC, Within: k.within(ns, index),
+			Neighs: staticNeighs(k.Reader, ns, index)} // (the kernel flushes them)
+		if err := k.write(rec); err != nil {
 			return err
 		}
-		if _, ok := k.createdLinks[linkKey{k.nsKey(ns), li.Name}]; ok {
-			if li.MAC == mac.String() {
-				k.declare("ident " + li.MAC)
-				return nil
-			}
-			if err := k.write(Record{Op: "ident", NS: k.ref(ns), Name: li.Name, MAC: mac.String(), OldMAC: li.MAC}); err != nil {
-				return err
-			}
-			return k.in.SetMAC(ns, index, mac)
-		}
+		return k.in.SetMAC(ns, index, mac)
 	}
-	return k.attr(ns, index, "mac", func(li *kernel.LinkInfo, rec *Record) { rec.OldMAC = li.MAC },
-		func() error { return k.in.SetMAC(ns, index, mac) })
+	return k.attr(ns, index, "mac", func(li *kernel.LinkInfo, rec *Record) {
+		rec.OldMAC, rec.Neighs = li.MAC, staticNeighs(k.Reader, ns, index)
+	}, func() error { return k.in.SetMAC(ns, index, mac) })
 }
 
 func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {

@@ -30,6 +30,42 @@ func (n *Neigh) check() error {
 	return optional(n.LLAddr, checkMAC)
 }
 
+func checkNeighs(ns []Neigh) error {
+	for i := range ns {
+		if err := ns[i].check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// staticNeighs are the static entries on a device, which the kernel
+// flushes when it goes down or changes its MAC: what undo puts back.
+func staticNeighs(k kernel.Reader, ns *kernel.NS, index int) []Neigh {
+	ents, err := k.Neighbors(ns)
+	if err != nil {
+		return nil
+	}
+	var out []Neigh
+	for _, e := range ents {
+		if e.DevIndex == index && e.State == "PERMANENT" {
+			out = append(out, Neigh{IP: e.IP.String(), LLAddr: e.MAC})
+		}
+	}
+	return out
+}
+
+// putBackNeighs puts back static entries the kernel flushed from a
+// device; one it refuses is a warning.
+func (u *Undoer) putBackNeighs(ns *kernel.NS, li *kernel.LinkInfo, neighs []Neigh) {
+	for _, n := range neighs {
+		err := u.K.ReplaceNeigh(ns, kernel.NeighInfo{IP: net.ParseIP(n.IP), MAC: n.LLAddr, DevIndex: li.Index})
+		if err != nil {
+			u.warn("could not put back the static entry %s lladdr %s on %q: %v", n.IP, n.LLAddr, li.Name, err)
+		}
+	}
+}
+
 // staticNeigh is the static entry for n's address on its device, if any.
 func staticNeigh(k kernel.Reader, ns *kernel.NS, index int, ip net.IP) *Neigh {
 	ents, err := k.Neighbors(ns)

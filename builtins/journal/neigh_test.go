@@ -231,3 +231,84 @@ func TestNeighRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestMACRerun: a re-run that gives the lab's veth another MAC (veth(...,
+// mac=) edited) follows it: the run after finds the pair, not makes it
+// again; a failed run puts the MAC back; down leaves nothing.
+func TestMACRerun(t *testing.T) {
+	w, j, before := openLab(t)
+	m := w.k
+	var warns warnings
+	run := func(mac string, fail bool) {
+		t.Helper()
+		red, _, err := j.CreateNamed("red", true, nil)
+		must(t, err)
+		_, err = j.AddVeth(red, "a0", red, "b0", kernel.LinkOpts{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, MACChosen: true})
+		if err != nil && err != kernel.ErrExist {
+			t.Fatal(err)
+		}
+		if created := err == nil; created != (mac == "") {
+			t.Fatalf("the veth made again: %v (mac %q)", created, mac)
+		}
+		if mac != "" { // both ends (veth(..., mac=, peer_mac=))
+			must(t, j.SetMAC(red, index(t, j, red, "a0"), mustMAC(mac)))
+			must(t, j.SetMAC(red, index(t, j, red, "b0"), mustMAC(mac[:len(mac)-1]+"f")))
+		}
+		if fail {
+			if errs := j.Rollback(warns.undoer(m)); len(errs) > 0 {
+				t.Fatal(errs)
+			}
+		} else if errs := j.Commit(warns.undoer(m)); len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		must(t, j.Close())
+		var err2 error
+		j, err2 = Open(m, "lab")
+		must(t, err2)
+	}
+	macOf := func() string {
+		red, err := m.OpenNamed("red")
+		must(t, err)
+		li, err := m.LinkByName(red, "a0")
+		must(t, err)
+		return li.MAC
+	}
+	run("", false)
+	run("02:00:00:00:00:02", false)
+	run("02:00:00:00:00:02", false)
+	if macOf() != "02:00:00:00:00:02" {
+		t.Errorf("mac %s", macOf())
+	}
+	run("02:00:00:00:00:03", true)
+	if macOf() != "02:00:00:00:00:02" {
+		t.Errorf("after a failed run, mac %s", macOf())
+	}
+	run("02:00:00:00:00:02", false)
+	must(t, j.Close())
+	if len(warns) > 0 {
+		t.Errorf("warnings: %q", warns)
+	}
+	down(t, w, before)
+}
+
+func mustMAC(s string) net.HardwareAddr {
+	m, err := net.ParseMAC(s)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// TestFlushedNeighsBack: the kernel flushes a device's static entries
+// when its MAC changes or it goes down; undoing that puts them back.
+func TestFlushedNeighsBack(t *testing.T) {
+	w, j, before := neighWorld(t)
+	host := j.Host()
+	nic := index(t, j, host, "nic0")
+	must(t, j.SetMAC(host, nic, mustMAC("02:00:00:00:00:aa")))
+	must(t, j.SetUp(host, nic, false))
+	if now := strings.Join(observe(t, w.k), "\n"); strings.Contains(now, "neigh host") {
+		t.Fatalf("the model kept static entries of a device whose MAC changed:\n%s", now)
+	}
+	rollBack(t, j, w, before)
+}

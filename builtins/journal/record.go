@@ -102,6 +102,9 @@ type Record struct {
 	// move).
 	Addrs  []string `json:"addrs,omitempty"`
 	Routes []Route  `json:"routes,omitempty"`
+	// Neighs: the device's static neighbours, which the kernel flushes
+	// when it goes down (up) or changes its MAC (ident, mac).
+	Neighs []Neigh `json:"neighs,omitempty"`
 
 	// Neigh: neigh, neigh_del: the static neighbour entry (its address;
 	// on neigh, the lladdr the lab set). The device it is on is named
@@ -418,19 +421,19 @@ func (r *Record) check() error {
 			return need(r.PeerNS.check("peer namespace"), names.IfName(r.Peer))
 		}
 	case "ident":
-		return need(dev(), nonEmpty("mac", r.MAC), optional(r.OldMAC, checkMAC))
+		return need(dev(), nonEmpty("mac", r.MAC), optional(r.OldMAC, checkMAC), checkNeighs(r.Neighs))
 	case "up":
 		if r.WasUp == nil {
 			return need(dev(), errors.New("up record without the state before"))
 		}
-		return need(dev(), checkAddrs(r.Addrs), checkRoutes(r.Routes))
+		return need(dev(), checkAddrs(r.Addrs), checkRoutes(r.Routes), checkNeighs(r.Neighs))
 	case "mtu":
 		if r.OldMTU <= 0 {
 			return need(dev(), fmt.Errorf("mtu %d", r.OldMTU))
 		}
 		return need(dev(), checkAddrs(r.Addrs))
 	case "mac":
-		return need(dev(), checkMAC(r.OldMAC))
+		return need(dev(), checkMAC(r.OldMAC), checkNeighs(r.Neighs))
 	case "master":
 		return need(dev(), optional(r.OldMaster, names.IfName))
 	case "rename":

@@ -121,7 +121,7 @@ func (r *Model) SetBridgeSTP(ns *kernel.NS, index int, on bool) error {
 
 // AddDevice creates a vxlan, tap, vlan or macvlan, down. Like Linux it
 // refuses a device it would sit on that is not there, and a second VXLAN
-// of a VNI on the same port and underlay device; its MTU is its parent's
+// of a VNI on the same port; its MTU is its parent's
 // (a VXLAN's less the 50 bytes of its headers, 70 over IPv6).
 func (r *Model) AddDevice(ns *kernel.NS, name string, d kernel.Device, o kernel.LinkOpts) error {
 	r.mu.Lock()
@@ -160,7 +160,7 @@ func (r *Model) AddDevice(ns *kernel.NS, name string, d kernel.Device, o kernel.
 	}
 	if d.Kind == "vxlan" {
 		for _, o := range n.links {
-			if o.dev != nil && o.dev.Kind == "vxlan" && o.dev.VNI == d.VNI && o.dev.Port == d.Port && o.lower == lower {
+			if o.dev != nil && o.dev.Kind == "vxlan" && o.dev.VNI == d.VNI && o.dev.Port == d.Port {
 				return fmt.Errorf("create vxlan %q: %w: A VXLAN device with the specified VNI already exists", name, unix.EEXIST)
 			}
 		}

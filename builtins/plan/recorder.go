@@ -256,12 +256,15 @@ func (r *Recorder) SetMTU(ns *kernel.NS, index, mtu int) error {
 	return err
 }
 
+// SetMAC shows a change of address only.
 func (r *Recorder) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
-	name := r.name(ns, index)
+	li := r.was(ns, index)
 	err := r.in.SetMAC(ns, index, mac)
-	op := r.linkSet(ns, name, "address", mac.String())
-	op.MAC = mac.String()
-	r.emit(op, err)
+	if li.MAC != mac.String() || err != nil {
+		op := r.linkSet(ns, li.Name, "address", mac.String())
+		op.MAC = mac.String()
+		r.emit(op, err)
+	}
 	return err
 }
 
