@@ -49,10 +49,13 @@ var TypeDoc = map[string]string{
 	"Route":      "a route of a namespace's main table",
 	"Result":     "what a finished command gave; str(result) is its stdout",
 	"Process":    "a command started with exec(..., background=True)",
-	"Rule":       "an iptables rule nsscript added (or found) in a namespace",
+	"Rule":       "an iptables (or ip6tables) rule nsscript added (or found) in a namespace",
+	"PolicyRule": "a routing policy rule (ip rule) of a namespace, as the kernel has it",
 	"neighbor":   "an entry of a namespace's ARP/NDP cache",
 	"PingResult": "what ping() saw; true when any reply came; str() is ping's summary line",
 	"Matrix":     "what reachability() saw, pair by pair; print() shows it as Mininet's pingall does",
+	"Shape":      "what link.shape reads: a device's shaping and what does it; str() is tc's words and the mechanism, \"rate 10mbit delay 20ms (tbf+netem)\"",
+	"Throughput": "what throughput() measured; str() is \"9.56 Mbit/s (...)\"",
 }
 
 // Params lists the parameters a builtin or method takes, form by form

@@ -20,11 +20,18 @@ var attrDocs = map[string][][2]string{
 	},
 	"Link": {
 		{"name", "its name now"}, {"ns", "the Namespace it is in now"},
-		{"kind", `"veth", "bridge", "dummy", "vxlan", "loopback" or "device"`},
+		{"kind", `"veth", "bridge", "dummy", "vxlan", "tap", "vlan", "macvlan", "loopback" or "device"`},
 		{"index", "its ifindex in its namespace"}, {"mac", "its MAC address"}, {"mtu", "its MTU"},
 		{"up", "whether it is administratively up"}, {"master", "its bridge (Link) or None"},
 		{"peer", "a veth's other end (Link) or None"}, {"addrs", `its addresses, "a.b.c.d/len"`},
+		{"shape", "its shaping (a Shape, false when none), read now; called, it is the link.shape method"},
 	},
+	"Shape": {{"rate", `"10mbit" or None`}, {"delay", `"20ms" or None`}, {"jitter", `"5ms" or None`},
+		{"loss", `"10%" or None`}, {"duplicate", `"1%" or None`}, {"reorder", `"25%" or None`},
+		{"limit", "the packets the delay holds at most (netem's limit, 1000 unless given), or None"},
+		{"mechanism", `what does it: "tbf" (rate), "netem", "tbf+netem", "forwarder" (nsscript's, where the kernel has no sch_netem), "tbf+forwarder", or None`}},
+	"Throughput": {{"bps", "TCP payload bits per second, as iperf counts them"}, {"mbps", "the same in Mbit/s (float)"},
+		{"bytes", "the bytes measured"}, {"seconds", "over how long"}},
 	"Route":   {{"ns", "its Namespace"}, {"dst", `"default" or a prefix`}, {"via", "the gateway or None"}, {"dev", "the device's name"}, {"metric", "its metric"}, {"table", "its table (main is 254)"}},
 	"Result":  {{"code", "the exit code"}, {"stdout", "what it wrote on stdout"}, {"stderr", "what it wrote on stderr"}, {"ok", "code == 0"}},
 	"Process": {{"pid", "its process id"}, {"ns", "the Namespace it runs in"}, {"running", "whether it still runs"}, {"stdout", "what it wrote on stdout so far"}, {"stderr", "what it wrote on stderr so far"}},
@@ -34,6 +41,9 @@ var attrDocs = map[string][][2]string{
 	"Matrix": {{"names", "the nodes, in order"}, {"sent", "pings sent"}, {"received", "pings answered"}, {"dropped", "the fraction unanswered, 0.0 to 1.0"},
 		{"ok", "whether every pair answered"}, {"pairs", "(src, dst, answered) for every pair"}},
 	"Rule": {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
+	"PolicyRule": {{"ns", "its Namespace"}, {"priority", "its priority (lower goes first)"}, {"from_", "the source prefix it matches, or None for any"},
+		{"to", "the destination prefix, or None"}, {"iif", "the device packets come in by, or None"}, {"oif", "the device they leave by, or None"},
+		{"fwmark", `the mark it matches ("0x1", "0x1/0xff"), or None`}, {"table", "the table its packets look up (main is 254)"}, {"family", `"ipv4" or "ipv6"`}},
 }
 
 // Reference is the reference of every builtin, module function, value and

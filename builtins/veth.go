@@ -19,7 +19,14 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	var master, peerMaster BridgeArg
 	var mtu MTU
 	up := true
-	if err := unpack(b, args, kwargs, &name, &peer, &ns, &peerNS, &addr, &peerAddr, &master, &peerMaster, &mtu, &up); err != nil {
+	var mac, peerMAC MAC
+	var sa shapeArgs
+	if err := unpack(b, args, kwargs, &name, &peer, &ns, &peerNS, &addr, &peerAddr, &master, &peerMaster, &mtu, &up,
+		&sa.rate, &sa.delay, &sa.jitter, &sa.loss, &mac, &peerMAC); err != nil {
+		return nil, err
+	}
+	shaping, err := sa.shaping(fn)
+	if err != nil {
 		return nil, err
 	}
 	n, pn := ns.or(e.host), peerNS.or(e.host)
@@ -35,15 +42,22 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err := peerMaster.checkSameNS(fn, "peer_master", string(peer), pn); err != nil {
 		return nil, err
 	}
+	if err := e.checkShaping(fn, shaping); err != nil {
+		return nil, err
+	}
 
 	// Create first: on a first run the names are free, and asking first
 	// would cost two round trips per veth. Only when the kernel says a
 	// name is taken does veth look: a re-run finds its own veth (and
 	// converges it), anything else is an error that says what is there.
 	created := false
+	if mac.HardwareAddr != nil && mac.String() == peerMAC.String() {
+		return nil, errorf(fn, "mac and peer_mac are both %s: the two ends of a cable need MACs of their own", mac)
+	}
 	// An end made to be a bridge port gets no IPv6 of its own: see
 	// kernel.LinkOpts.PortOnly.
 	opts := kernel.LinkOpts{MTU: int(mtu), Want: wantOf(mtu, master.Link, addr.IPNet, up), PeerWant: wantOf(mtu, peerMaster.Link, peerAddr.IPNet, up),
+		MAC: mac.HardwareAddr, PeerMAC: peerMAC.HardwareAddr, MACChosen: mac.HardwareAddr != nil, PeerMACChosen: peerMAC.HardwareAddr != nil,
 		PortOnly: master.Link != nil, PeerPortOnly: peerMaster.Link != nil}
 	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
 	if errors.Is(aerr, kernel.ErrExist) && e.replaceable(n, string(name), pn, string(peer)) {
@@ -92,7 +106,6 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 
 	var a *Link
 	var ali *kernel.LinkInfo
-	var err error
 	if created && index != 0 {
 		// What a new veth end is: no read needed.
 		a = e.wrapLink(n, index, string(name))
@@ -109,6 +122,13 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err == nil {
 		err = p.configure(fn, askedPeer, askedPeerName, pli, created, mtu, peerMaster.Link, peerAddr.IPNet, up)
 	}
+	if err == nil && !created {
+		// A pair that was there: with the MACs the script asks for now.
+		err = a.ensureMAC(fn, mac.HardwareAddr)
+		if err == nil {
+			err = p.ensureMAC(fn, peerMAC.HardwareAddr)
+		}
+	}
 	if err != nil {
 		if created {
 			// Leave nothing half-built: the pair goes as it came.
@@ -118,6 +138,21 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		return nil, err
 	}
+	// Shaped as the call says (on a re-run, as it is already: nothing
+	// changes). What an earlier run set and this call no longer asks for
+	// goes when the run ends, as everything the run does not declare.
+	if !shaping.Empty() {
+		for _, end := range []*Link{a, p} {
+			if err := end.setShape(fn, shaping); err != nil {
+				if created {
+					_ = e.K.DeleteLink(n.ns, a.index)
+					e.forgetLink(a)
+					e.forgetLink(p)
+				}
+				return nil, err
+			}
+		}
+	}
 	if up {
 		// Both ends got their carrier when the second came up: make the
 		// kernel apply that now, so the first packets are not dropped.
@@ -126,6 +161,15 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		// gains the port needs no such read: 0 failures in 560.)
 		e.K.Sync(n.ns, a.index)
 		e.K.Sync(pn.ns, p.index)
+		// A bridge that got its first working port from them gains its
+		// own carrier in that read, and needs one of its own: under load
+		// its transmit queue, which its ARP replies take, was attached
+		// only after a second, when the first ping had given up.
+		for _, br := range []*Link{master.Link, peerMaster.Link} {
+			if br != nil {
+				e.K.Sync(br.ns.ns, br.index)
+			}
+		}
 	}
 	return starlark.Tuple{a, p}, nil
 }

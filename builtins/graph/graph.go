@@ -9,19 +9,24 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
-// Graph is a topology: namespaces with their devices, and the veth pairs
-// between them. `nsscript graph` draws it; --json prints it.
+// Graph is a topology: namespaces with their devices, the veth pairs
+// between them, and the VXLAN tunnels. `nsscript graph` draws it; --json
+// prints it.
 type Graph struct {
-	Title      string `json:"title,omitempty"`
-	Namespaces []*Box `json:"namespaces"`
-	Links      []Pair `json:"links"`
+	Title      string   `json:"title,omitempty"`
+	Namespaces []*Box   `json:"namespaces"`
+	Links      []Pair   `json:"links"`
+	Tunnels    []Tunnel `json:"tunnels,omitempty"`
 }
 
 // Box is a namespace.
@@ -30,10 +35,14 @@ type Box struct {
 	Host       bool     `json:"host,omitempty"`
 	LoUp       bool     `json:"lo_up"`
 	Forwarding bool     `json:"forwarding"`
-	NAT        []string `json:"nat,omitempty"`      // nat rules, as iptables -S shows them
+	NAT        []string `json:"nat,omitempty"`      // nat rules, as iptables -S shows them ("[ipv6] " before ip6tables')
 	Firewall   []string `json:"firewall,omitempty"` // filter rules
 	Routes     []string `json:"routes,omitempty"`   // routes other than the connected ones
-	Devices    []*Dev   `json:"devices"`            // lo aside; a bridge's ports follow it
+	// Policy are the routing policy rules but the kernel's own (as ip
+	// rule writes them after "add"); Routes then has the routes of the
+	// tables they look up, each with its "table N".
+	Policy  []string `json:"policy,omitempty"`
+	Devices []*Dev   `json:"devices"` // lo aside; a bridge's ports follow it
 }
 
 // Dev is a network device.
@@ -44,6 +53,25 @@ type Dev struct {
 	Addrs  []string `json:"addrs,omitempty"`
 	Master string   `json:"master,omitempty"`
 	Peer   *End     `json:"peer,omitempty"` // a veth's other end
+	// Shape is what nsscript shapes its egress with, as tc says it
+	// ("rate 10mbit delay 20ms"), and by what ("tbf+netem").
+	Shape string `json:"shape,omitempty"`
+	// Detail is what a vxlan, vlan or macvlan is of its kind ("vni 42
+	// remote 192.0.2.2 dev eth0 dstport 4789"); Lower the device of its
+	// namespace it sits on (a VXLAN's underlay, a VLAN's parent).
+	Detail string `json:"detail,omitempty"`
+	Lower  string `json:"lower,omitempty"`
+
+	dev *kernel.Device // a vxlan's settings, to find its tunnels
+}
+
+// Tunnel is a VXLAN tunnel between two drawn namespaces: VXLAN devices of
+// one VNI and port, each the other's remote end, or in one multicast
+// group.
+type Tunnel struct {
+	A   End `json:"a"`
+	B   End `json:"b"`
+	VNI int `json:"vni"`
 }
 
 // End is a device in a namespace.
@@ -69,7 +97,14 @@ type Source interface {
 	Routes(ns *kernel.NS, table int) ([]kernel.RouteInfo, error)
 	NetnsID(ns, other *kernel.NS) (int, error)
 	ReadSysctl(ns *kernel.NS, key string) (string, error)
-	ListRules(ns *kernel.NS, table, chain string) ([]string, error)
+	ListRules(ns *kernel.NS, c kernel.Chain) ([]string, error)
+	PolicyRules(ns *kernel.NS, v6 bool) ([]kernel.PolicyRule, error)
+}
+
+// shaper is a Source that also reads link shaping (the real kernel and
+// the plan's model do).
+type shaper interface {
+	Shaping(ns *kernel.NS, index int) (*kernel.Shaping, error)
 }
 
 // procNet is the path of a process's (or thread's) namespace.
@@ -127,7 +162,46 @@ func Build(src Source, nss []*kernel.NS, label func(*kernel.NS) string) (*Graph,
 			g.Links = append(g.Links, Pair{a, *d.Peer})
 		}
 	}
+	g.Tunnels = tunnels(g.Namespaces)
 	return g, nil
+}
+
+// tunnels pairs the VXLAN devices of the boxes: one whose remote end is
+// an address of another box, with that box's VXLAN of the same VNI and
+// port; those of one multicast group, VNI and port, each with each.
+func tunnels(boxes []*Box) []Tunnel {
+	type vx struct {
+		end End
+		d   *kernel.Device
+		box *Box
+	}
+	var all []vx
+	at := map[string]*Box{} // an address (without its length) -> its box
+	for _, b := range boxes {
+		for _, d := range b.Devices {
+			for _, a := range d.Addrs {
+				ip, _, _ := strings.Cut(a, "/")
+				at[ip] = b
+			}
+			if d.dev != nil && d.dev.Kind == "vxlan" {
+				all = append(all, vx{End{b.ID, d.Name}, d.dev, b})
+			}
+		}
+	}
+	var out []Tunnel
+	for i, a := range all {
+		for _, z := range all[i+1:] {
+			if a.box == z.box || a.d.VNI != z.d.VNI || a.d.Port != z.d.Port {
+				continue
+			}
+			group := a.d.Group != nil && a.d.Group.Equal(z.d.Group)
+			facing := a.d.Remote != nil && z.d.Remote != nil && at[a.d.Remote.String()] == z.box && at[z.d.Remote.String()] == a.box
+			if group || facing {
+				out = append(out, Tunnel{a.end, z.end, a.d.VNI})
+			}
+		}
+	}
+	return out
 }
 
 func nsOrder(ns *kernel.NS) string {
@@ -162,11 +236,22 @@ func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*B
 		}
 		d := &Dev{Name: l.Name, Kind: l.Kind, Up: l.Up}
 		d.Addrs, _ = k.Addrs(ns, l.Index)
+		if l.Device != nil {
+			if lower := byIndex[l.Device.Link]; l.Device.Link != 0 && lower != nil {
+				d.Lower = lower.Name
+			}
+			d.Detail, d.dev = l.Device.Summary(d.Lower), l.Device
+		}
 		if m := byIndex[l.MasterIndex]; l.MasterIndex != 0 && m != nil {
 			d.Master = m.Name
 		}
 		if l.Kind == "veth" && l.PeerIndex != 0 {
 			d.Peer = peerEnd(k, ns, l, all, label)
+		}
+		if sk, ok := k.(shaper); ok {
+			if sh, err := sk.Shaping(ns, l.Index); err == nil && !sh.Empty() {
+				d.Shape = sh.String() + " (" + sh.Mechanism() + ")"
+			}
 		}
 		devs[l.Name] = d
 		names = append(names, l.Name)
@@ -187,7 +272,28 @@ func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*B
 			}
 		}
 	}
-	if rs, err := k.Routes(ns, 0); err == nil {
+	tables := []int{kernel.MainTable}
+	for _, v6 := range []bool{false, true} {
+		prs, _ := k.PolicyRules(ns, v6)
+		for _, pr := range prs {
+			if pr.Builtin() {
+				continue
+			}
+			line := pr.Selector()
+			if v6 {
+				line = "-6 " + line
+			}
+			b.Policy = append(b.Policy, line)
+			if pr.Table > 0 && pr.Table != unix.RT_TABLE_LOCAL && pr.Table != unix.RT_TABLE_DEFAULT && !slices.Contains(tables, pr.Table) {
+				tables = append(tables, pr.Table)
+			}
+		}
+	}
+	for _, t := range tables {
+		rs, err := k.Routes(ns, t)
+		if err != nil {
+			continue
+		}
 		for _, r := range rs {
 			if r.Kernel {
 				continue
@@ -196,11 +302,17 @@ func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*B
 			if l := byIndex[r.DevIndex]; l != nil {
 				dev = l.Name
 			}
-			b.Routes = append(b.Routes, routeLine(r, dev))
+			line := routeLine(r, dev)
+			if t != kernel.MainTable {
+				line += " table " + kernel.TableName(t)
+			}
+			b.Routes = append(b.Routes, line)
 		}
 	}
-	b.NAT = rules(k, ns, "nat", "PREROUTING", "POSTROUTING", "OUTPUT")
-	b.Firewall = rules(k, ns, "filter", "INPUT", "FORWARD", "OUTPUT")
+	b.NAT = append(rules(k, ns, kernel.Chain{Table: "nat"}, "PREROUTING", "POSTROUTING", "OUTPUT"),
+		rules(k, ns, kernel.Chain{V6: true, Table: "nat"}, "PREROUTING", "POSTROUTING", "OUTPUT")...)
+	b.Firewall = append(rules(k, ns, kernel.Chain{Table: "filter"}, "INPUT", "FORWARD", "OUTPUT"),
+		rules(k, ns, kernel.Chain{V6: true, Table: "filter"}, "INPUT", "FORWARD", "OUTPUT")...)
 	return b, nil
 }
 
@@ -223,10 +335,13 @@ func routeLine(r kernel.RouteInfo, dev string) string {
 	return line
 }
 
-func rules(k Source, ns *kernel.NS, table string, chains ...string) []string {
+// rules are the rules of the chains of table t (of iptables, or of
+// ip6tables, marked "[ipv6] ").
+func rules(k Source, ns *kernel.NS, t kernel.Chain, chains ...string) []string {
 	var out []string
 	for _, c := range chains {
-		rs, err := k.ListRules(ns, table, c)
+		t.Name = c
+		rs, err := k.ListRules(ns, t)
 		if err != nil {
 			continue
 		}
@@ -242,6 +357,9 @@ func rules(k Source, ns *kernel.NS, table string, chains ...string) []string {
 				if strings.HasPrefix(strings.Trim(word, `"`), "nsscript:") {
 					r = strings.TrimSpace(r[:i] + " " + after)
 				}
+			}
+			if t.V6 {
+				r = "[ipv6] " + r
 			}
 			out = append(out, r)
 		}
@@ -328,6 +446,8 @@ func (b *Box) Title() string {
 	}
 	return b.ID + " (" + strings.Join(m, ", ") + ")"
 }
+
+func (t Tunnel) label() string { return "vxlan " + strconv.Itoa(t.VNI) }
 
 func (d *Dev) state() string {
 	if d.Up {

@@ -62,6 +62,14 @@ func recKey(r Record) string {
 		return "move " + r.MAC + " " + ns(r.To)
 	case "addr", "addr_del":
 		return r.Op + " " + ns(r.NS) + " " + strconv.Itoa(r.Index) + " " + r.Addr
+	case "shape":
+		return "shape " + ns(r.NS) + " " + strconv.Itoa(r.Index)
+	case "neigh", "neigh_del":
+		ip := "?"
+		if r.Neigh != nil {
+			ip = r.Neigh.IP
+		}
+		return r.Op + " " + ns(r.NS) + " " + strconv.Itoa(r.Index) + " " + ip
 	case "route":
 		if r.Route == nil {
 			return "route ?"
@@ -70,7 +78,18 @@ func recKey(r Record) string {
 	case "sysctl", "shared_sysctl":
 		return "sysctl " + ns(r.NS) + " " + r.Name
 	case "rule", "rule_del":
-		return r.Op + " " + ns(r.NS) + " " + r.Table + " " + r.Chain + " " + strings.Join(r.Spec, "\x00")
+		fam := ""
+		if r.V6 {
+			fam = "6 "
+		}
+		return r.Op + " " + ns(r.NS) + " " + fam + r.Table + " " + r.Chain + " " + strings.Join(r.Spec, "\x00")
+	case "chain":
+		return fmt.Sprintf("chain %s %t %s %s", ns(r.NS), r.V6, r.Table, r.Chain)
+	case "ip_rule":
+		if r.PRule == nil {
+			return r.Op + " ?"
+		}
+		return fmt.Sprintf("%s %s %+v", r.Op, ns(r.NS), *r.PRule)
 	case "etc":
 		n, file, _ := r.etcName()
 		return "etc " + n + "/" + file
@@ -315,7 +334,7 @@ func merge(recs []Record) []Record {
 // withBefore is r with what old says was there before the lab.
 func withBefore(r, old Record) Record {
 	r.OldValue, r.OldMTU, r.OldMAC, r.OldName, r.WasUp, r.OldMaster = old.OldValue, old.OldMTU, old.OldMAC, old.OldName, old.WasUp, old.OldMaster
-	r.Addrs, r.Routes, r.Prev = old.Addrs, old.Routes, old.Prev
+	r.Addrs, r.Routes, r.Prev, r.PrevShape, r.PrevNeigh, r.Neighs = old.Addrs, old.Routes, old.Prev, old.PrevShape, old.PrevNeigh, old.Neighs
 	if r.Op == "etc" {
 		r.Has, r.Data = old.Has, old.Data
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
@@ -40,18 +41,39 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 		if l.Gone {
 			continue
 		}
-		out = append(out, plan.ItemLink(l.Namespace, l.Name, l.Kind, l.Peer, l.Master))
+		out = append(out, plan.ItemLink(l.Namespace, l.Name, l.Kind, l.Detail, l.Peer, l.Master))
 		for _, a := range l.Addrs {
 			out = append(out, plan.ItemAddr(l.Namespace, l.Name, a))
 		}
 	}
+	for _, n := range liveNeighs(k, recs, labNS) {
+		out = append(out, plan.ItemNeigh(n[0], n[1], n[2], n[3]))
+	}
 	label := (*kernel.NS).Label
 	// Routes: all in the lab's namespaces (but the kernel's own), the
-	// lab's elsewhere.
+	// lab's elsewhere; of the main table, and of the tables the lab's
+	// routes and policy rules name.
+	tables := map[uint64][]int{}
+	for _, r := range recs {
+		t := 0
+		switch {
+		case r.Op == "route" && r.Route != nil:
+			t = r.Route.Table
+		case r.Op == "ip_rule" && r.PRule != nil:
+			t = r.PRule.Table
+		}
+		if t != 0 && t != kernel.MainTable && r.NS != nil && !slices.Contains(tables[r.NS.Inode], t) {
+			tables[r.NS.Inode] = append(tables[r.NS.Inode], t)
+		}
+	}
 	routes := func(ns *kernel.NS, keep func(kernel.RouteInfo) bool) {
-		rs, err := k.Routes(ns, 0)
-		if err != nil {
-			return
+		var rs []kernel.RouteInfo
+		for _, t := range append([]int{kernel.MainTable}, tables[ns.Inode]...) {
+			trs, err := k.Routes(ns, t)
+			if err != nil {
+				return
+			}
+			rs = append(rs, trs...)
 		}
 		for _, rt := range rs {
 			if rt.Kernel || !keep(rt) {
@@ -89,7 +111,7 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 				if rt.Dst != nil {
 					d = rt.Dst.String()
 				}
-				return d == want.Dst && rt.Metric == want.Metric
+				return d == want.Dst && rt.Metric == want.Metric && (want.Table == 0 || rt.Table == want.Table)
 			})
 		case "addr":
 			if r.Within != "" {
@@ -103,8 +125,16 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 				}
 			}
 		case "rule":
-			if ok, err := k.RuleExists(ns, r.Table, r.Chain, r.Spec); err == nil && ok {
-				out = append(out, plan.ItemRule(label(ns), r.Table, r.Chain, r.Spec))
+			if ok, err := k.RuleExists(ns, r.chain(), r.Spec); err == nil && ok {
+				out = append(out, plan.ItemRule(label(ns), r.chain(), r.Spec))
+			}
+		case "chain":
+			if ok, err := k.ChainExists(ns, r.chain()); err == nil && ok {
+				out = append(out, plan.ItemChain(label(ns), r.chain()))
+			}
+		case "ip_rule":
+			if pr, ok, err := k.FindPolicyRule(ns, r.PRule.kernel()); err == nil && ok {
+				out = append(out, plan.ItemPolicyRule(label(ns), pr))
 			}
 		case "sysctl", "shared_sysctl":
 			if v, err := k.ReadSysctl(ns, r.Name); err == nil {
@@ -115,8 +145,13 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 			if st, err := k.EtcState(n, file); err == nil && st.Had {
 				out = append(out, plan.ItemEtc(n, file, st.Old))
 			}
+		case "shape":
+			if sh, err := k.Shaping(ns, r.Index); err == nil && !sh.Empty() {
+				out = append(out, plan.ItemShape(label(ns), r.Name, sh))
+			}
 		case "proc":
-			if r.Bg && r.Start != 0 && liveStart(k, r.Pid) == r.Start {
+			// (A forwarder is the lab's shaping, listed as such.)
+			if r.Bg && r.Start != 0 && liveStart(k, r.Pid) == r.Start && !kernel.IsForwarder(r.Argv) {
 				out = append(out, plan.ItemProc(label(ns), r.Argv))
 			}
 		}

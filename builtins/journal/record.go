@@ -51,6 +51,51 @@ type Route struct {
 	Table  int    `json:"table,omitempty"`
 }
 
+// PRule is a routing policy rule (ip rule) as the journal keeps it.
+type PRule struct {
+	V6       bool   `json:"v6,omitempty"`
+	Priority int    `json:"priority"`
+	From     string `json:"from,omitempty"` // a prefix; "" for any
+	To       string `json:"to,omitempty"`
+	IIF      string `json:"iif,omitempty"`
+	OIF      string `json:"oif,omitempty"`
+	Mark     uint32 `json:"mark,omitempty"`
+	Mask     uint32 `json:"mask,omitempty"` // 0: no fwmark match
+	Table    int    `json:"table"`
+}
+
+func pruleOf(r kernel.PolicyRule) *PRule {
+	p := &PRule{V6: r.V6, Priority: r.Priority, IIF: r.IIF, OIF: r.OIF, Mark: r.Mark, Mask: r.Mask, Table: r.Table}
+	if r.Src != nil {
+		p.From = r.Src.String()
+	}
+	if r.Dst != nil {
+		p.To = r.Dst.String()
+	}
+	return p
+}
+
+// kernel is the rule, for the kernel (the journal's check has passed).
+func (p *PRule) kernel() kernel.PolicyRule {
+	r := kernel.PolicyRule{V6: p.V6, Priority: p.Priority, IIF: p.IIF, OIF: p.OIF, Mark: p.Mark, Mask: p.Mask, Table: p.Table}
+	if p.From != "" {
+		_, r.Src, _ = net.ParseCIDR(p.From)
+	}
+	if p.To != "" {
+		_, r.Dst, _ = net.ParseCIDR(p.To)
+	}
+	return r
+}
+
+// check refuses a rule undo could not give the kernel exactly: undo
+// deletes only the rule at that priority with all of it the same.
+func (p *PRule) check() error {
+	if p.Priority <= 0 || p.Table <= 0 {
+		return fmt.Errorf("ip rule with priority %d, table %d", p.Priority, p.Table)
+	}
+	return errors.Join(optional(p.From, checkCIDR), optional(p.To, checkCIDR), optional(p.IIF, names.IfName), optional(p.OIF, names.IfName))
+}
+
 // Record is one change, what undoes it, and what the changed object is:
 // undo first checks that the object is still the one recorded (the
 // namespace by inode and cookie, a device by index or by the MAC address
@@ -74,14 +119,17 @@ type Record struct {
 	Data   []byte   `json:"data,omitempty"`
 	Route  *Route   `json:"route,omitempty"`
 	Prev   *Route   `json:"prev,omitempty"`
-	Table  string   `json:"table,omitempty"`
+	Table  string   `json:"table,omitempty"` // rule, rule_del, chain: the iptables table
 	Chain  string   `json:"chain,omitempty"`
 	Spec   []string `json:"spec,omitempty"`
-	Pid    int      `json:"pid,omitempty"`
-	Start  uint64   `json:"start,omitempty"`
-	Argv   []string `json:"argv,omitempty"`
-	Token  string   `json:"token,omitempty"` // OwnerEnv's value in a started process
-	Lab    string   `json:"lab,omitempty"`   // shared_sysctl: the lab among its users
+	V6     bool     `json:"v6,omitempty"` // rule, rule_del, chain: of ip6tables
+	// PRule: ip_rule: the routing policy rule.
+	PRule *PRule   `json:"ip_rule,omitempty"`
+	Pid   int      `json:"pid,omitempty"`
+	Start uint64   `json:"start,omitempty"`
+	Argv  []string `json:"argv,omitempty"`
+	Token string   `json:"token,omitempty"` // OwnerEnv's value in a started process
+	Lab   string   `json:"lab,omitempty"`   // shared_sysctl: the lab among its users
 
 	// What was there before the change, which undo puts back.
 	OldValue string `json:"old_value,omitempty"` // sysctl, shared_sysctl: the value
@@ -102,6 +150,17 @@ type Record struct {
 	// move).
 	Addrs  []string `json:"addrs,omitempty"`
 	Routes []Route  `json:"routes,omitempty"`
+	// Neighs: the device's static neighbours, which the kernel flushes
+	// when it goes down (up) or changes its MAC (ident, mac).
+	Neighs []Neigh `json:"neighs,omitempty"`
+
+	// Neigh: neigh, neigh_del: the static neighbour entry (its address;
+	// on neigh, the lladdr the lab set). The device it is on is named
+	// as an addr record's (Name, Index, MAC). PrevNeigh is the static
+	// entry that was there before, which undo puts back: replaced
+	// (neigh), or deleted (neigh_del).
+	Neigh     *Neigh `json:"neigh,omitempty"`
+	PrevNeigh *Neigh `json:"prev_neigh,omitempty"`
 
 	// Identity.
 	Index       int    `json:"index,omitempty"`       // a device's index in NS when recorded
@@ -111,6 +170,11 @@ type Record struct {
 	Sum         string `json:"sum,omitempty"`         // etc: sha256 of what nsscript wrote
 	New         []byte `json:"new,omitempty"`         // etc: what nsscript wrote
 	Placeholder uint64 `json:"placeholder,omitempty"` // netns: inode of the file that carries the name
+
+	// Shape, PrevShape: shape: a device's shaping, and what it was
+	// before, which undo puts back (nil: none).
+	Shape     *kernel.Shaping `json:"shape,omitempty"`
+	PrevShape *kernel.Shaping `json:"prev_shape,omitempty"`
 
 	// Want, PeerWant: link: what the creation call wanted of the device
 	// (and of a veth's peer), for a re-run to compare (see declare.go).
@@ -137,6 +201,9 @@ type Record struct {
 	Stdout string   `json:"stdout,omitempty"`
 	Stderr string   `json:"stderr,omitempty"`
 }
+
+// chain is the iptables chain of a rule, rule_del or chain record.
+func (r *Record) chain() kernel.Chain { return kernel.Chain{V6: r.V6, Table: r.Table, Name: r.Chain} }
 
 // givesBack reports whether a move record is of a device of another's,
 // which undo gives back what it had (WasUp, OldMaster, Addrs, Routes)
@@ -354,8 +421,8 @@ func parseLine(line []byte) ([]Record, []error) {
 var ops = map[string]bool{
 	"netns": true, "netns_inode": true, "netns_dir": true, "link": true, "ident": true, "up": true, "mtu": true,
 	"mac": true, "master": true, "rename": true, "move": true, "addr": true, "addr_del": true, "route": true,
-	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "etc": true, "etc_dir": true, "spawn": true,
-	"proc": true, "cgroup": true, "adopt": true,
+	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "chain": true, "ip_rule": true, "etc": true, "etc_dir": true, "spawn": true,
+	"proc": true, "cgroup": true, "adopt": true, "shape": true, "neigh": true, "neigh_del": true,
 }
 
 func (n *NSRef) check(what string) error {
@@ -410,19 +477,19 @@ func (r *Record) check() error {
 			return need(r.PeerNS.check("peer namespace"), names.IfName(r.Peer))
 		}
 	case "ident":
-		return need(dev(), nonEmpty("mac", r.MAC), optional(r.OldMAC, checkMAC))
+		return need(dev(), nonEmpty("mac", r.MAC), optional(r.OldMAC, checkMAC), checkNeighs(r.Neighs))
 	case "up":
 		if r.WasUp == nil {
 			return need(dev(), errors.New("up record without the state before"))
 		}
-		return need(dev(), checkAddrs(r.Addrs), checkRoutes(r.Routes))
+		return need(dev(), checkAddrs(r.Addrs), checkRoutes(r.Routes), checkNeighs(r.Neighs))
 	case "mtu":
 		if r.OldMTU <= 0 {
 			return need(dev(), fmt.Errorf("mtu %d", r.OldMTU))
 		}
 		return need(dev(), checkAddrs(r.Addrs))
 	case "mac":
-		return need(dev(), checkMAC(r.OldMAC))
+		return need(dev(), checkMAC(r.OldMAC), checkNeighs(r.Neighs))
 	case "master":
 		return need(dev(), optional(r.OldMaster, names.IfName))
 	case "rename":
@@ -431,6 +498,13 @@ func (r *Record) check() error {
 		return need(dev(), r.To.check("target namespace"), optional(r.OldMaster, names.IfName), checkAddrs(r.Addrs), checkRoutes(r.Routes))
 	case "addr", "addr_del":
 		return need(dev(), checkCIDR(r.Addr))
+	case "shape":
+		return need(dev(), checkShape(r.Shape), checkShape(r.PrevShape))
+	case "neigh", "neigh_del":
+		if r.Neigh == nil || r.Op == "neigh_del" && r.PrevNeigh == nil {
+			return fmt.Errorf("%s record without its entry", r.Op)
+		}
+		return need(dev(), r.Neigh.check(), optional(r.PrevNeigh, (*Neigh).check))
 	case "route":
 		if r.Route == nil {
 			return errors.New("route record without a route")
@@ -447,6 +521,16 @@ func (r *Record) check() error {
 			return errors.New("rule record without its table, chain and rule")
 		}
 		return r.NS.check("namespace")
+	case "chain":
+		if r.Table == "" {
+			return errors.New("chain record without its table")
+		}
+		return need(r.NS.check("namespace"), names.Chain(r.Chain))
+	case "ip_rule":
+		if r.PRule == nil {
+			return errors.New("ip_rule record without the rule")
+		}
+		return need(r.NS.check("namespace"), r.PRule.check())
 	case "etc":
 		ns, file, err := r.etcName()
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // The kernel stack. A run's builtins talk to a Kernel; *Linux is the real
@@ -55,10 +56,18 @@ type Reader interface {
 	Routes(ns *NS, table int) ([]RouteInfo, error)
 	Neighbors(ns *NS) ([]NeighInfo, error)
 
-	// iptables, inside a namespace: iptables -C.
-	RuleExists(ns *NS, table, chain string, spec []string) (bool, error)
+	// PolicyRules lists the routing policy rules of one family: ip rule.
+	PolicyRules(ns *NS, v6 bool) ([]PolicyRule, error)
+	// FindPolicyRule finds the rule r matches (see PolicyRule.Matches).
+	FindPolicyRule(ns *NS, r PolicyRule) (PolicyRule, bool, error)
+
+	// iptables (ip6tables for a Chain with V6), inside a namespace:
+	// iptables -C.
+	RuleExists(ns *NS, c Chain, spec []string) (bool, error)
 	// ListRules is iptables -S CHAIN: "-A CHAIN RULE..." lines.
-	ListRules(ns *NS, table, chain string) ([]string, error)
+	ListRules(ns *NS, c Chain) ([]string, error)
+	// ChainExists reports whether the table has the chain (iptables -S).
+	ChainExists(ns *NS, c Chain) (bool, error)
 	// EtcState is what a write of /etc/netns/NAME/FILE would change.
 	EtcState(name, file string) (EtcState, error)
 
@@ -82,6 +91,16 @@ type Reader interface {
 	// a lab, and one opened, whose namespaces Start enters with the rest.
 	Sandboxes() ([]SandboxInfo, error)
 	OpenSandbox(info SandboxInfo) (*Sandbox, error)
+	// ConnectTCP and ListenTCP are TCP sockets made inside ns, usable
+	// from anywhere (throughput measures with them).
+	ConnectTCP(ns *NS, addr string, timeout time.Duration) (net.Conn, error)
+	ListenTCP(ns *NS, addr string) (net.Listener, error)
+
+	// Link shaping: tc qdisc/filter show (see shape.go).
+	// ShapeSupport is what the kernel has of what shaping needs.
+	ShapeSupport() ShapeSupport
+	// Shaping is what nsscript set on a device's egress (nil: nothing).
+	Shaping(ns *NS, index int) (*Shaping, error)
 }
 
 // Writer is every change.
@@ -105,6 +124,8 @@ type Writer interface {
 	AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (int, error)
 	AddBridge(ns *NS, name string, o LinkOpts) error
 	AddDummy(ns *NS, name string, o LinkOpts) error
+	// AddDevice makes a vxlan, tap, vlan or macvlan (see Device).
+	AddDevice(ns *NS, name string, d Device, o LinkOpts) error
 	SetBridgeSTP(ns *NS, index int, on bool) error
 	SetUp(ns *NS, index int, up bool) error
 	SetUpByName(ns *NS, name string) error
@@ -115,15 +136,30 @@ type Writer interface {
 	Move(ns *NS, index int, target *NS) error
 	DeleteLink(ns *NS, index int) error
 
+	// SetShaping makes a device's egress shaped as s says (nil: not at
+	// all): tc qdisc and tc filter (see shape.go).
+	SetShaping(ns *NS, index int, s *Shaping) error
+
 	// Addresses and routes: ip addr, ip route.
+	// Addresses, routes and neighbours: ip addr, ip route, ip neigh.
 	AddAddr(ns *NS, index int, cidr *net.IPNet) error
 	DelAddr(ns *NS, index int, cidr *net.IPNet) error
 	ReplaceRoute(ns *NS, r RouteInfo) error
 	DeleteRoute(ns *NS, r RouteInfo) error
+	// Routing policy rules: ip rule add/del.
+	AddPolicyRule(ns *NS, r PolicyRule) error
+	DeletePolicyRule(ns *NS, r PolicyRule) error
+	// Neighbours: ip neigh replace ... nud permanent, ip neigh del.
+	ReplaceNeigh(ns *NS, n NeighInfo) error
+	DeleteNeigh(ns *NS, n NeighInfo) error
 
-	// iptables, inside a namespace.
-	AppendRule(ns *NS, table, chain string, spec []string) error
-	DeleteRule(ns *NS, table, chain string, spec []string) error
+	// iptables (ip6tables for a Chain with V6), inside a namespace.
+	// AddRule appends (-A), or with pos > 0 inserts at pos (-I CHAIN POS).
+	AddRule(ns *NS, c Chain, pos int, spec []string) error
+	DeleteRule(ns *NS, c Chain, spec []string) error
+	// NewChain and DeleteChain are -N and -X: a chain of the user's.
+	NewChain(ns *NS, c Chain) error
+	DeleteChain(ns *NS, c Chain) error
 
 	// /etc/netns files.
 	WriteEtc(name, file string, content []byte) (string, error)

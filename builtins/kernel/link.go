@@ -24,7 +24,7 @@ const DummyAlias = "nsscript:dummy"
 type LinkInfo struct {
 	Name        string
 	Index       int
-	Kind        string // veth, bridge, dummy, vxlan, loopback, device
+	Kind        string // veth, bridge, dummy, vxlan, tap, vlan, macvlan, loopback, device
 	MAC         string
 	MTU         int
 	Up          bool // administratively up (IFF_UP)
@@ -33,6 +33,8 @@ type LinkInfo struct {
 	PeerNetnsID int // veth: the peer's namespace id as seen from here; -1 when in the same namespace
 	Alias       string
 	Type        string // the kernel's own kind (ifb for a dummy stand-in, "" for loopback and NICs)
+	// Device is what AddDevice set of a vxlan, tap, vlan or macvlan.
+	Device *Device
 }
 
 func info(l netlink.Link) *LinkInfo {
@@ -51,13 +53,19 @@ func info(l netlink.Link) *LinkInfo {
 	if li.Type == "device" {
 		li.Type = ""
 	}
+	d := deviceOf(l)
 	switch t := l.Type(); {
 	case a.Flags&net.FlagLoopback != 0:
 		li.Kind = "loopback"
-	case t == "veth" || t == "bridge" || t == "dummy" || t == "vxlan":
+	case t == "veth" || t == "bridge" || t == "dummy":
 		li.Kind = t
 	case t == "ifb" && a.Alias == DummyAlias:
 		li.Kind = "dummy"
+	case d != nil:
+		li.Device, li.Kind = d, d.Kind
+		if d.Kind != "vxlan" && a.NetNsID >= 0 {
+			d.Link = 0 // the parent is in another namespace: its index is not one of here
+		}
 	default:
 		li.Kind = "device"
 	}
@@ -143,7 +151,8 @@ func (k *Linux) LinkByIndex(ns *NS, index int) (*LinkInfo, error) {
 	return info(l), nil
 }
 
-// Links lists the devices of ns in index order, like `ip link`.
+// Links lists the devices of ns in index order, like `ip link` (but
+// the taps of nsscript's forwarders).
 func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	h, err := k.Handle(ns)
 	if err != nil {
@@ -153,9 +162,13 @@ func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list devices in namespace %s: %w", ns, err)
 	}
-	out := make([]*LinkInfo, len(ls))
-	for i, l := range ls {
-		out[i] = info(l)
+	out := make([]*LinkInfo, 0, len(ls))
+	for _, l := range ls {
+		// A forwarder's tap is plumbing of the device it shapes, gone
+		// with the forwarder: not one of the namespace's devices.
+		if li := info(l); !IsForwarderTap(li) {
+			out = append(out, li)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out, nil
@@ -177,6 +190,9 @@ type LinkOpts struct {
 	MAC net.HardwareAddr // nil: the kernel picks one at random
 	// PeerMAC is a veth peer's MAC (nil: random).
 	PeerMAC net.HardwareAddr
+	// MACChosen, PeerMACChosen: MAC and PeerMAC are the script's own
+	// (mac=, peer_mac=), not picked for it, so a plan or trace shows them.
+	MACChosen, PeerMACChosen bool
 	// Want, PeerWant are what the creation call makes of the device (and
 	// a veth's peer) once it is there, for the journal to keep.
 	Want, PeerWant *Want
@@ -225,7 +241,7 @@ func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts
 		v.PeerNamespace = netlink.NsFd(peerNS.fd)
 	}
 	if err := h.LinkAdd(v); err != nil {
-		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, err)
+		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, noDriver("veth", err))
 	}
 	if o.PortOnly {
 		k.portOnly(ns, name)
@@ -273,7 +289,7 @@ func (k *Linux) AddBridge(ns *NS, name string, o LinkOpts) error {
 	attrs.Name = name
 	attrs.HardwareAddr = o.MAC
 	if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
-		return fmt.Errorf("create bridge %q: %w", name, err)
+		return fmt.Errorf("create bridge %q: %w", name, noDriver("bridge", err))
 	}
 	return nil
 }
@@ -301,6 +317,15 @@ func (k *Linux) SetBridgeSTP(ns *NS, index int, on bool) error {
 		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
 		return err
 	})
+}
+
+// noDriver says which driver the kernel lacks when it refuses a kind of
+// device it does not know (EOPNOTSUPP), and where to see what it has.
+func noDriver(kind string, err error) error {
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("%w: the kernel has no %s driver (nsscript doctor lists what this kernel has)", err, kind)
+	}
+	return err
 }
 
 // AddDummy creates a dummy device (a stand-in for a NIC). On a kernel
@@ -337,7 +362,7 @@ func (k *Linux) AddDummy(ns *NS, name string, o LinkOpts) error {
 		k.mu.Unlock()
 	}
 	if err := h.LinkAdd(&netlink.Ifb{LinkAttrs: attrs}); err != nil {
-		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, err)
+		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, noDriver("ifb", err))
 	}
 	l, err := h.LinkByName(name)
 	if err == nil {

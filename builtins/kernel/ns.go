@@ -59,9 +59,12 @@ type Linux struct {
 	byInode map[uint64]*NS
 	netnsOK bool // NetnsDir exists and is a shared mount point
 
-	dummyMissing bool // the kernel has no dummy driver: use ifb stand-ins
-	dummyMade    bool // a dummy was made: the driver is there
-	ipt          ipt
+	dummyMissing bool   // the kernel has no dummy driver: use ifb stand-ins
+	dummyMade    bool   // a dummy was made: the driver is there
+	ipt          [2]ipt // iptables, ip6tables
+
+	shapeOnce sync.Once
+	shapeSup  ShapeSupport // what the kernel has of what shaping needs (shape_linux.go)
 
 	aheadMu sync.Mutex
 	made    int            // namespaces made so far

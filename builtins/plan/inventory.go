@@ -7,6 +7,8 @@ import (
 	"net"
 	"sort"
 	"strings"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
 // An inventory lists what a lab holds, one object a line, named the way
@@ -18,9 +20,14 @@ import (
 // ItemNetns is a named namespace.
 func ItemNetns(name string) string { return "namespace " + name }
 
-// ItemLink is a device: its kind, a veth's peer, a port's bridge.
-func ItemLink(ns, name, kind, peer, master string) string {
+// ItemLink is a device: its kind, what it is of its kind (a VXLAN's VNI
+// and remote end, see kernel.Device.Summary), a veth's peer, a port's
+// bridge.
+func ItemLink(ns, name, kind, detail, peer, master string) string {
 	s := fmt.Sprintf("link %s/%s %s", ns, name, kind)
+	if detail != "" {
+		s += " " + detail
+	}
 	if peer != "" {
 		s += " peer " + peer
 	}
@@ -32,6 +39,11 @@ func ItemLink(ns, name, kind, peer, master string) string {
 
 // ItemAddr is an address of a device.
 func ItemAddr(ns, dev, cidr string) string { return fmt.Sprintf("addr %s/%s %s", ns, dev, cidr) }
+
+// ItemNeigh is a static neighbour entry.
+func ItemNeigh(ns, dev, ip, mac string) string {
+	return fmt.Sprintf("neigh %s %s lladdr %s dev %s", ns, ip, mac, dev)
+}
 
 // ItemRoute is a route (not one the kernel makes for an address).
 func ItemRoute(ns string, dst *net.IPNet, via net.IP, dev string, metric, table int) string {
@@ -57,9 +69,25 @@ func ItemRoute(ns string, dst *net.IPNet, via net.IP, dev string, metric, table 
 	return s
 }
 
-// ItemRule is an iptables rule.
-func ItemRule(ns, table, chain string, spec []string) string {
-	return fmt.Sprintf("rule %s -t %s -A %s %s", ns, table, chain, strings.Join(spec, " "))
+// ItemRule is an iptables (or ip6tables) rule.
+func ItemRule(ns string, c kernel.Chain, spec []string) string {
+	if c.V6 {
+		return fmt.Sprintf("rule %s ip6tables -t %s -A %s %s", ns, c.Table, c.Name, strings.Join(spec, " "))
+	}
+	return fmt.Sprintf("rule %s -t %s -A %s %s", ns, c.Table, c.Name, strings.Join(spec, " "))
+}
+
+// ItemChain is an iptables chain of the user's.
+func ItemChain(ns string, c kernel.Chain) string {
+	return fmt.Sprintf("chain %s %s", ns, c.Command("-N", 0, nil))
+}
+
+// ItemPolicyRule is a routing policy rule (not one of the kernel's own).
+func ItemPolicyRule(ns string, pr kernel.PolicyRule) string {
+	if pr.V6 {
+		return fmt.Sprintf("ip rule %s -6 %s", ns, pr.Selector())
+	}
+	return fmt.Sprintf("ip rule %s %s", ns, pr.Selector())
 }
 
 // ItemSysctl is a sysctl's value.
@@ -69,6 +97,12 @@ func ItemSysctl(ns, key, value string) string { return fmt.Sprintf("sysctl %s %s
 func ItemEtc(ns, file string, content []byte) string {
 	sum := sha256.Sum256(content)
 	return fmt.Sprintf("etc %s/%s (%d bytes, sha256 %s)", ns, file, len(content), hex.EncodeToString(sum[:4]))
+}
+
+// ItemShape is the shaping of a device, in tc's words (a live lab's
+// forwarder and a plan's netem alike).
+func ItemShape(ns, dev string, s *kernel.Shaping) string {
+	return fmt.Sprintf("shape %s/%s %s", ns, dev, s)
 }
 
 // ItemProc is a background process.
@@ -100,9 +134,12 @@ func (r *Model) Inventory() []string {
 			if l.master != nil {
 				master = l.master.name
 			}
-			out = append(out, ItemLink(label, l.name, l.kind, peer, master))
+			out = append(out, ItemLink(label, l.name, l.kind, l.summary(), peer, master))
 			for _, a := range l.addrs {
 				out = append(out, ItemAddr(label, l.name, a.String()))
+			}
+			if !l.shape.Empty() {
+				out = append(out, ItemShape(label, l.name, l.shape))
 			}
 		}
 		for _, rt := range n.routes {
@@ -115,11 +152,19 @@ func (r *Model) Inventory() []string {
 			}
 			out = append(out, ItemRoute(label, rt.dst, rt.via, dev, rt.metric, rt.table))
 		}
-		for key, specs := range n.rules {
-			table, chain, _ := strings.Cut(key, " ")
-			for _, spec := range specs {
-				out = append(out, ItemRule(label, table, chain, spec))
+		for _, e := range n.neighs {
+			out = append(out, ItemNeigh(label, e.dev.name, e.ip.String(), e.mac))
+		}
+		for c, specs := range n.rules {
+			if !c.Builtin() {
+				out = append(out, ItemChain(label, c))
 			}
+			for _, spec := range specs {
+				out = append(out, ItemRule(label, c, spec))
+			}
+		}
+		for _, pr := range n.prules {
+			out = append(out, ItemPolicyRule(label, pr))
 		}
 		for key, v := range n.sysctl {
 			if _, fwd := n.sysctl["net.ipv4.ip_forward"]; fwd && key == "net.ipv4.conf.all.forwarding" {
@@ -141,4 +186,18 @@ func (r *Model) Inventory() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// summary is what a vxlan, tap, vlan or macvlan is of its kind (see
+// kernel.Device.Summary), naming the device it sits on when that is in
+// its namespace; "" for other kinds.
+func (l *rlink) summary() string {
+	if l.dev == nil {
+		return ""
+	}
+	lower := ""
+	if l.lower != nil && l.lower.ns == l.ns {
+		lower = l.lower.name
+	}
+	return l.dev.Summary(lower)
 }

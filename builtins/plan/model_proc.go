@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -353,7 +354,8 @@ func (r *Model) clone() *snapshot {
 	s := &snapshot{nextIndex: r.nextIndex, nextMAC: r.nextMAC, etc: map[string][]byte{}, external: map[string]*rns{}}
 	for _, n := range r.all {
 		c := *n
-		c.sysctl, c.rules, c.nsids = map[string]string{}, map[string][][]string{}, map[uint64]int{}
+		c.sysctl, c.rules, c.nsids = map[string]string{}, map[kernel.Chain][][]string{}, map[uint64]int{}
+		c.prules = slices.Clone(n.prules)
 		for k, v := range n.sysctl {
 			c.sysctl[k] = v
 		}

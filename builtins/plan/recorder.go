@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -39,6 +41,8 @@ type Recorder struct {
 	R     *Renderer
 	Sink  Sink
 	trace bool
+	// netemNoted: the plan has said what a kernel without sch_netem does.
+	netemNoted bool
 }
 
 var _ kernel.Kernel = (*Recorder)(nil)
@@ -146,8 +150,9 @@ func (r *Recorder) WriteSysctl(ns *kernel.NS, key, value string) (string, error)
 
 func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
 	index, err := r.in.AddVeth(ns, name, peerNS, peer, o)
-	r.emit(Op{Op: "veth_add", NS: ns.Label(), Dev: name, Peer: peer, PeerNS: peerNS.Label(), MTU: o.MTU,
-		Cmd: r.R.VethAdd(ns, name, peerNS, peer, o.MTU)}, err)
+	mac, peerMAC := chosen(o.MAC, o.MACChosen), chosen(o.PeerMAC, o.PeerMACChosen)
+	r.emit(Op{Op: "veth_add", NS: ns.Label(), Dev: name, Peer: peer, PeerNS: peerNS.Label(), MTU: o.MTU, MAC: mac,
+		Cmd: r.R.VethAdd(ns, name, peerNS, peer, o.MTU, mac, peerMAC)}, err)
 	if err == nil {
 		// A bridge port's end loses IPv6 in the same call.
 		for _, end := range []struct {
@@ -162,6 +167,51 @@ func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer s
 		}
 	}
 	return index, err
+}
+
+// chosen is a MAC the script chose, as a command shows it ("": none).
+func chosen(mac net.HardwareAddr, byScript bool) string {
+	if !byScript || mac == nil {
+		return ""
+	}
+	return mac.String()
+}
+
+// AddDevice is `ip link add ... type vxlan|vlan|macvlan ...` or `ip
+// tuntap add ... mode tap`.
+func (r *Recorder) AddDevice(ns *kernel.NS, name string, d kernel.Device, o kernel.LinkOpts) error {
+	spec := DeviceSpec{Kind: d.Kind}
+	if d.Link != 0 {
+		at := ns
+		if d.LinkNS != nil {
+			at = d.LinkNS
+		}
+		spec.Link = r.name(at, d.Link)
+		if at != ns {
+			spec.LinkNS = at.Label()
+		}
+	}
+	switch d.Kind {
+	case "vxlan":
+		spec.VNI, spec.Port = &d.VNI, d.Port
+		spec.Remote, spec.Group, spec.Local = ipWord(d.Remote), ipWord(d.Group), ipWord(d.Local)
+	case "vlan":
+		spec.VlanID = d.VlanID
+	case "macvlan":
+		spec.Mode = d.Mode
+	}
+	err := r.in.AddDevice(ns, name, d, o)
+	mac := chosen(o.MAC, o.MACChosen)
+	r.emit(Op{Op: d.Kind + "_add", NS: ns.Label(), Dev: name, MTU: o.MTU, MAC: mac, Device: &spec,
+		Cmd: r.R.DeviceAdd(ns, d.LinkNS, name, spec, o.MTU, mac)}, err)
+	return err
+}
+
+func ipWord(ip net.IP) string {
+	if ip == nil {
+		return ""
+	}
+	return ip.String()
 }
 
 func (r *Recorder) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error {
@@ -221,12 +271,15 @@ func (r *Recorder) SetMTU(ns *kernel.NS, index, mtu int) error {
 	return err
 }
 
+// SetMAC shows a change of address only.
 func (r *Recorder) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
-	name := r.name(ns, index)
+	li := r.was(ns, index)
 	err := r.in.SetMAC(ns, index, mac)
-	op := r.linkSet(ns, name, "address", mac.String())
-	op.MAC = mac.String()
-	r.emit(op, err)
+	if li.MAC != mac.String() || err != nil {
+		op := r.linkSet(ns, li.Name, "address", mac.String())
+		op.MAC = mac.String()
+		r.emit(op, err)
+	}
 	return err
 }
 
@@ -338,21 +391,108 @@ func (r *Recorder) DeleteRoute(ns *kernel.NS, ri kernel.RouteInfo) error {
 	return err
 }
 
+// ReplaceNeigh shows a static entry; in a trace, only one the cache did
+// not hold as it is.
+func (r *Recorder) ReplaceNeigh(ns *kernel.NS, n kernel.NeighInfo) error {
+	name := r.name(ns, n.DevIndex)
+	had := r.hasNeigh(ns, n)
+	err := r.in.ReplaceNeigh(ns, n)
+	if !had || err != nil || !r.trace {
+		r.emit(Op{Op: "neigh_replace", NS: ns.Label(), Dev: name, IP: n.IP.String(), MAC: n.MAC, Cmd: r.R.Neigh(ns, n.IP.String(), n.MAC, name)}, err)
+	}
+	return err
+}
+
+// hasNeigh reports whether ns has n as a static entry already.
+func (r *Recorder) hasNeigh(ns *kernel.NS, n kernel.NeighInfo) bool {
+	ents, err := r.Reader.Neighbors(ns)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if e.DevIndex == n.DevIndex && e.IP.Equal(n.IP) && e.MAC == n.MAC && e.State == "PERMANENT" {
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteNeigh shows the deletion of an entry that was there.
+func (r *Recorder) DeleteNeigh(ns *kernel.NS, n kernel.NeighInfo) error {
+	name := r.name(ns, n.DevIndex)
+	err := r.in.DeleteNeigh(ns, n)
+	if err == nil || !errors.Is(err, unix.ENOENT) {
+		r.emit(Op{Op: "neigh_del", NS: ns.Label(), Dev: name, IP: n.IP.String(), Cmd: r.R.Neigh(ns, n.IP.String(), "", name)}, err)
+	}
+	return err
+}
+
 // --- iptables ---
 
-func (r *Recorder) AppendRule(ns *kernel.NS, table, chain string, spec []string) error {
-	err := r.in.AppendRule(ns, table, chain, spec)
-	r.emit(Op{Op: "iptables_append", NS: ns.Label(), Table: table, Chain: chain, Rule: spec, Cmd: r.R.Iptables(ns, "-A", table, chain, spec)}, err)
+func (r *Recorder) iptablesOp(ns *kernel.NS, op string, c kernel.Chain, flag string, pos int, spec []string) Op {
+	o := Op{Op: op, NS: ns.Label(), Table: c.Table, Chain: c.Name, Rule: spec, Position: pos, Cmd: r.R.Iptables(ns, c, flag, pos, spec)}
+	if c.V6 {
+		o.Family = "ipv6"
+	}
+	return o
+}
+
+// AddRule is `iptables -A` (-I CHAIN POS with a position).
+func (r *Recorder) AddRule(ns *kernel.NS, c kernel.Chain, pos int, spec []string) error {
+	err := r.in.AddRule(ns, c, pos, spec)
+	op, flag := "iptables_append", "-A"
+	if pos > 0 {
+		op, flag = "iptables_insert", "-I"
+	}
+	r.emit(r.iptablesOp(ns, op, c, flag, pos, spec), err)
 	return err
 }
 
 // DeleteRule shows the deletion of a rule that was there.
-func (r *Recorder) DeleteRule(ns *kernel.NS, table, chain string, spec []string) error {
-	had, herr := r.Reader.RuleExists(ns, table, chain, spec)
-	err := r.in.DeleteRule(ns, table, chain, spec)
+func (r *Recorder) DeleteRule(ns *kernel.NS, c kernel.Chain, spec []string) error {
+	had, herr := r.Reader.RuleExists(ns, c, spec)
+	err := r.in.DeleteRule(ns, c, spec)
 	if had || herr != nil || err != nil {
-		r.emit(Op{Op: "iptables_delete", NS: ns.Label(), Table: table, Chain: chain, Rule: spec, Cmd: r.R.Iptables(ns, "-D", table, chain, spec)}, err)
+		r.emit(r.iptablesOp(ns, "iptables_delete", c, "-D", 0, spec), err)
 	}
+	return err
+}
+
+// NewChain is `iptables -N CHAIN`.
+func (r *Recorder) NewChain(ns *kernel.NS, c kernel.Chain) error {
+	err := r.in.NewChain(ns, c)
+	r.emit(r.iptablesOp(ns, "iptables_new_chain", c, "-N", 0, nil), err)
+	return err
+}
+
+// DeleteChain is `iptables -X CHAIN`.
+func (r *Recorder) DeleteChain(ns *kernel.NS, c kernel.Chain) error {
+	err := r.in.DeleteChain(ns, c)
+	r.emit(r.iptablesOp(ns, "iptables_delete_chain", c, "-X", 0, nil), err)
+	return err
+}
+
+// --- routing policy rules ---
+
+func (r *Recorder) policyOp(ns *kernel.NS, op, verb string, pr kernel.PolicyRule) Op {
+	o := Op{Op: op, NS: ns.Label(), PolicyRule: pr.Selector(), Cmd: r.R.PolicyRule(ns, verb, pr)}
+	if pr.V6 {
+		o.Family = "ipv6"
+	}
+	return o
+}
+
+// AddPolicyRule is `ip rule add ...`.
+func (r *Recorder) AddPolicyRule(ns *kernel.NS, pr kernel.PolicyRule) error {
+	err := r.in.AddPolicyRule(ns, pr)
+	r.emit(r.policyOp(ns, "ip_rule_add", "add", pr), err)
+	return err
+}
+
+// DeletePolicyRule is `ip rule del ...`.
+func (r *Recorder) DeletePolicyRule(ns *kernel.NS, pr kernel.PolicyRule) error {
+	err := r.in.DeletePolicyRule(ns, pr)
+	r.emit(r.policyOp(ns, "ip_rule_del", "del", pr), err)
 	return err
 }
 
@@ -461,4 +601,28 @@ func (r *Recorder) PacketConn(ns *kernel.NS, c kernel.CaptureSpec) (*kernel.Pack
 	r.emit(Op{Op: "capture", NS: ns.Label(), Dev: dev, File: c.File, Argv: argv, Background: true,
 		Cmd: r.R.Exec(ns, argv, nil, nil) + " &  # until stop() or the run's end"}, err)
 	return conn, err
+}
+
+// --- link shaping ---
+
+// SetShaping is the tc commands of what changes; in a plan, the first
+// netem command follows a comment on what a kernel without sch_netem
+// does instead.
+func (r *Recorder) SetShaping(ns *kernel.NS, index int, s *kernel.Shaping) error {
+	cur, _ := r.Reader.Shaping(ns, index)
+	li := r.was(ns, index)
+	err := r.in.SetShaping(ns, index, s)
+	if cur.Equal(s) && err == nil {
+		return nil
+	}
+	cmd := r.R.Shape(ns, li.Name, li.MTU, cur, s, !r.trace)
+	if !r.trace && s.Netem() && s.Tap == "" && !r.netemNoted {
+		r.netemNoted = true
+		cmd = comment(NetemNote) + "\n" + cmd
+	}
+	if cmd == "" {
+		return err
+	}
+	r.emit(Op{Op: "shape", NS: ns.Label(), Dev: li.Name, Text: s.String(), Cmd: cmd}, err)
+	return err
 }

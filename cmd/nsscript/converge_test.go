@@ -28,3 +28,23 @@ func TestRerunDiff(t *testing.T) { trust(t, "rerun_diff.star", "diff checked") }
 // identical daemons, renames, the user's address beside the lab's, a
 // journal naming pid 1, ls of a lab without devices.
 func TestRerunMore(t *testing.T) { trust(t, "rerun_more.star", "re-runs checked") }
+
+// TestRerunRouting: policy rules, ip6tables rules, rules at a position,
+// chains of the lab's, IPv6 forwarding and masquerade with not_dst
+// converge on a re-run, are pruned by an edit and undone by down; undo
+// leaves the user's rule in a chain of the lab's, and the user's policy
+// rule in place of the lab's.
+func TestRerunRouting(t *testing.T) { trust(t, "rerun_routing.star", "routing converges") }
+
+// TestShapeConverge: link shaping run after run (issue 16): the same
+// shaping again changes nothing, another replaces it (forwarders
+// included), none leaves none, a failed run puts back the one before,
+// down leaves the state from before (a device of the user's too), and
+// plan --diff sees the shaping (a forwarder as the netem it stands for).
+func TestShapeConverge(t *testing.T) { trust(t, "shape_converge.star", "shaping converges") }
+
+// TestRerunDevices: VXLAN, tap and macvlan devices, chosen MACs and
+// static neighbours converge on re-run (an empty --trace), show in ls,
+// follow an edit (another VNI made again, static entries pruned and the
+// user's put back), roll back on failure and come down whole.
+func TestRerunDevices(t *testing.T) { trust(t, "rerun_devices.star", "devices converge") }
