@@ -360,9 +360,10 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 		}
 		return errorf(fn, "set master of %q: %w", l.name, err)
 	}
-	if br != nil {
+	if br != nil && li.Up {
 		// The port's carrier may turn the bridge's on: apply both now
-		// (see kernel.Sync, and veth).
+		// (see kernel.Sync, and veth). (A port that is down has none:
+		// veth, which brings its new ports up next, applies it then.)
 		l.env.K.Sync(l.ns.ns, l.index)
 		l.env.K.Sync(br.ns.ns, br.index)
 	}

@@ -59,11 +59,11 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	opts := kernel.LinkOpts{MTU: int(mtu), Want: wantOf(mtu, master.Link, addr.IPNet, up), PeerWant: wantOf(mtu, peerMaster.Link, peerAddr.IPNet, up),
 		MAC: mac.HardwareAddr, PeerMAC: peerMAC.HardwareAddr, MACChosen: mac.HardwareAddr != nil, PeerMACChosen: peerMAC.HardwareAddr != nil,
 		PortOnly: master.Link != nil, PeerPortOnly: peerMaster.Link != nil}
-	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
+	index, peerIndex, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
 	if errors.Is(aerr, kernel.ErrExist) && e.replaceable(n, string(name), pn, string(peer)) {
 		// The lab's own veth, which the script now wants elsewhere: made
 		// again, as the script says.
-		index, aerr = e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
+		index, peerIndex, aerr = e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
 	}
 	switch {
 	case aerr == nil:
@@ -104,17 +104,20 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		n, pn, name, peer = an, pn2, IfName(aname), IfName(pname)
 	}
 
-	var a *Link
-	var ali *kernel.LinkInfo
-	if created && index != 0 {
-		// What a new veth end is: no read needed.
-		a = e.wrapLink(n, index, string(name))
-		a.kind = "veth"
-		ali = &kernel.LinkInfo{Name: string(name), Index: index, Kind: "veth", MTU: int(mtu)}
-	} else if a, ali, err = n.lookupLinkInfo(string(name)); err != nil {
+	// What a new veth end is needs no read, once its index is known.
+	end := func(ns *Namespace, name string, index int) (*Link, *kernel.LinkInfo, error) {
+		if !created || index == 0 {
+			return ns.lookupLinkInfo(name)
+		}
+		l := e.wrapLink(ns, index, name)
+		l.kind = "veth"
+		return l, &kernel.LinkInfo{Name: name, Index: index, Kind: "veth", MTU: int(mtu)}, nil
+	}
+	a, ali, err := end(n, string(name), index)
+	if err != nil {
 		return nil, errorf(fn, "%w", err)
 	}
-	p, pli, err := pn.lookupLinkInfo(string(peer))
+	p, pli, err := end(pn, string(peer), peerIndex)
 	if err != nil {
 		return nil, errorf(fn, "%w", err)
 	}

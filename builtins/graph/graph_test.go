@@ -350,7 +350,7 @@ func TestTunnels(t *testing.T) {
 		must(err)
 	}
 	underlay := func(a, b, aIP, bIP string) {
-		_, err := m.AddVeth(ns[a], "eth0", ns[b], "eth0", kernel.LinkOpts{})
+		_, _, err := m.AddVeth(ns[a], "eth0", ns[b], "eth0", kernel.LinkOpts{})
 		must(err)
 		for _, e := range []struct{ n, ip string }{{a, aIP}, {b, bIP}} {
 			li, err := m.LinkByName(ns[e.n], "eth0")

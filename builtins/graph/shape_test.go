@@ -14,7 +14,7 @@ import (
 func TestGraphShaping(t *testing.T) {
 	m := plan.NewModel()
 	host := m.Host()
-	if _, err := m.AddVeth(host, "a", host, "b", kernel.LinkOpts{}); err != nil {
+	if _, _, err := m.AddVeth(host, "a", host, "b", kernel.LinkOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	li, err := m.LinkByName(host, "a")

@@ -16,10 +16,10 @@ import (
 // A pair the lab made in an earlier run is not made again: wherever it is
 // now (moved into a namespace, say), the run declares it, and the kernel
 // is not asked; ErrExist tells the caller to find it (Locate).
-func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
+func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, int, error) {
 	k.claimSeq++
 	if k.ownDevice(ns, name) || k.ownDevice(peerNS, peer) {
-		return 0, kernel.ErrExist
+		return 0, 0, kernel.ErrExist
 	}
 	if o.MAC == nil {
 		o.MAC = kernel.RandomMAC()
@@ -28,14 +28,14 @@ func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer str
 		o.PeerMAC = kernel.RandomMAC()
 	}
 	if err := k.macFree(o.MAC, ns, name); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := k.macFree(o.PeerMAC, peerNS, peer); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var index int
+	var index, peerIndex int
 	add := func() (err error) {
-		index, err = k.in.AddVeth(ns, name, peerNS, peer, o)
+		index, peerIndex, err = k.in.AddVeth(ns, name, peerNS, peer, o)
 		return err
 	}
 	// Journaled also between two namespaces the lab made (it goes with
@@ -47,14 +47,24 @@ func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer str
 	}
 	err := k.tentative(Record{Op: "link", Kind: "veth", NS: k.ref(ns), Name: name, MAC: o.MAC.String(),
 		PeerNS: k.ref(peerNS), Peer: peer, PeerMAC: o.PeerMAC.String(), Within: in, Want: o.Want, PeerWant: o.PeerWant}, add)
-	if err == nil && index != 0 {
-		dev := ownedDev{name: name}
-		if !k.owned(ns) {
-			dev.key = "link " + o.MAC.String()
+	if err == nil {
+		for _, end := range []struct {
+			ns    *kernel.NS
+			index int
+			name  string
+			mac   net.HardwareAddr
+		}{{ns, index, name, o.MAC}, {peerNS, peerIndex, peer, o.PeerMAC}} {
+			if end.index == 0 {
+				continue
+			}
+			dev := ownedDev{name: end.name, mac: end.mac.String()}
+			if !k.owned(end.ns) {
+				dev.key = "link " + o.MAC.String() // the pair's record
+			}
+			k.ownedIdx[idxKey{k.nsKey(end.ns), end.index}] = dev
 		}
-		k.ownedIdx[idxKey{k.nsKey(ns), index}] = dev
 	}
-	return index, err
+	return index, peerIndex, err
 }
 
 func (k *Kernel) addLink(ns *kernel.NS, name, kind string, o *kernel.LinkOpts, add func() error) error {
@@ -151,7 +161,7 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, before func(*kernel.L
 		// A device of the lab's goes whole; but one an earlier run made
 		// keeps its MTU, MAC or bridge when a later run changes it, so
 		// that run's rollback (or a prune) puts them back.
-		if op == "mtu" || op == "mac" || op == "master" {
+		if (op == "mtu" || op == "mac" || op == "master") && !k.fresh(ns, index) {
 			if li, err := k.Reader.LinkByIndex(ns, index); err == nil && k.earlierDev(ns, li) {
 				rec := k.devRecord(op, ns, li)
 				before(li, &rec)
@@ -178,6 +188,15 @@ func (k *Kernel) attr(ns *kernel.NS, index int, op string, before func(*kernel.L
 		}
 	}
 	return change()
+}
+
+// fresh reports, without asking the kernel, that the device index of ns
+// was made by this run, in a namespace of its own or by a creation call
+// whose indexes it knows: not an earlier run's (see earlierDev).
+func (k *Kernel) fresh(ns *kernel.NS, index int) bool {
+	key := k.nsKey(ns)
+	d, ok := k.ownedIdx[idxKey{key, index}]
+	return k.madeNS[key] || ok && d.mac != "" && k.thisMACs[d.mac]
 }
 
 // earlierDev reports whether a device of the lab's was made by an
@@ -230,6 +249,9 @@ func (k *Kernel) SetUp(ns *kernel.NS, index int, up bool) error {
 	k.wantUp(ns, index, up)
 	if k.indexOwned(ns, index) {
 		// As attr: the up state of a device an earlier run made.
+		if k.fresh(ns, index) {
+			return k.in.SetUp(ns, index, up)
+		}
 		if li, err := k.Reader.LinkByIndex(ns, index); err == nil && k.earlierDev(ns, li) {
 			rec := k.upRecord(ns, li, up)
 			rec.Within = k.within(ns, index)

@@ -99,6 +99,7 @@ type Kernel struct {
 type ownedDev struct {
 	name string
 	key  string // the device's link record, if it is outside the lab's namespaces
+	mac  string // its MAC when met, if known
 }
 
 type idxKey struct {

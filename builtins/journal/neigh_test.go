@@ -47,7 +47,7 @@ func buildDevices(t *testing.T, j *Kernel) {
 	host := j.Host()
 	m1, _, err := j.CreateNamed("m1", true, nil)
 	must(t, err)
-	_, err = j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{})
+	_, _, err = j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{})
 	must(t, err)
 	eth0 := index(t, j, m1, "eth0")
 	must(t, j.AddDevice(m1, "vx0", kernel.Device{Kind: "vxlan", VNI: 42, Remote: net.ParseIP("192.0.2.2"), Link: eth0, Port: 4789}, kernel.LinkOpts{}))
@@ -119,7 +119,7 @@ func TestNeighRerun(t *testing.T) {
 	if created {
 		t.Fatal("m1 made again")
 	}
-	if _, err := j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{}); err != kernel.ErrExist {
+	if _, _, err := j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{}); err != kernel.ErrExist {
 		t.Fatalf("veth: %v", err)
 	}
 	eth0 := index(t, j, m1, "eth0")
@@ -152,7 +152,7 @@ func TestNeighRerun(t *testing.T) {
 	must(t, err)
 	m1, _, err = j.CreateNamed("m1", true, nil)
 	must(t, err)
-	if _, err := j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{}); err != kernel.ErrExist {
+	if _, _, err := j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{}); err != kernel.ErrExist {
 		t.Fatalf("veth: %v", err)
 	}
 	if errs := j.Commit(warns.undoer(m)); len(errs) > 0 {
@@ -243,7 +243,7 @@ func TestMACRerun(t *testing.T) {
 		t.Helper()
 		red, _, err := j.CreateNamed("red", true, nil)
 		must(t, err)
-		_, err = j.AddVeth(red, "a0", red, "b0", kernel.LinkOpts{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, MACChosen: true})
+		_, _, err = j.AddVeth(red, "a0", red, "b0", kernel.LinkOpts{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, MACChosen: true})
 		if err != nil && err != kernel.ErrExist {
 			t.Fatal(err)
 		}

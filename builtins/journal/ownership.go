@@ -102,9 +102,9 @@ func (k *Kernel) seen(ns *kernel.NS, li *kernel.LinkInfo) {
 	mac, made := k.createdLinks[linkKey{key, li.Name}]
 	switch {
 	case made:
-		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name, key: k.linkRecKey(mac)}
+		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name, key: k.linkRecKey(mac), mac: li.MAC}
 	case k.createdNS[key]:
-		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name}
+		k.ownedIdx[idxKey{key, li.Index}] = ownedDev{name: li.Name, mac: li.MAC}
 	}
 }
 

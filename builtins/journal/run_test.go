@@ -43,7 +43,7 @@ func buildLab(t *testing.T, j *Kernel) {
 	must(t, j.SetUp(host, br, true))
 	must(t, j.AddAddr(host, br, cidr("10.0.0.1/24")))
 	for i, ns := range []*kernel.NS{red, blue} {
-		v, err := j.AddVeth(host, "v-"+ns.Name, ns, "eth0", kernel.LinkOpts{})
+		v, _, err := j.AddVeth(host, "v-"+ns.Name, ns, "eth0", kernel.LinkOpts{})
 		must(t, err)
 		must(t, j.SetMaster(host, v, br))
 		must(t, j.SetUp(host, v, true))
@@ -52,7 +52,7 @@ func buildLab(t *testing.T, j *Kernel) {
 		must(t, j.AddAddr(ns, e, cidr([]string{"10.0.0.2/24", "10.0.0.3/24"}[i])))
 		must(t, j.ReplaceRoute(ns, kernel.RouteInfo{Via: gw}))
 	}
-	_, err = j.AddVeth(red, "to-blue", blue, "to-red", kernel.LinkOpts{})
+	_, _, err = j.AddVeth(red, "to-blue", blue, "to-red", kernel.LinkOpts{})
 	must(t, err)
 	must(t, j.AddDummy(host, "d0", kernel.LinkOpts{}))
 	d := index(t, j, host, "d0")
@@ -265,7 +265,7 @@ func TestUndoLeavesReplaced(t *testing.T) {
 	m, host := w.k, w.k.Host()
 	_, _, err := j.CreateNamed("red", true, nil)
 	must(t, err)
-	_, err = j.AddVeth(host, "lv0", host, "lv1", kernel.LinkOpts{})
+	_, _, err = j.AddVeth(host, "lv0", host, "lv1", kernel.LinkOpts{})
 	must(t, err)
 	must(t, j.AddBridge(host, "lbr", kernel.LinkOpts{}))
 	must(t, j.SetMTU(host, index(t, j, host, "nic0"), 1400))
@@ -339,7 +339,7 @@ func TestCommitPrunes(t *testing.T) {
 	br := index(t, j, host, "br0")
 	must(t, j.SetUp(host, br, true))
 	must(t, j.AddAddr(host, br, cidr("10.0.0.1/24")))
-	if _, err := j.AddVeth(host, "v-red", red, "eth0", kernel.LinkOpts{}); err != kernel.ErrExist {
+	if _, _, err := j.AddVeth(host, "v-red", red, "eth0", kernel.LinkOpts{}); err != kernel.ErrExist {
 		t.Fatalf("veth made again: %v", err)
 	}
 	if _, err := j.WriteSysctl(red, "net.ipv4.ip_forward", "1"); err != nil {
@@ -520,7 +520,7 @@ func TestForgetDeleted(t *testing.T) {
 		t.Helper()
 		ns, _, err := j.CreateNamed("cycle", true, nil)
 		must(t, err)
-		eth, err := j.AddVeth(ns, "eth0", host, "cycle-br", kernel.LinkOpts{})
+		eth, _, err := j.AddVeth(ns, "eth0", host, "cycle-br", kernel.LinkOpts{})
 		must(t, err)
 		must(t, j.AddAddr(ns, eth, cidr("10.7.0.2/24")))
 		must(t, j.SetUp(ns, eth, true))

@@ -120,8 +120,9 @@ type Writer interface {
 	WriteSysctl(ns *NS, key, value string) (string, error)
 
 	// Devices: ip link.
-	// AddVeth returns the index of name in ns when it knows it, else 0.
-	AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (int, error)
+	// AddVeth returns the indexes of name in ns and of peer in peerNS
+	// when it knows them, else 0.
+	AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (index, peerIndex int, err error)
 	AddBridge(ns *NS, name string, o LinkOpts) error
 	AddDummy(ns *NS, name string, o LinkOpts) error
 	// AddDevice makes a vxlan, tap, vlan or macvlan (see Device).

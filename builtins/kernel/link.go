@@ -221,27 +221,57 @@ func RandomMAC() net.HardwareAddr {
 }
 
 // AddVeth creates a veth pair with one end in ns and the other in peerNS,
-// in one netlink call, and returns the index of name (the netlink package
-// reads it back after creating). Equivalent to:
+// in one netlink call, and returns the indexes of name and of peer (0
+// where the kernel did not say). Equivalent to:
 // ip -n NS link add NAME [mtu M] [address MAC] type veth peer name PEER [netns PEER_NS] [mtu M] [address PEER_MAC]
-func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (int, error) {
+func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (int, int, error) {
 	if err := checkNames(name, peer); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	h, err := k.Handle(ns)
-	if err != nil {
-		return 0, err
+	// The kernel echoes the new device (NLM_F_ECHO, Linux 6.3), with its
+	// peer's index (IFLA_LINK): no read of either end afterwards.
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK|unix.NLM_F_ECHO)
+	req.AddData(nl.NewIfInfomsg(unix.AF_UNSPEC))
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(name)))
+	if o.MTU > 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(o.MTU))))
 	}
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = name
-	attrs.MTU = o.MTU
-	attrs.HardwareAddr = o.MAC
-	v := &netlink.Veth{LinkAttrs: attrs, PeerName: peer, PeerTxQLen: -1, PeerMTU: uint32(o.MTU), PeerHardwareAddr: o.PeerMAC}
+	if o.MAC != nil {
+		req.AddData(nl.NewRtAttr(unix.IFLA_ADDRESS, []byte(o.MAC)))
+	}
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
+	p := info.AddRtAttr(nl.IFLA_INFO_DATA, nil).AddRtAttr(nl.VETH_INFO_PEER, nil)
+	nl.NewIfInfomsgChild(p, unix.AF_UNSPEC)
+	p.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(peer))
+	if o.MTU > 0 {
+		p.AddRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(o.MTU)))
+	}
+	if o.PeerMAC != nil {
+		p.AddRtAttr(unix.IFLA_ADDRESS, []byte(o.PeerMAC))
+	}
 	if peerNS != ns {
-		v.PeerNamespace = netlink.NsFd(peerNS.fd)
+		p.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(peerNS.fd)))
 	}
-	if err := h.LinkAdd(v); err != nil {
-		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, noDriver("veth", err))
+	req.AddData(info)
+	msgs, err := k.rawRequest(ns, req, unix.RTM_NEWLINK)
+	if err != nil {
+		return 0, 0, fmt.Errorf("create veth %q/%q: %w", name, peer, noDriver("veth", err))
+	}
+	var index, peerIndex int
+	for _, m := range msgs {
+		if len(m) < unix.SizeofIfInfomsg {
+			continue
+		}
+		if im := nl.DeserializeIfInfomsg(m); im.Index > 0 {
+			index = int(im.Index)
+		}
+		attrs, _ := nl.ParseRouteAttr(m[unix.SizeofIfInfomsg:])
+		for _, a := range attrs {
+			if a.Attr.Type == unix.IFLA_LINK && len(a.Value) >= 4 {
+				peerIndex = int(nl.NativeEndian().Uint32(a.Value))
+			}
+		}
 	}
 	if o.PortOnly {
 		k.portOnly(ns, name)
@@ -249,7 +279,7 @@ func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts
 	if o.PeerPortOnly {
 		k.portOnly(peerNS, peer)
 	}
-	return v.Index, nil
+	return index, peerIndex, nil
 }
 
 // portOnly takes IPv6 off a new device that is to be a bridge port (see
@@ -411,9 +441,12 @@ func (k *Linux) SetUp(ns *NS, index int, up bool) error {
 // a device (or a veth's peer) comes up, an ARP request say, may be
 // dropped for up to a second, and a first ping fails.
 func (k *Linux) Sync(ns *NS, index int) {
-	if h, err := k.Handle(ns); err == nil {
-		_, _ = h.LinkByIndex(index)
-	}
+	req := nl.NewNetlinkRequest(unix.RTM_GETLINK, unix.NLM_F_ACK)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Index = int32(index)
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_EXT_MASK, nl.Uint32Attr(nl.RTEXT_FILTER_VF)))
+	_, _ = k.rawRequest(ns, req, unix.RTM_NEWLINK) // (the reply is not read: the read is what counts)
 }
 
 // SetUpByName is SetUp for a device known by name (lo in a new namespace).

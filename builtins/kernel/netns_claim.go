@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/names"
@@ -72,16 +73,9 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 		return nil, false, err
 	}
 	s := k.unnamed(lo)
-	h, fd, err := s.h, s.fd, s.err
+	fd, err := s.fd, s.err
 	c := NetnsClaim{Cookie: s.cookie}
-	closeAll := func() {
-		if h != nil {
-			h.Close()
-		}
-		if fd >= 0 {
-			unix.Close(fd)
-		}
-	}
+	closeAll := s.close
 	if err == nil {
 		c.Inode, err = fdInode(fd)
 	}
@@ -128,7 +122,10 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 		closeAll()
 		return nil, false, fmt.Errorf("bind %s: %w", p, err)
 	}
-	ns := &NS{Name: name, Path: p, Inode: c.Inode, fd: fd, handle: h, cookie: c.Cookie}
+	ns := &NS{Name: name, Path: p, Inode: c.Inode, fd: fd, handle: s.h, cookie: c.Cookie}
+	if s.raw != nil {
+		ns.raw = &nl.SocketHandle{Socket: s.raw}
+	}
 	k.mu.Lock()
 	k.byInode[c.Inode] = ns
 	k.mu.Unlock()
@@ -141,6 +138,7 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 type unnamedNS struct {
 	fd     int
 	h      *netlink.Handle
+	raw    *nl.NetlinkSocket // nil: rawSocket opens one later
 	cookie uint64
 	lo     bool
 	err    error
@@ -149,6 +147,9 @@ type unnamedNS struct {
 func (s unnamedNS) close() {
 	if s.h != nil {
 		s.h.Close()
+	}
+	if s.raw != nil {
+		s.raw.Close()
 	}
 	if s.fd >= 0 {
 		unix.Close(s.fd)
@@ -202,6 +203,7 @@ func makeUnnamed(k *Linux, lo bool) unnamedNS {
 		}
 		s.cookie = ownCookie()
 		s.h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
+		s.raw, _ = openRaw()
 		if lo && s.h != nil {
 			if err := s.h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: LoopbackIndex}}); err != nil {
 				return fmt.Errorf("set lo up: %w", err)
@@ -211,7 +213,7 @@ func makeUnnamed(k *Linux, lo bool) unnamedNS {
 	})
 	if s.err != nil {
 		s.close()
-		s.h, s.fd = nil, -1
+		s.h, s.raw, s.fd = nil, nil, -1
 	}
 	return s
 }

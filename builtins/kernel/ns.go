@@ -25,6 +25,8 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/names"
@@ -45,7 +47,8 @@ type NS struct {
 	sandbox *Sandbox // the running sandbox it belongs to (see OpenSandbox), else nil
 	mu      sync.Mutex
 	handle  *netlink.Handle
-	cookie  uint64 // 0 until known (see Cookie)
+	raw     *nl.SocketHandle // for what the netlink package has no call for (see rawSocket)
+	cookie  uint64           // 0 until known (see Cookie)
 }
 
 // FD is the namespace file descriptor (valid while the NS is open).
@@ -167,6 +170,50 @@ func (k *Linux) Handle(ns *NS) (*netlink.Handle, error) {
 	}
 	ns.handle = h
 	return h, nil
+}
+
+// rawSocket returns nsscript's second netlink socket inside ns, for the
+// requests the netlink package makes otherwise than nsscript wants them
+// (a veth made with its indexes echoed, a device read for its side
+// effect only), opening it on first use.
+func (k *Linux) rawSocket(ns *NS) (*nl.SocketHandle, error) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.raw != nil {
+		return ns.raw, nil
+	}
+	var s *nl.NetlinkSocket
+	open := func() (err error) {
+		s, err = openRaw()
+		return err
+	}
+	var err error
+	if ns.Host {
+		err = open()
+	} else {
+		err = k.Do(ns, open)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open netlink in namespace %s: %w", ns, err)
+	}
+	ns.raw = &nl.SocketHandle{Socket: s}
+	return ns.raw, nil
+}
+
+// openRaw opens a netlink socket in the calling thread's namespace.
+func openRaw() (*nl.NetlinkSocket, error) {
+	return nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
+}
+
+// rawRequest sends req on ns's raw socket and returns the replies of type
+// resType.
+func (k *Linux) rawRequest(ns *NS, req *nl.NetlinkRequest, resType uint16) ([][]byte, error) {
+	s, err := k.rawSocket(ns)
+	if err != nil {
+		return nil, err
+	}
+	req.Sockets = map[int]*nl.SocketHandle{unix.NETLINK_ROUTE: s}
+	return req.Execute(unix.NETLINK_ROUTE, resType)
 }
 
 // ErrNoNamespace is returned when a named namespace does not exist.
@@ -307,6 +354,10 @@ func (k *Linux) Close(ns *NS) {
 	if ns.handle != nil {
 		ns.handle.Close()
 		ns.handle = nil
+	}
+	if ns.raw != nil {
+		ns.raw.Close()
+		ns.raw = nil
 	}
 	ns.mu.Unlock()
 	if ns.fd >= 0 {

@@ -57,24 +57,25 @@ func exists(name string) error {
 	return fmt.Errorf("create %q: %w", name, unix.EEXIST)
 }
 
-// AddVeth creates a pair, each end in its namespace, down.
-func (r *Model) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
+// AddVeth creates a pair, each end in its namespace, down, and returns
+// both indexes.
+func (r *Model) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, int, error) {
 	mtu := o.MTU
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, err := r.nsOf(ns)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	pn, err := r.nsOf(peerNS)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if n.byName(name) != nil {
-		return 0, exists(name)
+		return 0, 0, exists(name)
 	}
 	if pn.byName(peer) != nil || (n == pn && name == peer) {
-		return 0, exists(peer)
+		return 0, 0, exists(peer)
 	}
 	a := r.addLink(n, name, "veth", mtu)
 	b := r.addLink(pn, peer, "veth", mtu)
@@ -82,7 +83,7 @@ func (r *Model) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer stri
 	b.setMAC(o.PeerMAC)
 	a.peer, b.peer = b, a
 	a.portOnly, b.portOnly = o.PortOnly, o.PeerPortOnly
-	return a.index, nil
+	return a.index, b.index, nil
 }
 
 // AddBridge creates a bridge, down.

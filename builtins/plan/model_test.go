@@ -69,7 +69,7 @@ func routes(t *testing.T, m *Model, ns *kernel.NS) []string {
 func TestModelVeth(t *testing.T) {
 	m := NewModel()
 	host, red := m.Host(), namespace(t, m, "red")
-	if _, err := m.AddVeth(host, "a", red, "b", kernel.LinkOpts{}); err != nil {
+	if _, _, err := m.AddVeth(host, "a", red, "b", kernel.LinkOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	a, b := link(t, m, host, "a"), link(t, m, red, "b")
@@ -78,7 +78,7 @@ func TestModelVeth(t *testing.T) {
 	if a.Kind != "veth" || a.PeerIndex != b.Index || a.PeerNetnsID != id || b.PeerIndex != a.Index || b.PeerNetnsID < 0 || a.Up || b.Up {
 		t.Errorf("ends across namespaces: %+v %+v (host knows red as %d)", a, b, id)
 	}
-	if _, err := m.AddVeth(host, "c", host, "d", kernel.LinkOpts{}); err != nil {
+	if _, _, err := m.AddVeth(host, "c", host, "d", kernel.LinkOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	if c := link(t, m, host, "c"); c.PeerNetnsID != -1 || c.PeerIndex != link(t, m, host, "d").Index {
@@ -89,7 +89,7 @@ func TestModelVeth(t *testing.T) {
 		if names[0] == names[1] {
 			peerNS = host
 		}
-		if _, err := m.AddVeth(host, names[0], peerNS, names[1], kernel.LinkOpts{}); !errors.Is(err, unix.EEXIST) {
+		if _, _, err := m.AddVeth(host, names[0], peerNS, names[1], kernel.LinkOpts{}); !errors.Is(err, unix.EEXIST) {
 			t.Errorf("veth %s/%s: %v, want EEXIST", names[0], names[1], err)
 		}
 	}
@@ -143,7 +143,7 @@ func TestModelDeleteNamespace(t *testing.T) {
 	m.Gone = func(ns *kernel.NS, dev string) { gone = append(gone, ns.Label()+"/"+dev) }
 	host, red, blue := m.Host(), namespace(t, m, "red"), namespace(t, m, "blue")
 	for _, ns := range []*kernel.NS{red, blue} {
-		if _, err := m.AddVeth(host, "to-"+ns.Name, ns, "eth0", kernel.LinkOpts{}); err != nil {
+		if _, _, err := m.AddVeth(host, "to-"+ns.Name, ns, "eth0", kernel.LinkOpts{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -237,7 +237,7 @@ func TestModelCheckpoint(t *testing.T) {
 	restore := m.Checkpoint()
 
 	red := namespace(t, m, "red")
-	if _, err := m.AddVeth(host, "to-red", red, "eth0", kernel.LinkOpts{}); err != nil {
+	if _, _, err := m.AddVeth(host, "to-red", red, "eth0", kernel.LinkOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	br := link(t, m, host, "br0").Index
@@ -264,7 +264,7 @@ func TestModelCheckpoint(t *testing.T) {
 		t.Error("red is still there")
 	}
 	namespace(t, m, "red")
-	if _, err := m.AddVeth(host, "to-red", m.Host(), "peer", kernel.LinkOpts{}); err != nil {
+	if _, _, err := m.AddVeth(host, "to-red", m.Host(), "peer", kernel.LinkOpts{}); err != nil {
 		t.Errorf("after the restore: %v", err)
 	}
 }

@@ -148,8 +148,8 @@ func (r *Recorder) WriteSysctl(ns *kernel.NS, key, value string) (string, error)
 
 // --- devices ---
 
-func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
-	index, err := r.in.AddVeth(ns, name, peerNS, peer, o)
+func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, int, error) {
+	index, peerIndex, err := r.in.AddVeth(ns, name, peerNS, peer, o)
 	mac, peerMAC := chosen(o.MAC, o.MACChosen), chosen(o.PeerMAC, o.PeerMACChosen)
 	r.emit(Op{Op: "veth_add", NS: ns.Label(), Dev: name, Peer: peer, PeerNS: peerNS.Label(), MTU: o.MTU, MAC: mac,
 		Cmd: r.R.VethAdd(ns, name, peerNS, peer, o.MTU, mac, peerMAC)}, err)
@@ -166,7 +166,7 @@ func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer s
 			}
 		}
 	}
-	return index, err
+	return index, peerIndex, err
 }
 
 // chosen is a MAC the script chose, as a command shows it ("": none).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -210,5 +211,33 @@ func BenchmarkPing(b *testing.B) {
 			}
 			b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/op")
 		})
+	}
+}
+
+// TestCombine: -from prints, of several runs' -json reports, the median
+// of each figure.
+func TestCombine(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i, ms := range []time.Duration{30, 10, 20} {
+		rep := report{Empty: ms * time.Millisecond, Exec: map[string]time.Duration{"nsscript": ms}, Cycles: map[string]int64{"rss 10": int64(ms)},
+			Rows: []row{{Hosts: 5, Bridges: 1, Ways: map[string]*result{"nsscript": {Build: ms, RSS: int64(ms)}}}}}
+		b, err := json.Marshal(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, strconv.Itoa(i)+".json")
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	r, err := combine(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Empty != 20*time.Millisecond || r.Exec["nsscript"] != 20 || r.Cycles["rss 10"] != 20 ||
+		len(r.Rows) != 1 || r.Rows[0].Ways["nsscript"].Build != 20 || r.Rows[0].Ways["nsscript"].RSS != 20 {
+		t.Errorf("not the medians: %+v %+v", r, r.Rows)
 	}
 }

@@ -1,15 +1,22 @@
 // Command nsbench measures nsscript against the same topology built with
-// direct netlink calls (builtins/kernel/direct) and with `ip` commands:
-// N hosts on bridges (scripts/bench/hosts.star), built, pinged end to end
-// and torn down, each way in its own throwaway sandbox (fresh network,
-// mount and PID namespaces). It checks that the three builds leave the
+// direct netlink calls (builtins/kernel/direct), the same calls tuned as
+// nsscript makes them now (bridge ports without IPv6, the next namespace
+// made ahead), and `ip` commands: N hosts on bridges
+// (scripts/bench/hosts.star), built, pinged end to end and torn down,
+// each way in its own throwaway sandbox (fresh network, mount and PID
+// namespaces), the ways taking turns. It checks that the builds leave the
 // same kernel state and that each teardown restores the state before,
-// then prints the times and ratios. It also times an empty script and one
-// ping()/assert.reachable on a ready link.
+// then prints the times and ratios. It also times, each side by side with
+// what it is compared to: an empty script, one ping()/assert.reachable on
+// a ready link, exec in a named namespace (against nsenter, ip netns exec
+// and a plain fork and exec), nsscript test's start-up per test at
+// -parallel 1, 2 and 4, and nsscript's memory over many namespaces made
+// and deleted in one run (scripts/bench/cycles.star).
 //
 // Run it from the repository root, as root:
 //
-//	go run ./cmd/nsbench [-n 10,100,200,1000] [-per-bridge 250] [-ways nsscript,netlink,ip] [-profile DIR]
+//	go run ./cmd/nsbench [-n 10,100,200,1000] [-per-bridge 250] [-ways nsscript,netlink,tuned,ip] [-profile DIR] [-json]
+//	go run ./cmd/nsbench -from run1.json,run2.json,run3.json   # the medians of several -json runs
 package main
 
 import (
@@ -83,7 +90,17 @@ func main() {
 	flag.IntVar(&o.cycles, "cycles", 1000, "namespaces made and deleted in one run, for its memory (0: skip)")
 	flag.BoolVar(&o.hostIPv6, "host-ipv6", true, "IPv6 on the bridges and ports in the host namespace (false: disable_ipv6 there, inside each sandbox)")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON")
+	var from string
+	flag.StringVar(&from, "from", "", "measure nothing: print the medians of earlier runs' -json results (files, comma-separated)")
 	flag.Parse()
+	if from != "" {
+		r, err := combine(strings.Split(from, ","))
+		if err != nil {
+			fatalf("-from: %v", err)
+		}
+		r.print(os.Stdout)
+		return
+	}
 	for _, s := range strings.Split(ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 2 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -122,6 +123,86 @@ func measure(o options) *report {
 		rep.Rows = append(rep.Rows, rw)
 	}
 	return rep
+}
+
+// combine reads reports that earlier runs printed with -json and returns
+// one of the medians of each figure (a busy machine's runs vary).
+func combine(files []string) (*report, error) {
+	var reps []report
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var r report
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		reps = append(reps, r)
+	}
+	out := &report{Exec: map[string]time.Duration{}, Tests: map[string]time.Duration{}, Cycles: map[string]int64{}}
+	durations := func(f func(r *report) time.Duration) time.Duration {
+		var ds []time.Duration
+		for i := range reps {
+			if d := f(&reps[i]); d > 0 {
+				ds = append(ds, d)
+			}
+		}
+		if len(ds) == 0 {
+			return 0
+		}
+		return medianOf(ds)
+	}
+	out.Empty = durations(func(r *report) time.Duration { return r.Empty })
+	out.Ping = durations(func(r *report) time.Duration { return r.Ping })
+	out.Reachable = durations(func(r *report) time.Duration { return r.Reachable })
+	out.CyclesTime = durations(func(r *report) time.Duration { return r.CyclesTime })
+	for _, r := range reps {
+		for k := range r.Exec {
+			out.Exec[k] = durations(func(r *report) time.Duration { return r.Exec[k] })
+		}
+		for k := range r.Tests {
+			out.Tests[k] = durations(func(r *report) time.Duration { return r.Tests[k] })
+		}
+		for k := range r.Cycles {
+			var vs []int64
+			for _, r := range reps {
+				if v, ok := r.Cycles[k]; ok {
+					vs = append(vs, v)
+				}
+			}
+			slices.Sort(vs)
+			out.Cycles[k] = vs[len(vs)/2]
+		}
+		out.Errors = append(out.Errors, r.Errors...)
+	}
+	byHosts := map[int][]row{}
+	var order []int
+	for _, r := range reps {
+		for _, rw := range r.Rows {
+			if byHosts[rw.Hosts] == nil {
+				order = append(order, rw.Hosts)
+			}
+			byHosts[rw.Hosts] = append(byHosts[rw.Hosts], rw)
+		}
+	}
+	for _, n := range order {
+		rws := byHosts[n]
+		rw := row{Hosts: n, Bridges: rws[0].Bridges, Ways: map[string]*result{}}
+		for _, r := range rws {
+			for w := range r.Ways {
+				var runs []result
+				for _, r := range rws {
+					if x := r.Ways[w]; x != nil {
+						runs = append(runs, *x)
+					}
+				}
+				rw.Ways[w] = median(runs)
+			}
+		}
+		out.Rows = append(out.Rows, rw)
+	}
+	return out, nil
 }
 
 // median keeps the median of each time over runs (the state of the first).
