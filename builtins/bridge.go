@@ -79,6 +79,7 @@ func (e *Env) device(fn, kind string, n *Namespace, name string, create func() e
 	li, lerr := e.K.LinkByName(at.ns, atName)
 	if lerr == nil && li.Kind != kind && e.Own.Replaceable(at.ns, atName) {
 		// The lab's own device, of another kind now: made again.
+		e.portsChanged()
 		if err := e.K.DeleteLink(at.ns, li.Index); err != nil {
 			return nil, false, errorf(fn, "replace %q: %w", atName, err)
 		}

@@ -45,6 +45,9 @@ type Env struct {
 	onNewNS    func(*Namespace)
 	captureSeq int                   // the N of the last captures/capture-N.pcapng made
 	fwds       map[fwdKey]*forwarder // the forwarders of the devices this run shaped (shape.go)
+	// carried: the bridges whose carrier veth has applied since a port
+	// of theirs came up (see firstCarrier).
+	carried map[linkKey]bool
 }
 
 type linkKey struct {
@@ -145,6 +148,34 @@ func (e *Env) forgetLink(l *Link) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	delete(e.links, linkKey{l.ns.ns.Inode, l.index})
+	e.carried = nil // (it may have been a port)
+}
+
+// firstCarrier reports whether br's carrier may have come on with a port
+// that has just come up: only the first port gives a bridge its carrier,
+// which a read then applies at once (see veth). What may have taken a
+// port away (a device down, deleted, moved, or off its bridge) makes
+// every bridge's next port count as the first again.
+func (e *Env) firstCarrier(br *Link) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := linkKey{br.ns.ns.Inode, br.index}
+	if e.carried[k] {
+		return false
+	}
+	if e.carried == nil {
+		e.carried = map[linkKey]bool{}
+	}
+	e.carried[k] = true
+	return true
+}
+
+// portsChanged notes that a bridge may have lost a port (see
+// firstCarrier).
+func (e *Env) portsChanged() {
+	e.mu.Lock()
+	e.carried = nil
+	e.mu.Unlock()
 }
 
 func (e *Env) addProc(p *Process) {

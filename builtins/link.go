@@ -182,6 +182,9 @@ func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up
 	if err := l.env.K.SetUp(l.ns.ns, l.index, up); err != nil {
 		return nil, errorf(b.Name(), "%s: %w", l.name, err)
 	}
+	if !up {
+		l.env.portsChanged()
+	}
 	if up {
 		// Apply the carrier change now (see kernel.Sync), here and on a
 		// veth's peer, which got its carrier back too.
@@ -354,6 +357,7 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 	if li.MasterIndex == want && !always {
 		return nil
 	}
+	l.env.portsChanged()
 	if err := l.env.K.SetMaster(l.ns.ns, l.index, want); err != nil {
 		if errors.Is(err, errFull) {
 			return errorf(fn, "cannot add %q to bridge %q: the bridge is full; the kernel has 1024 port numbers per bridge (BR_MAX_PORTS) and number 0 is reserved, so a bridge holds at most 1023 ports: spread the ports over several bridges", l.name, br.name)
@@ -426,6 +430,7 @@ func (l *Link) moveTo(fn string, to *Namespace) error {
 	// is made again where it goes.
 	shaped, _ := l.env.K.Shaping(l.ns.ns, l.index)
 	from := fwdKey{l.ns.ns.Inode, l.index}
+	l.env.portsChanged()
 	if err := l.env.K.Move(l.ns.ns, l.index, to.ns); err != nil {
 		return errorf(fn, "move %q to namespace %s: %w", li.Name, to.Name(), err)
 	}

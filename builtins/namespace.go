@@ -389,6 +389,7 @@ func nsDelete(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 func (e *Env) forgetLinksIn(n *Namespace) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.carried = nil // (see firstCarrier)
 	for k := range e.links {
 		if k.ns == n.ns.Inode {
 			delete(e.links, k)

@@ -169,7 +169,7 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		// its transmit queue, which its ARP replies take, was attached
 		// only after a second, when the first ping had given up.
 		for _, br := range []*Link{master.Link, peerMaster.Link} {
-			if br != nil {
+			if br != nil && e.firstCarrier(br) {
 				e.K.Sync(br.ns.ns, br.index)
 			}
 		}

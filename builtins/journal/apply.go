@@ -283,15 +283,22 @@ func (k *Kernel) Commit(u *Undoer) []error {
 	if errs := k.endWants(); len(errs) > 0 {
 		return errs
 	}
-	mine, _, err := readRecordsFrom(k.file.Name(), k.start)
-	if err != nil {
-		return []error{err}
-	}
 	var recs []Record
 	for i, r := range k.earlier {
 		if keep[i] {
 			recs = append(recs, r)
 		}
+	}
+	// Whether the journal needs rewriting shows in what this run wrote,
+	// which it keeps (a thousand hosts' records take a while to read
+	// back): the file is read only when it does.
+	if len(prune) == 0 && !k.dups && !slices.ContainsFunc(k.thisRun, func(r Record) bool { return r.Rollback }) &&
+		!k.withWants(append(slices.Clone(recs), k.thisRun...)) {
+		return nil
+	}
+	mine, _, err := readRecordsFrom(k.file.Name(), k.start)
+	if err != nil {
+		return []error{err}
 	}
 	// What is only for a rollback of this run goes, and what it made
 	// and deleted again.

@@ -117,21 +117,6 @@ func (k *Kernel) wantOf(ns *kernel.NS, index int) *wanted {
 	return k.wants[k.wantIdx[idxKey{k.nsKey(ns), index}]]
 }
 
-// earlierWant is what the earlier runs wanted of the device with that
-// MAC, if it is known.
-func (k *Kernel) earlierWant(mac string) *kernel.Want {
-	for _, r := range k.earlier {
-		switch {
-		case r.Op != "link":
-		case r.MAC == mac:
-			return r.Want
-		case r.PeerMAC == mac:
-			return r.PeerWant
-		}
-	}
-	return nil
-}
-
 // wantMaster, wantMTU, wantUp and wantMove follow what the calls after
 // the creation call do to a device: what the run wants of it in the end.
 func (k *Kernel) wantMaster(ns *kernel.NS, index, master int) {
@@ -175,12 +160,28 @@ func (k *Kernel) endWants() []error {
 			errs = append(errs, err)
 		}
 	}
+	// What the earlier runs wanted of each device, by MAC: the first link
+	// record that names it says.
+	earlier := map[string]*kernel.Want{}
+	for _, r := range k.earlier {
+		if r.Op == "link" {
+			for mac, w := range map[string]*kernel.Want{r.MAC: r.Want, r.PeerMAC: r.PeerWant} {
+				if _, ok := earlier[mac]; !ok && mac != "" {
+					earlier[mac] = w
+				}
+			}
+		}
+	}
 	for mac, d := range k.wants {
+		later, old := d.later && !d.moved, earlier[mac]
+		if !later && old == nil {
+			continue // as the run made it: nothing to do, no read
+		}
 		ns, li := k.findWanted(mac, d)
 		if li == nil {
 			continue
 		}
-		if d.later && !d.moved {
+		if later {
 			if d.w.MTU != 0 && li.MTU != d.w.MTU {
 				add(k.SetMTU(ns, li.Index, d.w.MTU))
 			}
@@ -200,7 +201,6 @@ func (k *Kernel) endWants() []error {
 				continue
 			}
 		}
-		old := k.earlierWant(mac)
 		if old == nil {
 			continue
 		}
