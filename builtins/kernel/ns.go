@@ -154,22 +154,29 @@ func (k *Linux) Handle(ns *NS) (*netlink.Handle, error) {
 		return ns.handle, nil
 	}
 	var h *netlink.Handle
-	open := func() error {
-		var err error
+	if err := k.opening(ns, func() (err error) {
 		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
 		return err
-	}
-	var err error
-	if ns.Host {
-		err = open()
-	} else {
-		err = k.Do(ns, open)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open netlink in namespace %s: %w", ns, err)
+	}); err != nil {
+		return nil, err
 	}
 	ns.handle = h
 	return h, nil
+}
+
+// opening runs fn, which opens a socket, inside ns: on the calling
+// thread for the host, else on one of Do's.
+func (k *Linux) opening(ns *NS, fn func() error) error {
+	var err error
+	if ns.Host {
+		err = fn()
+	} else {
+		err = k.Do(ns, fn)
+	}
+	if err != nil {
+		return fmt.Errorf("open netlink in namespace %s: %w", ns, err)
+	}
+	return nil
 }
 
 // rawSocket returns nsscript's second netlink socket inside ns, for the
@@ -183,18 +190,11 @@ func (k *Linux) rawSocket(ns *NS) (*nl.SocketHandle, error) {
 		return ns.raw, nil
 	}
 	var s *nl.NetlinkSocket
-	open := func() (err error) {
+	if err := k.opening(ns, func() (err error) {
 		s, err = openRaw()
 		return err
-	}
-	var err error
-	if ns.Host {
-		err = open()
-	} else {
-		err = k.Do(ns, open)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open netlink in namespace %s: %w", ns, err)
+	}); err != nil {
+		return nil, err
 	}
 	ns.raw = &nl.SocketHandle{Socket: s}
 	return ns.raw, nil
