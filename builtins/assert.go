@@ -190,16 +190,17 @@ func assertReach(want bool) envFunc {
 			how = "TCP connect"
 			if cerr != nil {
 				if want && errors.Is(cerr, syscall.ECONNREFUSED) {
-					return nil, checkFailed(b.Name(), "nothing is listening on %s (seen from namespace %s, which reaches the address: the connection was refused for %s); start the server, check its address and port, or give it longer (timeout=)", dst, n.Name(), time.Duration(timeout))
+					return nil, checkFailed(b.Name(), "nothing is listening on %s (seen from namespace %s, which reaches the address: the connection was refused for %s); start the server, check its address and port, or give it longer (timeout=)%s", dst, n.Name(), time.Duration(timeout), e.whyFor(n, dst, false))
 				}
 				how += ": " + cerr.Error()
 			}
 		}
 		if ok != want {
+			// Only now, when it failed: why() reads every namespace on the way.
 			if want {
-				return nil, checkFailed(b.Name(), "%s is not reachable from namespace %s (%s); check the addresses, routes and links there (%s.links, %s.routes)", dst, n.Name(), how, nsVar(n), nsVar(n))
+				return nil, checkFailed(b.Name(), "%s is not reachable from namespace %s (%s)%s", dst, n.Name(), how, e.whyFor(n, dst, false))
 			}
-			return nil, checkFailed(b.Name(), "%s is reachable from namespace %s (%s), want unreachable", dst, n.Name(), how)
+			return nil, checkFailed(b.Name(), "%s is reachable from namespace %s (%s), want unreachable%s", dst, n.Name(), how, e.whyFor(n, dst, true))
 		}
 		return starlark.None, nil
 	}

@@ -52,6 +52,7 @@ var TypeDoc = map[string]string{
 	"Rule":       "an iptables rule nsscript added (or found) in a namespace",
 	"neighbor":   "an entry of a namespace's ARP/NDP cache",
 	"PingResult": "what ping() saw; true when any reply came; str() is ping's summary line",
+	"Diagnosis":  "what why() found; true when the way there and back is open; str() is the report",
 	"Matrix":     "what reachability() saw, pair by pair; print() shows it as Mininet's pingall does",
 }
 

@@ -33,6 +33,12 @@ var attrDocs = map[string][][2]string{
 		{"rtts", "every round trip (ms), in order"}, {"error", "the ICMP error that ended it (\"host unreachable from 10.0.0.1\") or the kernel's (\"network is unreachable\"), or None"}},
 	"Matrix": {{"names", "the nodes, in order"}, {"sent", "pings sent"}, {"received", "pings answered"}, {"dropped", "the fraction unanswered, 0.0 to 1.0"},
 		{"ok", "whether every pair answered"}, {"pairs", "(src, dst, answered) for every pair"}},
+	"Diagnosis": {{"ok", "whether the way there and back is open"}, {"hops", "the packet's hops, as far as it got: \"red veth-red\", \"v-net-0 (host, forwarding on)\", ..."},
+		{"back", "the answer's hops"}, {"path", "the hops joined with →"},
+		{"fault", "the first thing that stops the packet, in words, or None"},
+		{"fix", "nsscript code that removes the fault, or None"}, {"command", "the same fix as shell commands, or None"},
+		{"checked", "what the walk looked at, in order"},
+		{"unseen", "what it could not evaluate or follow (a match it does not know, nftables tables, a NIC)"}},
 	"Rule": {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
 }
 

@@ -72,6 +72,11 @@ var builtinTable = []function{
 		Meaning: "start capturing packets in the target's namespace (AF_PACKET sockets, no tcpdump needed) into a pcapng file (file=, else one in the lab's directory /run/nsscript/LAB/captures) that tcpdump -r and Wireshark read; " +
 			"filter= is a pcap filter (tcpdump's syntax, compiled by libpcap, which it needs); returns a Capture: .packets (time, link, src, dst, proto, sport, dport, length, summary), .wait(), .stop(), .file",
 		Equivalent: "ip netns exec NS tcpdump -U -i DEV|any [-s SNAPLEN] -w FILE 'FILTER' &"}},
+	{impl: (*Env).why, spec: spec{Name: "why",
+		Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "port", Default: "None"}, {Name: "proto", Default: `"icmp"`}},
+		Meaning: "follow a packet from ns to dst (\"ip\", or \"ip:port\" for TCP) and its answer back, hop by hop as the kernel would, reading routes (ip route get, with ip rule), devices, veth peers, bridge ports, neighbours, forwarding, rp_filter, iptables and NAT, and the listening socket; nothing is changed and no packet is sent; " +
+			"returns a Diagnosis, true when the way is open, whose str() is the report: the hops, the first fault, its fix as nsscript code and as a command",
+		Equivalent: "ip route get DST from SRC iif DEV; ip neigh; sysctl net.ipv4.ip_forward; iptables-save -c; ss -ltun (in each namespace on the way)"}},
 	{impl: (*Env).waitPort, spec: spec{Name: "wait_port", Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "timeout", Default: `"5s"`}},
 		Meaning:    "wait until something accepts TCP connections on dst (\"ip:port\"), seen from ns: a daemon that is still starting",
 		Equivalent: "until ip netns exec NS nc -z IP PORT; do sleep 0.02; done"}},

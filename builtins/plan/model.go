@@ -214,6 +214,7 @@ func (r *Model) info(l *rlink) *kernel.LinkInfo {
 	if l.master != nil {
 		li.MasterIndex = l.master.index
 	}
+	li.Carrier = l.up && (l.peer == nil || l.peer.up)
 	if l.peer != nil {
 		li.PeerIndex = l.peer.index
 		if l.peer.ns != l.ns {

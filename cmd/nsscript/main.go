@@ -33,20 +33,23 @@ const usage = `usage:
   nsscript plan FILE.star [key=value ...]      print the equivalent ip/iptables/sysctl commands (no kernel change)
   nsscript plan --diff LAB FILE.star [k=v ...] what a run of FILE as LAB would add to and remove from the lab
   nsscript graph FILE.star|LAB [--format F]    draw the topology (F: text, dot, mermaid, svg)
+  nsscript why [LAB] SRC DST[:PORT]            follow a packet from namespace SRC (or host) to DST and back, and name
+                                               what stops it, with the fix (--proto udp; exit 1 when something does)
 
 flags:
   --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
   --lab NAME    the lab this run belongs to (default: the script's name without .star)
   --trace       print each kernel change as the equivalent command
   --keep        on error, leave what was built instead of rolling back
-  --json        machine-readable output (ls, plan, graph, test)
+  --json        machine-readable output (ls, plan, graph, test, why)
+  --proto P     why: icmp (a ping, the default), tcp or udp (DST:PORT alone means tcp)
   --history F   the REPL's history file (default $NSSCRIPT_HISTORY, else ~/.nsscript_history)
 `
 
 type cli struct {
 	sandbox, trace, keep, json, help bool
 	diff                             bool
-	lab, interactive, format         string
+	lab, interactive, format, proto  string
 	program                          *string // -c PROGRAM
 	history                          string
 	parallel                         int
@@ -105,6 +108,8 @@ func parse(args []string) (*cli, error) {
 			c.history, err = value()
 		case "format":
 			c.format, err = value()
+		case "proto":
+			c.proto, err = value()
 		case "run":
 			c.runRE, err = value()
 		case "junit":
@@ -185,7 +190,7 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	cmd := ""
 	if len(words) > 0 {
 		switch words[0] {
-		case "run", "repl", "down", "ls", "test", "plan", "graph", "__test":
+		case "run", "repl", "down", "ls", "test", "plan", "graph", "why", "__test":
 			cmd, words = words[0], words[1:]
 		}
 	}
@@ -256,6 +261,8 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runtime.PlanCommand(words, c.lab, c.diff, c.json, stdout, stderr)
 	case "graph":
 		return runtime.GraphCommand(words, c.format, c.lab, c.json, stdout, stderr)
+	case "why":
+		return runtime.WhyCommand(words, c.proto, c.json, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
 		return runtime.ExitUsage

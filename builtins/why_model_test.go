@@ -1,0 +1,75 @@
+package builtins
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/why"
+)
+
+// TestWhyOnModel walks a packet through the plan's model of the kernel
+// (no root): the walk's logic on what the model answers, fault by fault.
+// The real kernel's answers are tested by testdata/why.
+func TestWhyOnModel(t *testing.T) {
+	p, err := run(t, `
+red, r, blue = namespace("red"), namespace("r"), namespace("blue")
+veth("a", "ra", ns = red, peer_ns = r, addr = "10.1.0.2/24", peer_addr = "10.1.0.1/24")
+veth("b", "rb", ns = blue, peer_ns = r, addr = "10.2.0.2/24", peer_addr = "10.2.0.1/24")
+route(red, "default", via = "10.1.0.1")
+d = why(red, "10.2.0.2")
+assert.true("not diagnosed in a plan" in str(d))
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := p.Model
+	open := func(name string) *kernel.NS {
+		ns, err := m.OpenNamed(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ns
+	}
+	red, r, blue := open("red"), open("r"), open("blue")
+	walk := func() *why.Diagnosis {
+		return why.Walk(m, m.Namespaces(), why.Query{Src: red, Dst: []byte{10, 2, 0, 2}, Proto: "icmp"})
+	}
+	expect := func(fault, fix string) *why.Diagnosis {
+		t.Helper()
+		d := walk()
+		if d.OK || !strings.Contains(d.Fault, fault) || d.Fix != fix {
+			t.Fatalf("want fault %q, fix %q; got:\n%s", fault, fix, d)
+		}
+		return d
+	}
+	expect("r has ip_forward=0: packets from red are not routed", "forwarding(r)")
+	if _, err := m.WriteSysctl(r, "net.ipv4.ip_forward", "1"); err != nil {
+		t.Fatal(err)
+	}
+	d := expect("no route back: blue has no route to 10.1.0.0/24 and nothing masquerades it", `nat.masquerade("10.1.0.0/24", ns = r, out = "rb")`)
+	if got := strings.Join(d.Path, " → "); got != "red a → ra (r, forwarding on) → rb → b (blue)" {
+		t.Errorf("path %q", got)
+	}
+	if err := m.AppendRule(r, "nat", "POSTROUTING", []string{"-s", "10.1.0.0/24", "-o", "rb", "-j", "MASQUERADE"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := walk(); !d.OK || strings.Join(d.Back, " → ") != "blue b → rb (r, forwarding on) → ra → a (red)" {
+		t.Fatalf("want the way open; got:\n%s", d)
+	}
+	if err := m.AppendRule(r, "filter", "FORWARD", []string{"-p", "icmp", "-j", "DROP"}); err != nil {
+		t.Fatal(err)
+	}
+	expect("r's FORWARD chain drops icmp (rule 1: -p icmp -j DROP, 0 packets)", `exec(r, "iptables -D FORWARD -p icmp -j DROP")`)
+	if err := m.DeleteRule(r, "filter", "FORWARD", []string{"-p", "icmp", "-j", "DROP"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.LinkByName(blue, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetUp(blue, b.Index, false); err != nil {
+		t.Fatal(err)
+	}
+	expect("b (blue) is down: rb has no carrier", `blue.link("b").set_up()`)
+}
