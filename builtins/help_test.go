@@ -8,7 +8,7 @@ import (
 
 // Every kernel-changing builtin says what iproute2 command it is.
 func TestHelpEquivalents(t *testing.T) {
-	for _, name := range []string{"namespace", "veth", "bridge", "dummy", "route", "forwarding", "exec", "link.move", "link.addr", "nat.dnat", "firewall"} {
+	for _, name := range []string{"namespace", "veth", "bridge", "dummy", "route", "forwarding", "exec", "link.move", "link.addr", "nat.dnat", "firewall", "rule", "nat.masquerade"} {
 		if d, _ := Help(name); d.Equivalent == "" {
 			t.Errorf("help(%s): no equivalent command", name)
 		}
@@ -28,6 +28,8 @@ func TestParams(t *testing.T) {
 		"link.set_master": {"bridge"},
 		"link.set":        {"mtu", "mac", "name"},
 		"nat.dnat":        {"port", "to", "ns", "proto", "in_", "dst"},
+		"rule":            {"ns", "from_", "to", "iif", "oif", "fwmark", "table", "priority"},
+		"firewall":        {"ns", "chain", "rule", "table", "family", "position"},
 		"namespace.exec":  {"cmd", "check", "timeout", "background", "env", "stdin", "restart", "ready"},
 		"namespaces":      nil,
 		"no.such":         nil,

@@ -396,21 +396,29 @@ func (e *Env) forgetLinksIn(n *Namespace) {
 	}
 }
 
-// forwarding is the forwarding builtin: it sets net.ipv4.ip_forward in a
-// namespace.
+// forwarding is the forwarding builtin: it sets net.ipv4.ip_forward (or
+// net.ipv6.conf.all.forwarding) in a namespace.
 func (e *Env) forwarding(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var ns NamespaceArg
-	on := true
-	if err := unpack(b, args, kwargs, &ns, &on); err != nil {
+	on, family := true, "ipv4"
+	if err := unpack(b, args, kwargs, &ns, &on, &family); err != nil {
 		return nil, err
 	}
+	v6, err := familyArg(family)
+	if err != nil {
+		return nil, errorf(b.Name(), "%w", err)
+	}
 	n := ns.or(e.host)
+	key := "net.ipv4.ip_forward"
+	if v6 {
+		key = "net.ipv6.conf.all.forwarding"
+	}
 	v := "0"
 	if on {
 		v = "1"
 	}
-	if _, err := e.K.WriteSysctl(n.ns, "net.ipv4.ip_forward", v); err != nil {
-		return nil, errorf(b.Name(), "set net.ipv4.ip_forward in %s: %w", n.Name(), err)
+	if _, err := e.K.WriteSysctl(n.ns, key, v); err != nil {
+		return nil, errorf(b.Name(), "set %s in %s: %w", key, n.Name(), err)
 	}
 	return starlark.None, nil
 }

@@ -7,10 +7,12 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
-// Prefix is a source or destination network ("192.168.15.0/24") or a
-// single address.
+// Prefix is a source or destination network ("192.168.15.0/24",
+// "fd00::/64") or a single address; "default" is 0.0.0.0/0.
 type Prefix struct{ *net.IPNet }
 
 func (p *Prefix) Unpack(v starlark.Value) error {
@@ -21,30 +23,34 @@ func (p *Prefix) Unpack(v starlark.Value) error {
 	if err := d.Unpack(v); err != nil {
 		return err
 	}
-	if s, _ := starlark.AsString(v); d.IPNet == nil && strings.Contains(s, ":") {
-		return fmt.Errorf("%s is IPv6: nat rules are IPv4 (iptables), give an IPv4 prefix like \"192.168.15.0/24\"", s)
-	}
-	if d.IPNet == nil {
+	if d.IPNet == nil { // "default", 0.0.0.0/0 or ::/0
 		d.IPNet = &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
-	}
-	if d.IP.To4() == nil {
-		return fmt.Errorf("%s is IPv6: nat rules are IPv4 (iptables), give an IPv4 prefix like \"192.168.15.0/24\"", d)
+		if s, _ := starlark.AsString(v); strings.Contains(s, ":") {
+			d.IPNet = &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+		}
 	}
 	p.IPNet = d.IPNet
 	return nil
 }
 
+// v6 reports whether the prefix is IPv6.
+func (p Prefix) v6() bool { return p.IPNet != nil && p.IP.To4() == nil }
+
 // masquerade is nat.masquerade: it rewrites the source of packets leaving
-// a namespace to the address of the outgoing device.
+// a namespace to the address of the outgoing device; an IPv6 src is
+// ip6tables' nat table.
 func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var src Prefix
+	var src, notDst Prefix
 	var ns NamespaceArg
 	var out, notOut OptIfName
-	if err := unpack(b, args, kwargs, &src, &ns, &out, &notOut); err != nil {
+	if err := unpack(b, args, kwargs, &src, &ns, &out, &notOut, &notDst); err != nil {
 		return nil, err
 	}
 	if src.IPNet == nil {
-		return nil, errorf(b.Name(), "for parameter src: want the source network, e.g. \"192.168.15.0/24\"")
+		return nil, errorf(b.Name(), "for parameter src: want the source network, e.g. \"192.168.15.0/24\" (or \"fd00::/64\" for IPv6)")
+	}
+	if notDst.IPNet != nil && notDst.v6() != src.v6() {
+		return nil, errorf(b.Name(), "for parameter not_dst: %s and src %s are of different address families: give a prefix of src's family (Mininet's rule is not_dst=src: masquerade what leaves the network)", notDst, src)
 	}
 	n := ns.or(e.host)
 	for _, c := range []struct {
@@ -59,6 +65,9 @@ func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args star
 		return nil, errorf(b.Name(), "give out= or not_out=, not both: out=\"eth0\" masquerades what leaves through eth0, not_out=\"br0\" what leaves through anything but br0")
 	}
 	spec := []string{"-s", src.String()}
+	if notDst.IPNet != nil {
+		spec = append(spec, "!", "-d", notDst.String())
+	}
 	if out.IfName != "" {
 		spec = append(spec, "-o", string(out.IfName))
 	}
@@ -66,7 +75,8 @@ func (e *Env) masquerade(thread *starlark.Thread, b *starlark.Builtin, args star
 		spec = append(spec, "!", "-o", string(notOut.IfName))
 	}
 	spec = append(spec, "-j", "MASQUERADE")
-	return (&Rule{env: e, ns: n, table: "nat", chain: "POSTROUTING", spec: spec}).ensure(b.Name())
+	c := kernel.Chain{V6: src.v6(), Table: "nat", Name: "POSTROUTING"}
+	return (&Rule{env: e, ns: n, chain: c, spec: spec}).ensure(b.Name())
 }
 
 // dnat is nat.dnat: it sends connections arriving for a port to another
@@ -80,6 +90,9 @@ func (e *Env) dnat(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	var dst Prefix
 	if err := unpack(b, args, kwargs, &port, &to, &ns, &proto, &in, &dst); err != nil {
 		return nil, err
+	}
+	if dst.v6() {
+		return nil, errorf(b.Name(), "for parameter dst: %s is IPv6: nat.dnat's rules are IPv4 (iptables); give an IPv4 prefix or address like \"192.168.15.1\"", dst)
 	}
 	p, err := portArg(port)
 	if err != nil {
@@ -104,7 +117,8 @@ func (e *Env) dnat(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		spec = append(spec, "-d", dst.String())
 	}
 	spec = append(spec, "-j", "DNAT", "--to-destination", to)
-	return (&Rule{env: e, ns: ns.or(e.host), table: "nat", chain: "PREROUTING", spec: spec}).ensure(b.Name())
+	c := kernel.Chain{Table: "nat", Name: "PREROUTING"}
+	return (&Rule{env: e, ns: ns.or(e.host), chain: c, spec: spec}).ensure(b.Name())
 }
 
 // portArg is a TCP/UDP port, 1 to 65535.

@@ -40,6 +40,9 @@ var attrDocs = map[string][][2]string{
 		{"checked", "what the walk looked at, in order"},
 		{"unseen", "what it could not evaluate or follow (a match it does not know, nftables tables, a NIC)"}},
 	"Rule": {{"ns", "its Namespace"}, {"table", "its iptables table"}, {"chain", "its chain"}, {"rule", "the rulespec, as one string"}},
+	"PolicyRule": {{"ns", "its Namespace"}, {"priority", "its priority (lower goes first)"}, {"from_", "the source prefix it matches, or None for any"},
+		{"to", "the destination prefix, or None"}, {"iif", "the device packets come in by, or None"}, {"oif", "the device they leave by, or None"},
+		{"fwmark", `the mark it matches ("0x1", "0x1/0xff"), or None`}, {"table", "the table its packets look up (main is 254)"}, {"family", `"ipv4" or "ipv6"`}},
 }
 
 // Reference is the reference of every builtin, module function, value and

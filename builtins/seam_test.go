@@ -2,6 +2,8 @@ package builtins
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"go.starlark.net/starlark"
@@ -90,6 +92,62 @@ forwarding()
 	for i := range want {
 		if ops[i] != want[i] {
 			t.Errorf("op %d: %q, want %q", i, ops[i], want[i])
+		}
+	}
+}
+
+// TestRoutingOnModel: policy rules, ip6tables rules, positions, chains of
+// the lab's, IPv6 forwarding and masquerade go through the seam: the
+// recorder writes each as its command, the model holds it, and a second
+// call finds it there (no command).
+func TestRoutingOnModel(t *testing.T) {
+	p, err := run(t, `
+ns = namespace("n1")
+a, b = veth("a", "b", peer_ns = ns, addr = "10.1.0.1/24", peer_addr = "10.1.0.2/24")
+route(ns, "default", via = "10.1.0.1", table = 11)
+def build():
+    r = rule(ns, from_ = "10.1.0.2", table = 11, priority = 100)
+    auto = rule(ns, fwmark = "0x1/0xff", table = 11)
+    firewall(ns, "WEB", "-p tcp --dport 80 -j ACCEPT")
+    firewall(ns, "INPUT", "-j WEB", position = 1)
+    firewall(ns, "INPUT", "-p icmpv6 -j DROP", family = "ipv6")
+    nat.masquerade("fd01::/64", ns = ns, not_dst = "fd01::/64")
+    forwarding(ns, family = "ipv6")
+    return r, auto
+r, auto = build()
+r2, auto2 = build()
+got = (r.priority, r.table, r.from_, auto.priority, auto2.priority)
+got == (100, 11, "10.1.0.2/32", 99, 99) or fail(got)
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, op := range p.Ops() {
+		ops = append(ops, op.Cmd)
+	}
+	ops = ops[slices.Index(ops, "ip -n n1 route replace default via 10.1.0.1 table 11")+1:]
+	c := " -m comment --comment nsscript:t"
+	want := []string{
+		"ip -n n1 rule add from 10.1.0.2/32 table 11 priority 100",
+		"ip -n n1 rule add from all fwmark 0x1/0xff table 11 priority 99",
+		"ip netns exec n1 iptables -t filter -N WEB",
+		"ip netns exec n1 iptables -t filter -A WEB -p tcp --dport 80 -j ACCEPT" + c,
+		"ip netns exec n1 iptables -t filter -I INPUT 1 -j WEB" + c,
+		"ip netns exec n1 ip6tables -t filter -A INPUT -p icmpv6 -j DROP" + c,
+		"ip netns exec n1 ip6tables -t nat -A POSTROUTING -s fd01::/64 ! -d fd01::/64 -j MASQUERADE" + c,
+		"ip netns exec n1 sysctl -w net.ipv6.conf.all.forwarding=1",
+		// The second round: only the sysctl, which a plan always shows.
+		"ip netns exec n1 sysctl -w net.ipv6.conf.all.forwarding=1",
+	}
+	if !slices.Equal(ops, want) {
+		t.Fatalf("ops:\n%s\nwant:\n%s", strings.Join(ops, "\n"), strings.Join(want, "\n"))
+	}
+	inv := strings.Join(p.Model.Inventory(), "\n")
+	for _, w := range []string{"ip rule n1 from 10.1.0.2/32 table 11 priority 100", "chain n1 iptables -t filter -N WEB",
+		"rule n1 ip6tables -t nat -A POSTROUTING -s fd01::/64 ! -d fd01::/64 -j MASQUERADE"} {
+		if !strings.Contains(inv, w) {
+			t.Errorf("the model's inventory lacks %q:\n%s", w, inv)
 		}
 	}
 }

@@ -51,17 +51,17 @@ assert.true("not diagnosed in a plan" in str(d))
 	if got := strings.Join(d.Path, " → "); got != "red a → ra (r, forwarding on) → rb → b (blue)" {
 		t.Errorf("path %q", got)
 	}
-	if err := m.AppendRule(r, "nat", "POSTROUTING", []string{"-s", "10.1.0.0/24", "-o", "rb", "-j", "MASQUERADE"}); err != nil {
+	if err := m.AddRule(r, kernel.Chain{Table: "nat", Name: "POSTROUTING"}, 0, []string{"-s", "10.1.0.0/24", "-o", "rb", "-j", "MASQUERADE"}); err != nil {
 		t.Fatal(err)
 	}
 	if d := walk(); !d.OK || strings.Join(d.Back, " → ") != "blue b → rb (r, forwarding on) → ra → a (red)" {
 		t.Fatalf("want the way open; got:\n%s", d)
 	}
-	if err := m.AppendRule(r, "filter", "FORWARD", []string{"-p", "icmp", "-j", "DROP"}); err != nil {
+	if err := m.AddRule(r, kernel.Chain{Table: "filter", Name: "FORWARD"}, 0, []string{"-p", "icmp", "-j", "DROP"}); err != nil {
 		t.Fatal(err)
 	}
 	expect("r's FORWARD chain drops icmp (rule 1: -p icmp -j DROP, 0 packets)", `exec(r, "iptables -D FORWARD -p icmp -j DROP")`)
-	if err := m.DeleteRule(r, "filter", "FORWARD", []string{"-p", "icmp", "-j", "DROP"}); err != nil {
+	if err := m.DeleteRule(r, kernel.Chain{Table: "filter", Name: "FORWARD"}, []string{"-p", "icmp", "-j", "DROP"}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := m.LinkByName(blue, "b")

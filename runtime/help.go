@@ -18,6 +18,8 @@ var replDocs = map[string]builtins.Doc{
 		Meaning: "list the builtins; help(x) says how to call x, what it does and the iproute2 command it stands for"},
 	"save": {Name: "save", Signature: `save(path)`,
 		Meaning: "write the session's successful statements as a script that rebuilds what it built (inspections and failed statements left out)"},
+	"shell": {Name: "shell", Signature: `shell(ns=host)`,
+		Meaning: "an interactive shell ($SHELL, else /bin/sh) in ns on the REPL's terminal, as ip netns exec runs one; the session goes on when it exits"},
 	"show": {Name: "show", Signature: `show(x, ...)`,
 		Meaning: "print values as the REPL shows them: a namespace as `ip -br addr` and its routes, a link as one line of it, a Result as its output"},
 }
@@ -138,7 +140,7 @@ func helpIndex(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s module: %s\n", mod, strings.Join(members[mod], ", "))
 	}
 	fmt.Fprintln(w, "values: Namespace, Link, Route, Result, Process, Rule (help(host) or help(a_link) for their attributes and methods)")
-	fmt.Fprintln(w, "REPL: help(x); save(\"FILE.star\") writes the session as a script; _ is the last value; Tab completes; Ctrl-C interrupts; Ctrl-D leaves")
+	fmt.Fprintln(w, "REPL: help(x); save(\"FILE.star\") writes the session as a script; shell(ns) opens a shell in ns (exit comes back); _ is the last value; Tab completes; Ctrl-C interrupts; Ctrl-D leaves")
 }
 
 // short is a meaning's first clause.

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -47,9 +48,12 @@ type Options struct {
 	Lab     string
 	Sandbox bool // the process runs inside a sandbox
 	Keep    bool // on error, keep what the run made instead of rolling back
-	Trace   bool // print each kernel change as the equivalent command (to Stderr)
-	Stdout  io.Writer
-	Stderr  io.Writer
+	// Hold: the run is in a sandbox that stays after the script, until
+	// it is ended (--sandbox --keep; see hold).
+	Hold   bool
+	Trace  bool // print each kernel change as the equivalent command (to Stderr)
+	Stdout io.Writer
+	Stderr io.Writer
 
 	// Libraries predeclares each library's value (topo), as -c programs
 	// have them.
@@ -357,6 +361,8 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 			return ExitUsage
 		}
 	}
+	held := holdSignals(opts.Hold)
+	defer signal.Stop(held)
 	in, err := New(opts, args)
 	if err != nil {
 		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", err)
@@ -386,6 +392,9 @@ func Run(filename string, src any, args map[string]string, opts Options) int {
 	}
 	if cerr := in.Journal.Close(); cerr != nil && err == nil {
 		fmt.Fprintf(opts.Stderr, "nsscript: %v\n", cerr)
+	}
+	if opts.Hold {
+		hold(in.kernel, opts, held)
 	}
 	if err != nil {
 		return ExitError

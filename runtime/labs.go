@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nsscript/nsscript/builtins/journal"
+	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 )
 
@@ -63,26 +65,35 @@ func labArg(word string) (string, error) {
 }
 
 // labArgs checks every word before anything is done: one bad name (an
-// unset variable, "..") and nothing is touched.
-func labArgs(cmd string, words []string, stderr io.Writer) ([]string, bool) {
-	labs := make([]string, 0, len(words))
+// unset variable, "..") and nothing is touched. A word is a lab, a script
+// file (see labArg), or LAB@PID or LAB@host (see parseLabSel).
+func labArgs(cmd string, words []string, stderr io.Writer) ([]labSel, bool) {
+	labs := make([]labSel, 0, len(words))
 	ok := true
 	for _, w := range words {
-		lab, err := labArg(w)
+		var sel labSel
+		var err error
+		if st, serr := os.Stat(w); strings.Contains(w, "@") && (serr != nil || !st.Mode().IsRegular()) {
+			sel, err = parseLabSel(w)
+		} else {
+			sel.lab, err = labArg(w)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "nsscript %s: %v\n", cmd, err)
 			ok = false
 		}
-		labs = append(labs, lab)
+		labs = append(labs, sel)
 	}
 	return labs, ok
 }
 
-// Down undoes what the named labs (or script files) made; with none named,
+// Down undoes what the named labs (or script files) made, and ends the
+// running sandboxes of those labs (a held one too); with none named,
 // every lab. It exits 0 when there was nothing to do, 2 when a name is not
-// a lab's (and then it does nothing at all).
+// a lab's or names several (LAB@host, LAB@PID pick one), and then it does
+// nothing at all.
 func Down(names []string, trace bool, stdout, stderr io.Writer) int {
-	labs, ok := labArgs("down", names, stderr)
+	sels, ok := labArgs("down", names, stderr)
 	if !ok {
 		return ExitUsage
 	}
@@ -97,26 +108,41 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
 		return ExitError
 	}
-	if len(labs) == 0 {
-		if labs, err = journal.Labs(); err != nil {
-			fmt.Fprintf(stderr, "nsscript down: %v\n", err)
-			return ExitError
+	ps, err := chosenPlaces(k, sels)
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript down: %v\n", err)
+		if errors.Is(err, errAmbiguous) {
+			return ExitUsage
 		}
+		return ExitError
 	}
 	code := ExitOK
-	for _, lab := range labs {
-		warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
-		n, errs := journal.Down(k, lab, warn)
-		for _, e := range errs {
-			fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
-			code = ExitError
-		}
+	for _, p := range ps {
+		lab := p.lab
 		switch {
-		case len(errs) > 0:
-		case n == 0:
-			fmt.Fprintf(stdout, "%s: nothing to undo\n", lab)
+		case p.sandbox != nil:
+			if err := k.EndSandbox(*p.sandbox); err != nil {
+				fmt.Fprintf(stderr, "nsscript down %s: %v\n", p, err)
+				code = ExitError
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ended its sandbox (pid %d)\n", lab, p.sandbox.Pid)
+		case p.missing != "":
+			fmt.Fprintf(stdout, "%s: no sandbox %s runs it: nothing to end\n", lab, p.missing)
 		default:
-			fmt.Fprintf(stdout, "%s: undid %d changes\n", lab, n)
+			warn := func(s string) { fmt.Fprintf(stderr, "nsscript down %s: warning: %s\n", lab, s) }
+			n, errs := journal.Down(k, lab, warn)
+			for _, e := range errs {
+				fmt.Fprintf(stderr, "nsscript down %s: %v\n", lab, e)
+				code = ExitError
+			}
+			switch {
+			case len(errs) > 0:
+			case n == 0:
+				fmt.Fprintf(stdout, "%s: nothing to undo\n", lab)
+			default:
+				fmt.Fprintf(stdout, "%s: undid %d changes\n", lab, n)
+			}
 		}
 	}
 	return code
@@ -125,27 +151,46 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 // Ls lists the labs and what each holds.
 // With names, only those labs.
 func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
-	labs, ok := labArgs("ls", words, stderr)
+	sels, ok := labArgs("ls", words, stderr)
 	if !ok {
 		return ExitUsage
-	}
-	var err error
-	if len(labs) == 0 {
-		if labs, err = journal.Labs(); err != nil {
-			fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
-			return ExitError
-		}
 	}
 	k, err := hostReader()
 	if err != nil {
 		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
 		return ExitError
 	}
+	ps, err := places(k, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
+		return ExitError
+	}
+	if len(sels) > 0 {
+		// Each named lab: every place of that name (one not there is
+		// this host's, shown empty).
+		var named []place
+		for _, sel := range sels {
+			n := len(named)
+			for _, p := range ps {
+				if sel.matches(p) {
+					named = append(named, p)
+				}
+			}
+			if len(named) == n && sel.host() {
+				named = append(named, place{lab: sel.lab})
+			}
+		}
+		ps = named
+	}
 	sums := []*journal.Summary{}
-	for _, lab := range labs {
-		s, err := journal.Summarize(k, lab)
+	for _, p := range ps {
+		if p.sandbox != nil {
+			sums = append(sums, sandboxSummary(k, *p.sandbox))
+			continue
+		}
+		s, err := journal.Summarize(k, p.lab)
 		if err != nil {
-			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", lab, err)
+			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", p.lab, err)
 			continue
 		}
 		sums = append(sums, s)
@@ -161,14 +206,33 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 	if len(sums) == 0 {
 		fmt.Fprintln(stdout, "no labs")
 	}
+	named := map[string]int{} // how many of each name: LAB@PID tells those apart
 	for _, s := range sums {
-		fmt.Fprintf(stdout, "%s (%d changes)", s.Lab, s.Changes)
+		named[s.Lab]++
+	}
+	for _, s := range sums {
+		if s.Sandbox != 0 {
+			fmt.Fprintf(stdout, "%s (running in sandbox %d)", s.Lab, s.Sandbox)
+		} else {
+			fmt.Fprintf(stdout, "%s (%d changes)", s.Lab, s.Changes)
+		}
 		if s.Owner != "" {
 			fmt.Fprintf(stdout, " %s", s.Owner)
 		}
 		fmt.Fprintln(stdout)
 		if len(s.Namespaces) > 0 {
 			fmt.Fprintf(stdout, "  namespaces: %s\n", strings.Join(s.Namespaces, " "))
+		}
+		if s.Sandbox != 0 {
+			lab := s.Lab
+			if named[lab] > 1 {
+				lab = fmt.Sprintf("%s@%d", lab, s.Sandbox)
+			}
+			ns := "host"
+			if len(s.Namespaces) > 0 {
+				ns = s.Namespaces[0]
+			}
+			fmt.Fprintf(stdout, "  go in: nsscript shell %s %s; what it holds: nsscript exec %s host -- nsscript ls; end it: nsscript down %s\n", lab, ns, lab, lab)
 		}
 		for _, l := range s.Links {
 			fmt.Fprintf(stdout, "  link %s\n", l.String())
@@ -191,4 +255,18 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		}
 	}
 	return ExitOK
+}
+
+// sandboxSummary is what ls shows of a lab running in a sandbox: the
+// sandbox's pid and its namespaces (what the lab holds in them, nsscript
+// ls shows inside: nsscript exec LAB host -- nsscript ls).
+func sandboxSummary(k kernel.Reader, info kernel.SandboxInfo) *journal.Summary {
+	s := &journal.Summary{Lab: info.Lab, Sandbox: info.Pid, Namespaces: []string{}, Links: []journal.LinkSummary{}, Rules: []string{}, Processes: []journal.Proc{}}
+	if sb, err := k.OpenSandbox(info); err == nil {
+		if nss, err := sb.ListNamed(); err == nil {
+			s.Namespaces = append(s.Namespaces, nss...)
+		}
+		sb.Close()
+	}
+	return s
 }

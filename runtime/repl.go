@@ -17,6 +17,9 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 	"golang.org/x/term"
+
+	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
 // REPLOptions configure an interactive session.
@@ -63,6 +66,10 @@ type repl struct {
 
 	mu     sync.Mutex
 	cancel func() // interrupts the statement running now; nil at the prompt
+
+	// cooked is the terminal's mode before the line editor made it raw
+	// (nil without a terminal): what shell() runs a shell in.
+	cooked *term.State
 
 	fileSrc string  // -i FILE's source, the start of what save() writes
 	done    []chunk // the statements that succeeded, for save()
@@ -111,8 +118,9 @@ func REPL(opts REPLOptions) int {
 		r.globals[k] = v
 	}
 	r.own = starlark.StringDict{
-		"help": starlark.NewBuiltin("help", r.help),
-		"save": starlark.NewBuiltin("save", r.save),
+		"help":  starlark.NewBuiltin("help", r.help),
+		"save":  starlark.NewBuiltin("save", r.save),
+		"shell": starlark.NewBuiltin("shell", r.shell),
 	}
 	for k, v := range r.own {
 		r.globals[k] = v
@@ -133,6 +141,15 @@ func REPL(opts REPLOptions) int {
 			r.interrupt()
 		}
 	}()
+	if opts.Sandbox && kernel.InForeground(os.Stdin) {
+		// The sandbox gave the session the terminal, in a process group
+		// of its own (see kernel.RunSandboxed): stopped by Ctrl-Z, it
+		// could not be resumed (the shell that started nsscript sees no
+		// stop), so Ctrl-Z is caught and dropped.
+		tstp := make(chan os.Signal, 1)
+		signal.Notify(tstp, syscall.SIGTSTP)
+		defer signal.Stop(tstp)
+	}
 
 	if opts.File != "" {
 		root := in.root
@@ -144,6 +161,7 @@ func REPL(opts REPLOptions) int {
 
 	stdinTTY := term.IsTerminal(int(os.Stdin.Fd()))
 	if stdinTTY && term.IsTerminal(int(os.Stdout.Fd())) {
+		r.cooked, _ = term.GetState(int(os.Stdin.Fd()))
 		line := liner.NewLiner()
 		// Restore the terminal on a kill (liner leaves it raw between prompts).
 		stop := make(chan os.Signal, 1)
@@ -339,6 +357,42 @@ func (r *repl) printError(err error) {
 		}
 	}
 	fmt.Fprintln(r.stderr, msg)
+}
+
+// shell(ns=host) is the REPL's shell: an interactive shell in ns on the
+// terminal (see builtins.Interactive), which has it until the shell
+// exits; the session then goes on. Its processes are the lab's, like
+// those of exec.
+func (r *repl) shell(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var ns builtins.NamespaceArg
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "ns?", &ns); err != nil {
+		return nil, err
+	}
+	n := ns.Namespace
+	if n == nil {
+		n = r.in.Env.Host()
+	}
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil, fmt.Errorf("shell: the REPL's input is not a terminal, and an interactive shell needs one; use exec(ns, CMD) to run a command")
+	}
+	if r.cooked != nil {
+		// The line editor keeps the terminal raw between prompts: the
+		// shell gets it as it was before.
+		fd := int(os.Stdin.Fd())
+		if raw, err := term.GetState(fd); err == nil {
+			_ = term.Restore(fd, r.cooked)
+			defer term.Restore(fd, raw)
+		}
+	}
+	argv := builtins.UserShell()
+	code, err := builtins.Interactive(r.in.Env.K, n.NS(), argv, os.Environ(), kernel.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	if err != nil {
+		return nil, fmt.Errorf("shell: cannot run %s in namespace %s: %w", argv[0], n.Name(), err)
+	}
+	if code != 0 {
+		fmt.Fprintf(r.stderr, "nsscript: the shell exited with code %d\n", code)
+	}
+	return starlark.None, nil
 }
 
 // farewell says what becomes of what the session built.

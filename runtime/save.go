@@ -85,7 +85,7 @@ func readsUnderscore(f *syntax.File) bool {
 // lookingNames are the functions that change nothing, so that an
 // expression calling only them (or nothing) just looks at something.
 var lookingNames = map[string]bool{
-	"help": true, "save": true, "print": true, "dir": true, "type": true, "len": true,
+	"help": true, "save": true, "shell": true, "print": true, "dir": true, "type": true, "len": true,
 	"str": true, "repr": true, "bool": true, "int": true, "float": true, "list": true,
 	"tuple": true, "dict": true, "set": true, "sorted": true, "reversed": true, "range": true,
 	"enumerate": true, "zip": true, "min": true, "max": true, "any": true, "all": true,

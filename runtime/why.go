@@ -2,28 +2,25 @@ package runtime
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/nsscript/nsscript/builtins"
-	"github.com/nsscript/nsscript/builtins/journal"
 	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 	"github.com/nsscript/nsscript/builtins/why"
 )
 
 // WhyCommand is `nsscript why [LAB] SRC DST[:PORT] [--proto udp]`: the
-// walk of why() from the command line, on the live kernel, between any
-// namespaces (SRC is host or a name in /run/netns, one nsscript made or
-// not). With LAB, SRC is one of that lab's namespaces. It exits 0 when
-// the way there and back is open, 1 when something stops the packet.
-//
-// A lab that runs in a --sandbox has its namespaces in the sandbox's own
-// network and mount namespaces, which this command does not enter yet:
-// it says so (call why() in that lab's script or REPL instead).
+// walk of why() from the command line, on the live kernel. Without LAB,
+// between any namespaces of the machine (SRC is host or a name in
+// /run/netns, one nsscript made or not); with LAB (LAB@PID, LAB@host, as
+// for nsscript exec), in that lab: one of this host's, or one running in
+// a sandbox, whose namespaces (its host included) are the sandbox's. It
+// exits 0 when the way there and back is open, 1 when something stops
+// the packet.
 func WhyCommand(words []string, proto string, asJSON bool, stdout, stderr io.Writer) int {
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintf(stderr, "nsscript why: "+format+"\n", args...)
@@ -32,13 +29,13 @@ func WhyCommand(words []string, proto string, asJSON bool, stdout, stderr io.Wri
 	if len(words) < 2 || len(words) > 3 {
 		return fail(ExitUsage, "why what? nsscript why [LAB] SRC DST[:PORT] [--proto tcp|udp|icmp] (SRC: host or a namespace's name)")
 	}
-	lab := ""
+	var sel *labSel
 	if len(words) == 3 {
-		lab = words[0]
-		if err := names.Lab(lab); err != nil {
+		s, err := parseLabSel(words[0])
+		if err != nil {
 			return fail(ExitUsage, "%v", err)
 		}
-		words = words[1:]
+		sel, words = &s, words[1:]
 	}
 	src, dst := words[0], words[1]
 	if src != "host" {
@@ -53,39 +50,70 @@ func WhyCommand(words []string, proto string, asJSON bool, stdout, stderr io.Wri
 	if err != nil {
 		return fail(ExitUsage, "%s", strings.TrimPrefix(err.Error(), "for parameter dst: "))
 	}
-	k, err := hostReader()
+	k, err := hostKernel(nil)
 	if err != nil {
 		return fail(ExitError, "%v", err)
 	}
-	nss, labNS, err := whyNamespaces(k, lab)
-	if err != nil {
-		if errors.Is(err, errNoLab) {
-			return fail(ExitUsage, "%v", err)
+	q := why.Query{Dst: a.Dst, Proto: a.Proto, Port: a.Port}
+	var nss []*kernel.NS
+	var have []string
+	if sel == nil {
+		nss = []*kernel.NS{k.Host()}
+		names, err := k.ListNamed()
+		if err != nil {
+			return fail(ExitError, "%v", err)
 		}
-		return fail(ExitError, "%v", err)
+		for _, name := range names {
+			if ns, err := k.OpenNamed(name); err == nil && !slices.Contains(nss, ns) {
+				nss = append(nss, ns)
+			}
+		}
+	} else {
+		cands, err := places(k, sel)
+		switch {
+		case err != nil:
+			return fail(ExitError, "%v", err)
+		case len(cands) == 0:
+			return fail(ExitUsage, "there is no lab %q on this host, nor in a running sandbox: nsscript ls lists the labs", words0(sel))
+		case len(cands) > 1:
+			return fail(ExitUsage, "%v", ambiguous(cands))
+		}
+		p := cands[0]
+		byName, closeFn, err := p.namespaces(k)
+		if err != nil {
+			return fail(ExitError, "lab %s: %v", p, err)
+		}
+		defer closeFn()
+		q.Lab = p.lab
+		nss = []*kernel.NS{byName["host"]}
+		if p.sandbox != nil {
+			q.Host = byName["host"]
+		}
+		for name, ns := range byName {
+			if name != "host" {
+				nss = append(nss, ns)
+			}
+		}
 	}
-	from := k.Host()
-	if src != "host" {
-		from = nil
-		var have []string
-		for _, ns := range nss {
-			if ns.Host || lab != "" && !slices.Contains(labNS, ns.Name) {
-				continue
-			}
-			have = append(have, ns.Label())
-			if ns.Name == src {
-				from = ns
-			}
+	for _, ns := range nss {
+		label := "host"
+		if ns != nss[0] {
+			label = ns.Name
 		}
-		if from == nil {
-			where := "there is no namespace"
-			if lab != "" {
-				where = "lab " + lab + " has no namespace"
-			}
-			return fail(ExitUsage, "%s %q: there are %s", where, src, strings.Join(append([]string{"host"}, have...), ", "))
+		have = append(have, label)
+		if label == src {
+			q.Src = ns
 		}
 	}
-	d := why.Walk(k, nss, why.Query{Src: from, Dst: a.Dst, Proto: a.Proto, Port: a.Port, Lab: lab})
+	if q.Src == nil {
+		slices.Sort(have[1:])
+		where := "there is no namespace"
+		if sel != nil {
+			where = "lab " + words0(sel) + " has no namespace"
+		}
+		return fail(ExitUsage, "%s %q: there are %s", where, src, strings.Join(have, ", "))
+	}
+	d := why.Walk(k, nss, q)
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -101,34 +129,10 @@ func WhyCommand(words []string, proto string, asJSON bool, stdout, stderr io.Wri
 	return ExitOK
 }
 
-// whyNamespaces are the namespaces a walk starts from: the host and every
-// named one; with a lab (of this host's: the hook for a running
-// sandbox's lab is here), also the names of the lab's namespaces, where
-// SRC must be.
-func whyNamespaces(k kernel.Reader, lab string) (nss []*kernel.NS, labs []string, err error) {
-	nss = []*kernel.NS{k.Host()}
-	if lab != "" {
-		all, err := journal.Labs()
-		if err != nil {
-			return nil, nil, err
-		}
-		if !slices.Contains(all, lab) {
-			return nil, nil, fmt.Errorf("%w %q on this host (see nsscript ls); a lab running in a --sandbox is not reached from outside yet: call why() in its script or REPL", errNoLab, lab)
-		}
-		s, err := journal.Summarize(k, lab)
-		if err != nil {
-			return nil, nil, err
-		}
-		labs = s.Namespaces
+// words0 is the lab word as the user wrote it.
+func words0(s *labSel) string {
+	if s.sel == "" {
+		return s.lab
 	}
-	names, err := k.ListNamed()
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, name := range names {
-		if ns, err := k.OpenNamed(name); err == nil && !slices.Contains(nss, ns) {
-			nss = append(nss, ns)
-		}
-	}
-	return nss, labs, nil
+	return s.lab + "@" + s.sel
 }

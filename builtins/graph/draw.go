@@ -22,9 +22,13 @@ func (b *Box) devLabel(i int) string {
 	return "├─ " + d.Name
 }
 
-// info are the lines under a box's devices: routes, NAT, filter rules.
+// info are the lines under a box's devices: policy rules, routes, NAT,
+// filter rules.
 func (b *Box) info() []string {
 	var out []string
+	for _, r := range b.Policy {
+		out = append(out, "rule  "+r)
+	}
 	for _, r := range b.Routes {
 		out = append(out, "route "+r)
 	}

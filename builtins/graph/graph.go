@@ -9,9 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
@@ -30,10 +33,14 @@ type Box struct {
 	Host       bool     `json:"host,omitempty"`
 	LoUp       bool     `json:"lo_up"`
 	Forwarding bool     `json:"forwarding"`
-	NAT        []string `json:"nat,omitempty"`      // nat rules, as iptables -S shows them
+	NAT        []string `json:"nat,omitempty"`      // nat rules, as iptables -S shows them ("[ipv6] " before ip6tables')
 	Firewall   []string `json:"firewall,omitempty"` // filter rules
 	Routes     []string `json:"routes,omitempty"`   // routes other than the connected ones
-	Devices    []*Dev   `json:"devices"`            // lo aside; a bridge's ports follow it
+	// Policy are the routing policy rules but the kernel's own (as ip
+	// rule writes them after "add"); Routes then has the routes of the
+	// tables they look up, each with its "table N".
+	Policy  []string `json:"policy,omitempty"`
+	Devices []*Dev   `json:"devices"` // lo aside; a bridge's ports follow it
 }
 
 // Dev is a network device.
@@ -69,7 +76,8 @@ type Source interface {
 	Routes(ns *kernel.NS, table int) ([]kernel.RouteInfo, error)
 	NetnsID(ns, other *kernel.NS) (int, error)
 	ReadSysctl(ns *kernel.NS, key string) (string, error)
-	ListRules(ns *kernel.NS, table, chain string) ([]string, error)
+	ListRules(ns *kernel.NS, c kernel.Chain) ([]string, error)
+	PolicyRules(ns *kernel.NS, v6 bool) ([]kernel.PolicyRule, error)
 }
 
 // procNet is the path of a process's (or thread's) namespace.
@@ -187,7 +195,28 @@ func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*B
 			}
 		}
 	}
-	if rs, err := k.Routes(ns, 0); err == nil {
+	tables := []int{kernel.MainTable}
+	for _, v6 := range []bool{false, true} {
+		prs, _ := k.PolicyRules(ns, v6)
+		for _, pr := range prs {
+			if pr.Builtin() {
+				continue
+			}
+			line := pr.Selector()
+			if v6 {
+				line = "-6 " + line
+			}
+			b.Policy = append(b.Policy, line)
+			if pr.Table > 0 && pr.Table != unix.RT_TABLE_LOCAL && pr.Table != unix.RT_TABLE_DEFAULT && !slices.Contains(tables, pr.Table) {
+				tables = append(tables, pr.Table)
+			}
+		}
+	}
+	for _, t := range tables {
+		rs, err := k.Routes(ns, t)
+		if err != nil {
+			continue
+		}
 		for _, r := range rs {
 			if r.Kernel {
 				continue
@@ -196,11 +225,17 @@ func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*B
 			if l := byIndex[r.DevIndex]; l != nil {
 				dev = l.Name
 			}
-			b.Routes = append(b.Routes, routeLine(r, dev))
+			line := routeLine(r, dev)
+			if t != kernel.MainTable {
+				line += " table " + kernel.TableName(t)
+			}
+			b.Routes = append(b.Routes, line)
 		}
 	}
-	b.NAT = rules(k, ns, "nat", "PREROUTING", "POSTROUTING", "OUTPUT")
-	b.Firewall = rules(k, ns, "filter", "INPUT", "FORWARD", "OUTPUT")
+	b.NAT = append(rules(k, ns, kernel.Chain{Table: "nat"}, "PREROUTING", "POSTROUTING", "OUTPUT"),
+		rules(k, ns, kernel.Chain{V6: true, Table: "nat"}, "PREROUTING", "POSTROUTING", "OUTPUT")...)
+	b.Firewall = append(rules(k, ns, kernel.Chain{Table: "filter"}, "INPUT", "FORWARD", "OUTPUT"),
+		rules(k, ns, kernel.Chain{V6: true, Table: "filter"}, "INPUT", "FORWARD", "OUTPUT")...)
 	return b, nil
 }
 
@@ -223,10 +258,13 @@ func routeLine(r kernel.RouteInfo, dev string) string {
 	return line
 }
 
-func rules(k Source, ns *kernel.NS, table string, chains ...string) []string {
+// rules are the rules of the chains of table t (of iptables, or of
+// ip6tables, marked "[ipv6] ").
+func rules(k Source, ns *kernel.NS, t kernel.Chain, chains ...string) []string {
 	var out []string
 	for _, c := range chains {
-		rs, err := k.ListRules(ns, table, c)
+		t.Name = c
+		rs, err := k.ListRules(ns, t)
 		if err != nil {
 			continue
 		}
@@ -242,6 +280,9 @@ func rules(k Source, ns *kernel.NS, table string, chains ...string) []string {
 				if strings.HasPrefix(strings.Trim(word, `"`), "nsscript:") {
 					r = strings.TrimSpace(r[:i] + " " + after)
 				}
+			}
+			if t.V6 {
+				r = "[ipv6] " + r
 			}
 			out = append(out, r)
 		}

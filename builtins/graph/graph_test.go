@@ -59,9 +59,14 @@ func (f fakeKernel) ReadSysctl(ns *kernel.NS, key string) (string, error) {
 	return f[ns].forward, nil
 }
 
-func (f fakeKernel) ListRules(ns *kernel.NS, table, chain string) ([]string, error) {
-	return f[ns].rules[table+" "+chain], nil
+func (f fakeKernel) ListRules(ns *kernel.NS, c kernel.Chain) ([]string, error) {
+	if c.V6 {
+		return nil, nil
+	}
+	return f[ns].rules[c.Table+" "+c.Name], nil
 }
+
+func (f fakeKernel) PolicyRules(ns *kernel.NS, v6 bool) ([]kernel.PolicyRule, error) { return nil, nil }
 
 func lo(up bool) *kernel.LinkInfo {
 	return &kernel.LinkInfo{Name: "lo", Index: 1, Kind: "loopback", Up: up}

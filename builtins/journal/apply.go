@@ -70,7 +70,18 @@ func recKey(r Record) string {
 	case "sysctl", "shared_sysctl":
 		return "sysctl " + ns(r.NS) + " " + r.Name
 	case "rule", "rule_del":
-		return r.Op + " " + ns(r.NS) + " " + r.Table + " " + r.Chain + " " + strings.Join(r.Spec, "\x00")
+		fam := ""
+		if r.V6 {
+			fam = "6 "
+		}
+		return r.Op + " " + ns(r.NS) + " " + fam + r.Table + " " + r.Chain + " " + strings.Join(r.Spec, "\x00")
+	case "chain":
+		return fmt.Sprintf("chain %s %t %s %s", ns(r.NS), r.V6, r.Table, r.Chain)
+	case "ip_rule":
+		if r.PRule == nil {
+			return r.Op + " ?"
+		}
+		return fmt.Sprintf("%s %s %+v", r.Op, ns(r.NS), *r.PRule)
 	case "etc":
 		n, file, _ := r.etcName()
 		return "etc " + n + "/" + file

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
@@ -47,11 +48,29 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 	}
 	label := (*kernel.NS).Label
 	// Routes: all in the lab's namespaces (but the kernel's own), the
-	// lab's elsewhere.
+	// lab's elsewhere; of the main table, and of the tables the lab's
+	// routes and policy rules name.
+	tables := map[uint64][]int{}
+	for _, r := range recs {
+		t := 0
+		switch {
+		case r.Op == "route" && r.Route != nil:
+			t = r.Route.Table
+		case r.Op == "ip_rule" && r.PRule != nil:
+			t = r.PRule.Table
+		}
+		if t != 0 && t != kernel.MainTable && r.NS != nil && !slices.Contains(tables[r.NS.Inode], t) {
+			tables[r.NS.Inode] = append(tables[r.NS.Inode], t)
+		}
+	}
 	routes := func(ns *kernel.NS, keep func(kernel.RouteInfo) bool) {
-		rs, err := k.Routes(ns, 0)
-		if err != nil {
-			return
+		var rs []kernel.RouteInfo
+		for _, t := range append([]int{kernel.MainTable}, tables[ns.Inode]...) {
+			trs, err := k.Routes(ns, t)
+			if err != nil {
+				return
+			}
+			rs = append(rs, trs...)
 		}
 		for _, rt := range rs {
 			if rt.Kernel || !keep(rt) {
@@ -89,7 +108,7 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 				if rt.Dst != nil {
 					d = rt.Dst.String()
 				}
-				return d == want.Dst && rt.Metric == want.Metric
+				return d == want.Dst && rt.Metric == want.Metric && (want.Table == 0 || rt.Table == want.Table)
 			})
 		case "addr":
 			if r.Within != "" {
@@ -103,8 +122,16 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 				}
 			}
 		case "rule":
-			if ok, err := k.RuleExists(ns, r.Table, r.Chain, r.Spec); err == nil && ok {
-				out = append(out, plan.ItemRule(label(ns), r.Table, r.Chain, r.Spec))
+			if ok, err := k.RuleExists(ns, r.chain(), r.Spec); err == nil && ok {
+				out = append(out, plan.ItemRule(label(ns), r.chain(), r.Spec))
+			}
+		case "chain":
+			if ok, err := k.ChainExists(ns, r.chain()); err == nil && ok {
+				out = append(out, plan.ItemChain(label(ns), r.chain()))
+			}
+		case "ip_rule":
+			if pr, ok, err := k.FindPolicyRule(ns, r.PRule.kernel()); err == nil && ok {
+				out = append(out, plan.ItemPolicyRule(label(ns), pr))
 			}
 		case "sysctl", "shared_sysctl":
 			if v, err := k.ReadSysctl(ns, r.Name); err == nil {

@@ -119,6 +119,7 @@ func (l LinkSummary) String() string {
 // Summary is what `nsscript ls` shows of a lab.
 type Summary struct {
 	Lab        string        `json:"lab"`
+	Sandbox    int           `json:"sandbox,omitempty"` // the pid of the sandbox the lab runs in; 0: this host's
 	Owner      string        `json:"owner,omitempty"`
 	Namespaces []string      `json:"namespaces"`
 	Links      []LinkSummary `json:"links"`
@@ -186,7 +187,15 @@ func Summarize(k kernel.Reader, lab string) (*Summary, error) {
 				}
 			}
 		case "rule":
-			s.Rules = append(s.Rules, fmt.Sprintf("%s: iptables -t %s -A %s %s", r.NS, r.Table, r.Chain, strings.Join(r.Spec, " ")))
+			s.Rules = append(s.Rules, fmt.Sprintf("%s: %s", r.NS, r.chain().Command("-A", 0, r.Spec)))
+		case "chain":
+			s.Rules = append(s.Rules, fmt.Sprintf("%s: %s", r.NS, r.chain().Command("-N", 0, nil)))
+		case "ip_rule":
+			six := ""
+			if r.PRule.V6 {
+				six = "-6 "
+			}
+			s.Rules = append(s.Rules, fmt.Sprintf("%s: ip %srule add %s", r.NS, six, r.PRule.kernel().Selector()))
 		case "cgroup":
 			cgroups = append(cgroups, r.Name)
 		case "proc":
@@ -351,4 +360,31 @@ func busy(dir string) bool {
 		return true
 	}
 	return false
+}
+
+// Namespaces are the named namespaces of a lab's, by name: those its runs
+// made or adopted that are still there and still the ones its journal
+// names (another namespace with the name since is not the lab's). ok is
+// false when there is no lab of that name.
+func Namespaces(k kernel.Reader, lab string) (nss map[string]*kernel.NS, ok bool, err error) {
+	if err := names.Lab(lab); err != nil {
+		return nil, false, err
+	}
+	dir := filepath.Join(Dir, lab)
+	if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+		return nil, false, nil
+	}
+	recs, _, err := readRecords(filepath.Join(dir, "journal"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, true, err
+	}
+	nss = map[string]*kernel.NS{}
+	for _, r := range recs {
+		if (r.Op == "netns" || r.Op == "adopt") && r.NS != nil && r.NS.Name != "" {
+			if ns, err := openNS(k, r.NS); err == nil {
+				nss[r.NS.Name] = ns
+			}
+		}
+	}
+	return nss, true, nil
 }

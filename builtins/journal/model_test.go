@@ -133,7 +133,8 @@ func (w *userWorld) gone() []*kernel.LinkInfo {
 // observedSysctls, observedChains: what a lab's records change of them.
 var (
 	observedSysctls = []string{"net.ipv4.ip_forward", "net.ipv4.conf.all.forwarding", "net.ipv4.conf.default.forwarding", "net.ipv6.conf.all.forwarding"}
-	observedChains  = [][2]string{{"filter", "INPUT"}, {"filter", "FORWARD"}, {"nat", "POSTROUTING"}, {"nat", "PREROUTING"}}
+	observedChains  = []kernel.Chain{{Table: "filter", Name: "INPUT"}, {Table: "filter", Name: "FORWARD"}, {Table: "nat", Name: "POSTROUTING"},
+		{Table: "nat", Name: "PREROUTING"}, {V6: true, Table: "filter", Name: "INPUT"}, {V6: true, Table: "filter", Name: "WEB"}, {V6: true, Table: "nat", Name: "POSTROUTING"}}
 )
 
 // observe describes what the model holds, one line an object, read
@@ -175,10 +176,21 @@ func observe(t *testing.T, m *plan.Model, etc ...string) []string {
 			out = append(out, fmt.Sprintf("sysctl %s %s=%s", label, key, v))
 		}
 		for _, c := range observedChains {
-			rules, err := m.ListRules(ns, c[0], c[1])
+			if ok, err := m.ChainExists(ns, c); err != nil || !ok {
+				continue
+			}
+			rules, err := m.ListRules(ns, c)
 			must(t, err)
+			out = append(out, fmt.Sprintf("chain %s %s", label, c.Command("-N", 0, nil)))
 			for _, r := range rules {
-				out = append(out, fmt.Sprintf("rule %s -t %s %s", label, c[0], r))
+				out = append(out, fmt.Sprintf("rule %s %s -t %s %s", label, c.Program(), c.Table, r))
+			}
+		}
+		for _, v6 := range []bool{false, true} {
+			prs, err := m.PolicyRules(ns, v6)
+			must(t, err)
+			for _, pr := range prs {
+				out = append(out, fmt.Sprintf("ip rule %s %v %s", label, v6, pr.Selector()))
 			}
 		}
 	}

@@ -51,6 +51,51 @@ type Route struct {
 	Table  int    `json:"table,omitempty"`
 }
 
+// PRule is a routing policy rule (ip rule) as the journal keeps it.
+type PRule struct {
+	V6       bool   `json:"v6,omitempty"`
+	Priority int    `json:"priority"`
+	From     string `json:"from,omitempty"` // a prefix; "" for any
+	To       string `json:"to,omitempty"`
+	IIF      string `json:"iif,omitempty"`
+	OIF      string `json:"oif,omitempty"`
+	Mark     uint32 `json:"mark,omitempty"`
+	Mask     uint32 `json:"mask,omitempty"` // 0: no fwmark match
+	Table    int    `json:"table"`
+}
+
+func pruleOf(r kernel.PolicyRule) *PRule {
+	p := &PRule{V6: r.V6, Priority: r.Priority, IIF: r.IIF, OIF: r.OIF, Mark: r.Mark, Mask: r.Mask, Table: r.Table}
+	if r.Src != nil {
+		p.From = r.Src.String()
+	}
+	if r.Dst != nil {
+		p.To = r.Dst.String()
+	}
+	return p
+}
+
+// kernel is the rule, for the kernel (the journal's check has passed).
+func (p *PRule) kernel() kernel.PolicyRule {
+	r := kernel.PolicyRule{V6: p.V6, Priority: p.Priority, IIF: p.IIF, OIF: p.OIF, Mark: p.Mark, Mask: p.Mask, Table: p.Table}
+	if p.From != "" {
+		_, r.Src, _ = net.ParseCIDR(p.From)
+	}
+	if p.To != "" {
+		_, r.Dst, _ = net.ParseCIDR(p.To)
+	}
+	return r
+}
+
+// check refuses a rule undo could not give the kernel exactly: undo
+// deletes only the rule at that priority with all of it the same.
+func (p *PRule) check() error {
+	if p.Priority <= 0 || p.Table <= 0 {
+		return fmt.Errorf("ip rule with priority %d, table %d", p.Priority, p.Table)
+	}
+	return errors.Join(optional(p.From, checkCIDR), optional(p.To, checkCIDR), optional(p.IIF, names.IfName), optional(p.OIF, names.IfName))
+}
+
 // Record is one change, what undoes it, and what the changed object is:
 // undo first checks that the object is still the one recorded (the
 // namespace by inode and cookie, a device by index or by the MAC address
@@ -74,14 +119,17 @@ type Record struct {
 	Data   []byte   `json:"data,omitempty"`
 	Route  *Route   `json:"route,omitempty"`
 	Prev   *Route   `json:"prev,omitempty"`
-	Table  string   `json:"table,omitempty"`
+	Table  string   `json:"table,omitempty"` // rule, rule_del, chain: the iptables table
 	Chain  string   `json:"chain,omitempty"`
 	Spec   []string `json:"spec,omitempty"`
-	Pid    int      `json:"pid,omitempty"`
-	Start  uint64   `json:"start,omitempty"`
-	Argv   []string `json:"argv,omitempty"`
-	Token  string   `json:"token,omitempty"` // OwnerEnv's value in a started process
-	Lab    string   `json:"lab,omitempty"`   // shared_sysctl: the lab among its users
+	V6     bool     `json:"v6,omitempty"` // rule, rule_del, chain: of ip6tables
+	// PRule: ip_rule: the routing policy rule.
+	PRule *PRule   `json:"ip_rule,omitempty"`
+	Pid   int      `json:"pid,omitempty"`
+	Start uint64   `json:"start,omitempty"`
+	Argv  []string `json:"argv,omitempty"`
+	Token string   `json:"token,omitempty"` // OwnerEnv's value in a started process
+	Lab   string   `json:"lab,omitempty"`   // shared_sysctl: the lab among its users
 
 	// What was there before the change, which undo puts back.
 	OldValue string `json:"old_value,omitempty"` // sysctl, shared_sysctl: the value
@@ -137,6 +185,9 @@ type Record struct {
 	Stdout string   `json:"stdout,omitempty"`
 	Stderr string   `json:"stderr,omitempty"`
 }
+
+// chain is the iptables chain of a rule, rule_del or chain record.
+func (r *Record) chain() kernel.Chain { return kernel.Chain{V6: r.V6, Table: r.Table, Name: r.Chain} }
 
 // givesBack reports whether a move record is of a device of another's,
 // which undo gives back what it had (WasUp, OldMaster, Addrs, Routes)
@@ -354,7 +405,7 @@ func parseLine(line []byte) ([]Record, []error) {
 var ops = map[string]bool{
 	"netns": true, "netns_inode": true, "netns_dir": true, "link": true, "ident": true, "up": true, "mtu": true,
 	"mac": true, "master": true, "rename": true, "move": true, "addr": true, "addr_del": true, "route": true,
-	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "etc": true, "etc_dir": true, "spawn": true,
+	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "chain": true, "ip_rule": true, "etc": true, "etc_dir": true, "spawn": true,
 	"proc": true, "cgroup": true, "adopt": true,
 }
 
@@ -447,6 +498,16 @@ func (r *Record) check() error {
 			return errors.New("rule record without its table, chain and rule")
 		}
 		return r.NS.check("namespace")
+	case "chain":
+		if r.Table == "" {
+			return errors.New("chain record without its table")
+		}
+		return need(r.NS.check("namespace"), names.Chain(r.Chain))
+	case "ip_rule":
+		if r.PRule == nil {
+			return errors.New("ip_rule record without the rule")
+		}
+		return need(r.NS.check("namespace"), r.PRule.check())
 	case "etc":
 		ns, file, err := r.etcName()
 		if err != nil {

@@ -63,8 +63,19 @@ func buildLab(t *testing.T, j *Kernel) {
 			t.Fatal(err)
 		}
 	}
-	must(t, j.AppendRule(host, "nat", "POSTROUTING", natRule))
-	must(t, j.AppendRule(red, "filter", "INPUT", []string{"-p", "tcp", "--dport", "22", "-j", "ACCEPT", "-m", "comment", "--comment", "nsscript:lab"}))
+	must(t, j.AddRule(host, kernel.Chain{Table: "nat", Name: "POSTROUTING"}, 0, natRule))
+	must(t, j.AddRule(red, kernel.Chain{Table: "filter", Name: "INPUT"}, 0, []string{"-p", "tcp", "--dport", "22", "-j", "ACCEPT", "-m", "comment", "--comment", "nsscript:lab"}))
+	// ip6tables: a chain of the lab's, a rule in it, a rule at the head of
+	// INPUT that jumps to it; an IPv6 masquerade.
+	web := kernel.Chain{V6: true, Table: "filter", Name: "WEB"}
+	must(t, j.NewChain(host, web))
+	must(t, j.AddRule(host, web, 0, []string{"-p", "tcp", "--dport", "80", "-j", "ACCEPT", "-m", "comment", "--comment", "nsscript:lab"}))
+	must(t, j.AddRule(host, kernel.Chain{V6: true, Table: "filter", Name: "INPUT"}, 1, []string{"-j", "WEB", "-m", "comment", "--comment", "nsscript:lab"}))
+	must(t, j.AddRule(host, kernel.Chain{V6: true, Table: "nat", Name: "POSTROUTING"}, 0, []string{"-s", "fd00::/64", "-j", "MASQUERADE", "-m", "comment", "--comment", "nsscript:lab"}))
+	// Policy routing: table 100, and a rule that sends 10.0.0.0/24's
+	// packets there.
+	must(t, j.ReplaceRoute(host, kernel.RouteInfo{Via: net.ParseIP("10.0.0.2").To4(), Table: 100}))
+	must(t, j.AddPolicyRule(host, kernel.PolicyRule{Src: cidr("10.0.0.0/24"), Table: 100, Priority: 100}))
 	for _, n := range []string{"red", "blue"} {
 		if _, err := j.WriteEtc(n, "hosts", []byte("10.0.0.1 gw\n")); err != nil {
 			t.Fatal(err)

@@ -188,7 +188,7 @@ func (u *Undoer) undo(r Record) error {
 		}
 		_, err = u.K.WriteSysctl(ns, r.Name, r.OldValue)
 		return err
-	case "rule":
+	case "rule", "rule_del":
 		ns, err := u.open(r.NS)
 		if err != nil {
 			return err
@@ -196,19 +196,32 @@ func (u *Undoer) undo(r Record) error {
 		if !u.labRule(r.Spec) {
 			return notOurs("the rule %q has no comment nsscript:%s: not the lab's", strings.Join(r.Spec, " "), u.Lab)
 		}
-		return u.K.DeleteRule(ns, r.Table, r.Chain, r.Spec)
-	case "rule_del":
+		if c := r.chain(); !c.Builtin() {
+			// A chain of the user's someone removed took the rule with it.
+			if ok, err := u.K.ChainExists(ns, c); err != nil || !ok {
+				return err
+			}
+		}
+		if r.Op == "rule" {
+			return u.deleteRule(ns, r)
+		}
+		if ok, err := u.K.RuleExists(ns, r.chain(), r.Spec); err != nil || ok {
+			return err
+		}
+		return u.K.AddRule(ns, r.chain(), 0, r.Spec)
+	case "chain":
+		return u.undoChain(r)
+	case "ip_rule":
+		// Only the rule at its priority, with all of it as the lab added it.
 		ns, err := u.open(r.NS)
 		if err != nil {
 			return err
 		}
-		if !u.labRule(r.Spec) {
-			return notOurs("the rule %q has no comment nsscript:%s: not the lab's", strings.Join(r.Spec, " "), u.Lab)
-		}
-		if ok, err := u.K.RuleExists(ns, r.Table, r.Chain, r.Spec); err != nil || ok {
+		want := r.PRule.kernel()
+		if _, there, err := u.K.FindPolicyRule(ns, want); err != nil || !there {
 			return err
 		}
-		return u.K.AppendRule(ns, r.Table, r.Chain, r.Spec)
+		return ignoreMissing(u.K.DeletePolicyRule(ns, want))
 	case "etc":
 		ns, file, err := r.etcName()
 		if err != nil {
@@ -226,6 +239,53 @@ func (u *Undoer) undo(r Record) error {
 		return u.K.RemoveEtcDir(ns)
 	}
 	return fmt.Errorf("unknown journal record %q", r.Op)
+}
+
+// deleteRule deletes a rule of the lab's. One that jumps to a chain that
+// is gone is gone too (iptables removes no chain a rule jumps to), though
+// iptables -D says the chain does not exist.
+func (u *Undoer) deleteRule(ns *kernel.NS, r Record) error {
+	err := u.K.DeleteRule(ns, r.chain(), r.Spec)
+	var ie *kernel.IptablesError
+	if t := kernel.Jumps(r.Spec); errors.As(err, &ie) && t != "" && strings.Contains(ie.Msg, t) {
+		to := r.chain()
+		to.Name = t
+		if ok, cerr := u.K.ChainExists(ns, to); cerr == nil && !ok {
+			return nil
+		}
+	}
+	return err
+}
+
+// undoChain removes a chain the lab made, when no rule is left in it
+// (the lab's rules in it are undone before: they are newer), and no rule
+// jumps to it: a rule of another's keeps it.
+func (u *Undoer) undoChain(r Record) error {
+	ns, err := u.open(r.NS)
+	if err != nil {
+		return err
+	}
+	c := r.chain()
+	if ok, err := u.K.ChainExists(ns, c); err != nil || !ok {
+		return err
+	}
+	rules, err := u.K.ListRules(ns, c)
+	if err != nil {
+		return err
+	}
+	for _, l := range rules {
+		if strings.HasPrefix(l, "-A ") {
+			return notOurs("%s still holds rules that are not the lab's (%s): left as it is", c.Command("-N", 0, nil), l)
+		}
+	}
+	var ie *kernel.IptablesError
+	if err := u.K.DeleteChain(ns, c); errors.As(err, &ie) {
+		// (A rule that is not the lab's jumps to it.)
+		return notOurs("%s: %s: left as it is", c.Command("-X", 0, nil), ie.Msg)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // labRule reports whether a rule carries the lab's comment, which every

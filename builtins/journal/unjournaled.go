@@ -72,3 +72,7 @@ func (k *Kernel) EndCgroup(rel string) error { return k.in.EndCgroup(rel) }
 func (k *Kernel) PacketConn(ns *kernel.NS, c kernel.CaptureSpec) (*kernel.PacketConn, error) {
 	return k.Reader.PacketConn(ns, c)
 }
+
+// EndSandbox is down's: a running sandbox is no object of a lab's (all of
+// it vanishes with it), and no run makes one through the journal.
+func (k *Kernel) EndSandbox(info kernel.SandboxInfo) error { return k.in.EndSandbox(info) }

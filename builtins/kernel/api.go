@@ -55,10 +55,18 @@ type Reader interface {
 	Routes(ns *NS, table int) ([]RouteInfo, error)
 	Neighbors(ns *NS) ([]NeighInfo, error)
 
-	// iptables, inside a namespace: iptables -C.
-	RuleExists(ns *NS, table, chain string, spec []string) (bool, error)
+	// PolicyRules lists the routing policy rules of one family: ip rule.
+	PolicyRules(ns *NS, v6 bool) ([]PolicyRule, error)
+	// FindPolicyRule finds the rule r matches (see PolicyRule.Matches).
+	FindPolicyRule(ns *NS, r PolicyRule) (PolicyRule, bool, error)
+
+	// iptables (ip6tables for a Chain with V6), inside a namespace:
+	// iptables -C.
+	RuleExists(ns *NS, c Chain, spec []string) (bool, error)
 	// ListRules is iptables -S CHAIN: "-A CHAIN RULE..." lines.
-	ListRules(ns *NS, table, chain string) ([]string, error)
+	ListRules(ns *NS, c Chain) ([]string, error)
+	// ChainExists reports whether the table has the chain (iptables -S).
+	ChainExists(ns *NS, c Chain) (bool, error)
 	// What `why` reads besides: the kernel's route lookup (ip route
 	// get, policy rules included), a bridge port's STP state, the
 	// firewall (iptables-save -c, nft list tables) and the listening
@@ -89,6 +97,11 @@ type Reader interface {
 	// c.Index in ns (of all its devices for 0), through filter c.Prog
 	// when it is not empty: what capture() reads, as tcpdump -i DEV would.
 	PacketConn(ns *NS, c CaptureSpec) (*PacketConn, error)
+
+	// Running sandboxes (see sandboxes.go): those made from here that run
+	// a lab, and one opened, whose namespaces Start enters with the rest.
+	Sandboxes() ([]SandboxInfo, error)
+	OpenSandbox(info SandboxInfo) (*Sandbox, error)
 }
 
 // Writer is every change.
@@ -127,10 +140,17 @@ type Writer interface {
 	DelAddr(ns *NS, index int, cidr *net.IPNet) error
 	ReplaceRoute(ns *NS, r RouteInfo) error
 	DeleteRoute(ns *NS, r RouteInfo) error
+	// Routing policy rules: ip rule add/del.
+	AddPolicyRule(ns *NS, r PolicyRule) error
+	DeletePolicyRule(ns *NS, r PolicyRule) error
 
-	// iptables, inside a namespace.
-	AppendRule(ns *NS, table, chain string, spec []string) error
-	DeleteRule(ns *NS, table, chain string, spec []string) error
+	// iptables (ip6tables for a Chain with V6), inside a namespace.
+	// AddRule appends (-A), or with pos > 0 inserts at pos (-I CHAIN POS).
+	AddRule(ns *NS, c Chain, pos int, spec []string) error
+	DeleteRule(ns *NS, c Chain, spec []string) error
+	// NewChain and DeleteChain are -N and -X: a chain of the user's.
+	NewChain(ns *NS, c Chain) error
+	DeleteChain(ns *NS, c Chain) error
 
 	// /etc/netns files.
 	WriteEtc(name, file string, content []byte) (string, error)
@@ -149,6 +169,9 @@ type Writer interface {
 	MakeCgroup(rel string) (*os.File, error)
 	// EndCgroup stops what is in a cgroup nsscript made and removes it.
 	EndCgroup(rel string) error
+	// EndSandbox ends a running sandbox and everything in it (see
+	// Linux.EndSandbox).
+	EndSandbox(info SandboxInfo) error
 }
 
 // Kernel is the whole of it.

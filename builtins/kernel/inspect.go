@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -46,11 +45,7 @@ type RouteLookup struct {
 	DevIndex int
 	Via      net.IP // the gateway; nil when the destination is on the link
 	PrefSrc  net.IP // the source address the kernel picks (nil when it picks none)
-	Table    int
-	// Rule is the policy rule (ip rule) that sent the lookup to Table,
-	// when that is not the main or local table: "from 10.2.0.10 lookup 100
-	// (priority 100)".
-	Rule string
+	Table    int    // the table the route is in: which policy rule chose it, PolicyRules says
 }
 
 // OpenBrief opens a namespace for a moment: a name in /run/netns
@@ -106,62 +101,7 @@ func (k *Linux) RouteGet(ns *NS, q RouteQuery) (RouteLookup, error) {
 	if t == "" {
 		t = strconv.Itoa(r.Type)
 	}
-	out := RouteLookup{Type: t, DevIndex: r.LinkIndex, Via: r.Gw, PrefSrc: r.Src, Table: r.Table}
-	if r.Table != 0 && r.Table != unix.RT_TABLE_MAIN && r.Table != unix.RT_TABLE_LOCAL {
-		out.Rule = k.ruleFor(h, q, r.Table)
-	}
-	return out, nil
-}
-
-// ruleFor names the first policy rule that sends a lookup for q to table.
-func (k *Linux) ruleFor(h *netlink.Handle, q RouteQuery, table int) string {
-	family := netlink.FAMILY_V4
-	if q.Dst.To4() == nil {
-		family = netlink.FAMILY_V6
-	}
-	rules, err := h.RuleList(family)
-	if err != nil {
-		return ""
-	}
-	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Priority < rules[j].Priority })
-	iif := "lo" // what a rule's iif matches for a packet the namespace sends
-	if q.Iif != 0 {
-		if l, err := h.LinkByIndex(q.Iif); err == nil {
-			iif = l.Attrs().Name
-		}
-	}
-	for _, r := range rules {
-		if r.Table != table || r.Invert || r.Mark != 0 {
-			continue
-		}
-		if r.Src != nil && (q.Src == nil || !r.Src.Contains(q.Src)) {
-			continue
-		}
-		if r.Dst != nil && !r.Dst.Contains(q.Dst) {
-			continue
-		}
-		if r.IifName != "" && r.IifName != iif {
-			continue
-		}
-		var w []string
-		if r.Src != nil {
-			w = append(w, "from "+r.Src.String())
-		} else {
-			w = append(w, "from all")
-		}
-		if r.Dst != nil {
-			w = append(w, "to "+r.Dst.String())
-		}
-		if r.IifName != "" {
-			w = append(w, "iif "+r.IifName)
-		}
-		if r.OifName != "" {
-			w = append(w, "oif "+r.OifName)
-		}
-		w = append(w, "lookup "+strconv.Itoa(table))
-		return fmt.Sprintf("%s (priority %d)", strings.Join(w, " "), r.Priority)
-	}
-	return ""
+	return RouteLookup{Type: t, DevIndex: r.LinkIndex, Via: r.Gw, PrefSrc: r.Src, Table: r.Table}, nil
 }
 
 // PortState is the STP state of a bridge port: "disabled", "listening",

@@ -120,10 +120,16 @@ func netnsMounts(name string) error {
 }
 
 // Stdio is a started command's standard input, output and error, the
-// cgroup it is born in (nil: its parent's), and what the journal keeps of
-// a background command.
+// cgroup it is born in (nil: its parent's), what the journal keeps of a
+// background command, and the terminal it takes (nil: none). A command
+// that takes the terminal is made its foreground process group before it
+// runs, so that Ctrl-C and Ctrl-Z reach it and not nsscript, as at a
+// shell prompt; the caller gives it nsscript's own back once the command
+// has ended (see ReclaimTerminal), and passes a terminal only when
+// nsscript is in its foreground itself (see InForeground).
 type Stdio struct {
 	In, Out, Err, Cgroup *os.File
+	Terminal             *os.File
 	Info                 StartInfo
 }
 
@@ -146,8 +152,12 @@ type ProcInfo struct {
 // `ip netns exec` for a named namespace, directly otherwise. The child is
 // forked from a thread that is in ns, so it is born there (and in the
 // cgroup of stdio, if any); stdio are files, so the start creates no
-// goroutine on that thread. Start returns once argv itself runs (or could
-// not be started).
+// goroutine on that thread. A namespace of a running sandbox (see
+// OpenSandbox) is entered with the rest of that sandbox: the child is
+// born in its mount, PID, UTS, IPC and cgroup namespaces too, so that it
+// sees the sandbox's /etc/netns, /run/netns, /proc and /sys, in the
+// directory nsscript is in when the sandbox has it. Start returns once
+// argv itself runs (or could not be started).
 func (k *Linux) Start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error) {
 	cmd, err := k.start(ns, argv, env, stdio)
 	var ee *exec.Error
@@ -186,8 +196,26 @@ func (k *Linux) start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(stdio.Cgroup.Fd())
 	}
+	if stdio.Terminal != nil {
+		// The child makes its group the foreground one itself, before
+		// it runs argv (an interactive shell checks at once).
+		cmd.SysProcAttr.Foreground = true
+		cmd.SysProcAttr.Ctty = int(stdio.Terminal.Fd())
+	}
+	do := func(fn func() error) error { return k.Do(ns, fn) }
+	if sb := ns.sandbox; sb != nil {
+		wd, _ := os.Getwd()
+		do = func(fn func() error) error {
+			return sb.do(ns, func() error {
+				if st, err := os.Stat(wd); err == nil && st.IsDir() { // the sandbox's, on this thread
+					cmd.Dir = wd
+				}
+				return fn()
+			})
+		}
+	}
 	if ns.Name == "" || ns.Host {
-		return cmd, k.Do(ns, cmd.Start)
+		return cmd, do(cmd.Start)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -195,7 +223,7 @@ func (k *Linux) start(ns *NS, argv, env []string, stdio Stdio) (*exec.Cmd, error
 	}
 	defer r.Close()
 	cmd.ExtraFiles = []*os.File{w}
-	err = k.Do(ns, cmd.Start)
+	err = do(cmd.Start)
 	w.Close()
 	if err != nil {
 		return nil, err

@@ -41,10 +41,11 @@ type NS struct {
 	Inode uint64
 	Host  bool
 
-	fd     int
-	mu     sync.Mutex
-	handle *netlink.Handle
-	cookie uint64 // 0 until known (see Cookie)
+	fd      int
+	sandbox *Sandbox // the running sandbox it belongs to (see OpenSandbox), else nil
+	mu      sync.Mutex
+	handle  *netlink.Handle
+	cookie  uint64 // 0 until known (see Cookie)
 }
 
 // FD is the namespace file descriptor (valid while the NS is open).
@@ -58,9 +59,9 @@ type Linux struct {
 	byInode map[uint64]*NS
 	netnsOK bool // NetnsDir exists and is a shared mount point
 
-	dummyMissing bool // the kernel has no dummy driver: use ifb stand-ins
-	dummyMade    bool // a dummy was made: the driver is there
-	ipt          ipt
+	dummyMissing bool   // the kernel has no dummy driver: use ifb stand-ins
+	dummyMade    bool   // a dummy was made: the driver is there
+	ipt          [2]ipt // iptables, ip6tables
 }
 
 // New opens the namespace the process runs in as the host namespace.
@@ -211,6 +212,23 @@ func (k *Linux) OpenPath(path string) (*NS, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	opened, err := netnsFD(fd, path)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if ns, ok := k.byInode[opened.Inode]; ok {
+		unix.Close(fd)
+		return ns, nil
+	}
+	k.byInode[opened.Inode] = opened
+	return opened, nil
+}
+
+// netnsFD makes an NS of an open file that must be a network namespace
+// (opened from path); it closes fd when it is not one.
+func netnsFD(fd int, path string) (*NS, error) {
 	var sfs unix.Statfs_t
 	if err := unix.Fstatfs(fd, &sfs); err != nil || sfs.Type != unix.NSFS_MAGIC {
 		unix.Close(fd)
@@ -225,15 +243,7 @@ func (k *Linux) OpenPath(path string) (*NS, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if ns, ok := k.byInode[ino]; ok {
-		unix.Close(fd)
-		return ns, nil
-	}
-	ns := &NS{Path: path, Inode: ino, fd: fd}
-	k.byInode[ino] = ns
-	return ns, nil
+	return &NS{Path: path, Inode: ino, fd: fd}, nil
 }
 
 // Lookup returns an already open namespace by inode, or nil.

@@ -2,12 +2,14 @@ package kernel
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,68 +17,102 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// SandboxEnv marks the child that runs inside a sandbox.
+// SandboxEnv marks the child that runs inside a sandbox. In the process
+// RunSandboxed starts, the sandbox's init, it says how to set up: "init",
+// then "-cgroup" (it has a cgroup of its own) and "-tty" (its nsscript
+// gets the terminal); in that nsscript, "1" and the host's pid of the
+// init after a comma (see SandboxPid).
 const SandboxEnv = "NSSCRIPT_IN_SANDBOX"
 
 // InSandbox reports whether this process is a sandbox's child.
 func InSandbox() bool { return inSandbox }
 
-// inSandbox is read once, and the variable dropped, so that an nsscript
-// started from inside the sandbox (by exec) is an ordinary run there.
-var inSandbox = func() bool {
-	if os.Getenv(SandboxEnv) == "1" {
+// SandboxPid is, in a sandbox's nsscript, the pid the host knows the
+// sandbox by (its init's, as nsscript ls shows it); 0 when not known.
+func SandboxPid() int { return sandboxPid }
+
+// inSandbox and sandboxPid are read once, and the variable dropped, so
+// that an nsscript started from inside the sandbox (by exec) is an
+// ordinary run there.
+var inSandbox, sandboxPid = func() (bool, int) {
+	mark, pid, _ := strings.Cut(os.Getenv(SandboxEnv), ",")
+	if mark == "1" {
 		os.Unsetenv(SandboxEnv)
-		return true
+		n, _ := strconv.Atoi(pid)
+		return true, n
 	}
-	return false
+	return false, 0
 }()
 
 // RunSandboxed re-runs this program with args inside fresh network, mount
 // and PID namespaces and returns its exit code. When the child exits, the
 // kernel ends every process it started, and with them the namespaces.
-func RunSandboxed(args []string) (int, error) {
+// A sandbox that runs lab (not "") is marked with it, so that nsscript ls,
+// shell, exec and down find it (see sandboxes.go). With terminal set, and stdin
+// a terminal that nsscript has in its foreground, the nsscript inside is
+// made a process group of its own there and given the terminal (a group
+// it can name: the REPL's shell() hands the terminal on and takes it
+// back); it is given back to nsscript's group at the end.
+func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 	// Pdeathsig follows the thread that started the child: keep it.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cmd := exec.Command("/proc/self/exe", args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), SandboxEnv+"=init")
-	cmd.SysProcAttr = &unix.SysProcAttr{
-		// UTS and IPC too: nothing a script does there reaches the host.
-		Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
-		Pdeathsig:  unix.SIGKILL,
+	// The init waits for a word on its fd 3: its pid here, which the
+	// nsscript inside says (see SandboxPid).
+	pidR, pidW, err := os.Pipe()
+	if err != nil {
+		return 1, fmt.Errorf("start sandbox: %w", err)
 	}
+	defer pidW.Close()
+	mode := "init"
+	if terminal && InForeground(os.Stdin) {
+		mode += "-tty"
+		defer ReclaimTerminal(os.Stdin)
+	}
+	command := func(mode string) *exec.Cmd {
+		cmd := exec.Command("/proc/self/exe", args...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.ExtraFiles = []*os.File{pidR}
+		cmd.Env = append(os.Environ(), SandboxEnv+"="+mode)
+		if lab != "" {
+			cmd.Env = append(cmd.Env, SandboxLabEnv+"="+lab)
+		}
+		cmd.SysProcAttr = &unix.SysProcAttr{
+			// UTS and IPC too: nothing a script does there reaches the host.
+			Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
+			Pdeathsig:  unix.SIGKILL,
+		}
+		return cmd
+	}
+	cmd := command(mode)
 	// The sandbox gets a cgroup of its own (its root, in a cgroup
 	// namespace), under which its labs make theirs; it is removed when
 	// the sandbox has ended.
 	if cg, dir := sandboxCgroup(); cg != nil {
 		defer func() { _ = RemoveCgroupTree(dir) }()
 		defer cg.Close()
+		cmd = command(strings.Replace(mode, "init", "init-cgroup", 1))
 		cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWCGROUP
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(cg.Fd())
-		cmd.Env[len(cmd.Env)-1] = SandboxEnv + "=init-cgroup"
 	}
 	// The child decides what a signal means (it is PID 1 of its own PID
 	// namespace and only gets the signals it handles): pass them on.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
 	defer signal.Stop(sigs)
-	err := cmd.Start()
+	err = cmd.Start()
 	if err != nil && cmd.SysProcAttr.UseCgroupFD {
 		// The kernel refused the cgroup: a sandbox without one.
-		cmd = exec.Command("/proc/self/exe", args...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-		cmd.Env = append(os.Environ(), SandboxEnv+"=init")
-		cmd.SysProcAttr = &unix.SysProcAttr{
-			Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
-			Pdeathsig:  unix.SIGKILL,
-		}
+		cmd = command(mode)
 		err = cmd.Start()
 	}
+	pidR.Close()
 	if err != nil {
 		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN): %w", err)
 	}
+	_, _ = pidW.WriteString(strconv.Itoa(cmd.Process.Pid))
+	pidW.Close()
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -106,17 +142,27 @@ func RunSandboxed(args []string) (int, error) {
 // the child's status; it never returns there.
 func MaybeSandboxInit() {
 	mode := os.Getenv(SandboxEnv)
-	if mode != "init" && mode != "init-cgroup" {
+	if mode != "init" && !strings.HasPrefix(mode, "init-") {
 		return
 	}
-	if err := SetupSandbox(mode == "init-cgroup"); err != nil {
+	flags := strings.Split(mode, "-")[1:]
+	if err := SetupSandbox(slices.Contains(flags, "cgroup")); err != nil {
 		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)
 		os.Exit(1)
 	}
-	os.Setenv(SandboxEnv, "1")
+	// The pid of this process outside (see RunSandboxed).
+	pidFile := os.NewFile(3, "sandbox pid")
+	pid, _ := io.ReadAll(io.LimitReader(pidFile, 32))
+	pidFile.Close()
+	os.Setenv(SandboxEnv, "1,"+string(pid))
+	os.Unsetenv(SandboxLabEnv)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
-	p, err := os.StartProcess("/proc/self/exe", os.Args, &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
+	attr := &os.ProcAttr{Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
+	if slices.Contains(flags, "tty") {
+		attr.Sys = &syscall.SysProcAttr{Setpgid: true, Foreground: true, Ctty: 0}
+	}
+	p, err := os.StartProcess("/proc/self/exe", os.Args, attr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)
 		os.Exit(1)

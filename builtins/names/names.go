@@ -1,8 +1,9 @@
 // Package names is the one validator of every user-supplied name that
 // becomes a path or a kernel name: lab names (directories in
 // /run/nsscript), namespace names (files in /run/netns, directories in
-// /etc/netns), interface names, /etc/netns file names and sysctl keys;
-// and the paths of files a script has nsscript write (OutputFile).
+// /etc/netns), interface names, iptables chain names, /etc/netns file
+// names and sysctl keys; and the paths of files a script has nsscript
+// write (OutputFile).
 // Commands, builtins, the journal reader and the kernel package all check
 // names here, so a name that passes one of them passes all of them and
 // can never climb out of the directory it is meant for.
@@ -24,6 +25,7 @@ const (
 	MaxNetns  = 255 // a namespace name: one file name
 	MaxIfName = 15  // IFNAMSIZ - 1
 	MaxFile   = 255 // an /etc/netns file name
+	MaxChain  = 28  // an iptables chain name (XT_EXTENSION_MAXNAMELEN - 1)
 )
 
 // bad finds what no name may hold: bytes that are not UTF-8 (the journal
@@ -47,6 +49,19 @@ func bad(s string) string {
 	return ""
 }
 
+// plain reports whether s is letters, digits, '_', '-' and '.' (ASCII)
+// starting with a letter, digit or '_'.
+func plain(s string) bool {
+	for i, r := range s {
+		ok := r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' ||
+			i > 0 && (r == '-' || r == '.'))
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // Lab checks a lab name: one path component of safe characters (letters,
 // digits, '_', '-', '.'), starting with a letter, digit or '_', at most
 // MaxLab bytes. A lab is a directory in /run/nsscript and the mark on the
@@ -55,12 +70,8 @@ func Lab(s string) error {
 	if s == "" {
 		return fmt.Errorf("lab name is empty (an unset variable?): give a lab name like \"topo\"; nsscript ls lists the labs")
 	}
-	for i, r := range s {
-		ok := r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' ||
-			i > 0 && (r == '-' || r == '.'))
-		if !ok {
-			return fmt.Errorf("lab name %q is not allowed: a lab name is one path component of letters, digits, '_', '-' and '.', starting with a letter, digit or '_' (like \"topo\" or \"my-lab.2\")", s)
-		}
+	if !plain(s) {
+		return fmt.Errorf("lab name %q is not allowed: a lab name is one path component of letters, digits, '_', '-' and '.', starting with a letter, digit or '_' (like \"topo\" or \"my-lab.2\")", s)
 	}
 	if len(s) > MaxLab {
 		return fmt.Errorf("lab name %q is %d bytes, %d too many (at most %d); shorten it", s, len(s), len(s)-MaxLab, MaxLab)
@@ -112,6 +123,28 @@ func IfName(s string) error {
 		// "eth%d" asks the kernel to choose: the device would not have the
 		// name the script (and the journal) know it by.
 		return fmt.Errorf("interface name %q contains '%%': the kernel reads %%d as \"pick a number\", so the device would get another name; give the name itself, like \"eth0\"", s)
+	}
+	return nil
+}
+
+// Chain checks the name of an iptables chain of the user's (-N NAME):
+// 1 to MaxChain bytes of letters, digits, '_', '-' and '.', starting with
+// a letter, digit or '_' (iptables would read a leading '-' or '!' as an
+// option), and not a verdict (ACCEPT, DROP, QUEUE, RETURN), which -j
+// would take instead of the chain.
+func Chain(s string) error {
+	if s == "" {
+		return fmt.Errorf("chain name is empty: give a name like \"WEB\"")
+	}
+	if !plain(s) {
+		return fmt.Errorf("chain name %q is not allowed: give letters, digits, '_', '-' and '.', starting with a letter, digit or '_' (like \"WEB\" or \"lab-in\")", s)
+	}
+	if len(s) > MaxChain {
+		return fmt.Errorf("chain name %q is %d bytes, %d too many: iptables allows at most %d; shorten it", s, len(s), len(s)-MaxChain, MaxChain)
+	}
+	switch s {
+	case "ACCEPT", "DROP", "QUEUE", "RETURN":
+		return fmt.Errorf("chain name %q is a verdict of iptables (-j %s): choose another name", s, s)
 	}
 	return nil
 }

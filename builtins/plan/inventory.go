@@ -7,6 +7,8 @@ import (
 	"net"
 	"sort"
 	"strings"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
 // An inventory lists what a lab holds, one object a line, named the way
@@ -57,9 +59,25 @@ func ItemRoute(ns string, dst *net.IPNet, via net.IP, dev string, metric, table 
 	return s
 }
 
-// ItemRule is an iptables rule.
-func ItemRule(ns, table, chain string, spec []string) string {
-	return fmt.Sprintf("rule %s -t %s -A %s %s", ns, table, chain, strings.Join(spec, " "))
+// ItemRule is an iptables (or ip6tables) rule.
+func ItemRule(ns string, c kernel.Chain, spec []string) string {
+	if c.V6 {
+		return fmt.Sprintf("rule %s ip6tables -t %s -A %s %s", ns, c.Table, c.Name, strings.Join(spec, " "))
+	}
+	return fmt.Sprintf("rule %s -t %s -A %s %s", ns, c.Table, c.Name, strings.Join(spec, " "))
+}
+
+// ItemChain is an iptables chain of the user's.
+func ItemChain(ns string, c kernel.Chain) string {
+	return fmt.Sprintf("chain %s %s", ns, c.Command("-N", 0, nil))
+}
+
+// ItemPolicyRule is a routing policy rule (not one of the kernel's own).
+func ItemPolicyRule(ns string, pr kernel.PolicyRule) string {
+	if pr.V6 {
+		return fmt.Sprintf("ip rule %s -6 %s", ns, pr.Selector())
+	}
+	return fmt.Sprintf("ip rule %s %s", ns, pr.Selector())
 }
 
 // ItemSysctl is a sysctl's value.
@@ -115,11 +133,16 @@ func (r *Model) Inventory() []string {
 			}
 			out = append(out, ItemRoute(label, rt.dst, rt.via, dev, rt.metric, rt.table))
 		}
-		for key, specs := range n.rules {
-			table, chain, _ := strings.Cut(key, " ")
-			for _, spec := range specs {
-				out = append(out, ItemRule(label, table, chain, spec))
+		for c, specs := range n.rules {
+			if !c.Builtin() {
+				out = append(out, ItemChain(label, c))
 			}
+			for _, spec := range specs {
+				out = append(out, ItemRule(label, c, spec))
+			}
+		}
+		for _, pr := range n.prules {
+			out = append(out, ItemPolicyRule(label, pr))
 		}
 		for key, v := range n.sysctl {
 			if _, fwd := n.sysctl["net.ipv4.ip_forward"]; fwd && key == "net.ipv4.conf.all.forwarding" {

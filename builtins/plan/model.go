@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,7 +85,8 @@ type rns struct {
 	links   []*rlink
 	routes  []*rroute
 	sysctl  map[string]string
-	rules   map[string][][]string // "table chain" -> specs
+	rules   map[kernel.Chain][][]string // a chain's rules; one of the user's while it exists
+	prules  []kernel.PolicyRule         // ip rule: those added
 	nsids   map[uint64]int
 	creator *rproc // the process an unshare made it for
 }
@@ -127,7 +129,7 @@ func NewModel() *Model {
 
 func (r *Model) newNS(name, path string, host bool) *rns {
 	n := &rns{ns: kernel.FakeNS(name, path, r.nextInode, host), alive: true, named: name != "",
-		sysctl: map[string]string{}, rules: map[string][][]string{}, nsids: map[uint64]int{}}
+		sysctl: map[string]string{}, rules: map[kernel.Chain][][]string{}, nsids: map[uint64]int{}}
 	r.nextInode++
 	if !host && r.nextInode < 4026532000 {
 		r.nextInode = 4026532000
@@ -455,12 +457,23 @@ func (r *Model) sysctl(ns *kernel.NS, key string, value *string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	old, ok := n.sysctl[key]
+	read := key
+	if dev, def, ok := deviceSysctl(key); ok {
+		// A device's own key (net.ipv4.conf.eth1.rp_filter) is there while
+		// the device is, and starts as the namespace's default.
+		if !slices.ContainsFunc(n.links, func(l *rlink) bool { return l.name == dev }) {
+			return "", fmt.Errorf("open /proc/sys/%s: %w", strings.ReplaceAll(key, ".", "/"), os.ErrNotExist)
+		}
+		if _, set := n.sysctl[key]; !set {
+			read = def
+		}
+	}
+	old, ok := n.sysctl[read]
 	if !ok {
-		old, ok = sysctlDefaults[key]
+		old, ok = sysctlDefaults[read]
 	}
 	if !ok {
-		b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(key, ".", "/"))
+		b, err := os.ReadFile("/proc/sys/" + strings.ReplaceAll(read, ".", "/"))
 		if err != nil {
 			return "", err
 		}
@@ -475,6 +488,17 @@ func (r *Model) sysctl(ns *kernel.NS, key string, value *string) (string, error)
 		}
 	}
 	return old, nil
+}
+
+// deviceSysctl reads a key of one device's (net.ipv4.conf.DEV.KEY,
+// net.ipv6.conf.DEV.KEY): the device, and the namespace's default key
+// for it (net.ipv4.conf.default.KEY).
+func deviceSysctl(key string) (dev, def string, ok bool) {
+	p := strings.Split(key, ".")
+	if len(p) != 5 || p[0] != "net" || p[1] != "ipv4" && p[1] != "ipv6" || p[2] != "conf" || p[3] == "all" || p[3] == "default" {
+		return "", "", false
+	}
+	return strings.ReplaceAll(p[3], "/", "."), strings.Join([]string{p[0], p[1], p[2], "default", p[4]}, "."), true
 }
 
 // Namespaces lists the namespaces that are alive: the host first, then in

@@ -79,19 +79,20 @@ func (r *Model) PortState(ns *kernel.NS, index int) (string, error) {
 	return "forwarding", nil
 }
 
-// IptablesSave prints the model's rules as iptables-save -c would, with
-// zero counters (no packet goes through a plan).
+// IptablesSave prints the model's rules of one family as iptables-save
+// -c would, with zero counters (no packet goes through a plan).
 func (r *Model) IptablesSave(ns *kernel.NS, v6 bool) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, err := r.nsOf(ns)
-	if err != nil || v6 {
+	if err != nil {
 		return "", err
 	}
 	tables := map[string][]string{}
-	for key := range n.rules {
-		table, chain, _ := strings.Cut(key, " ")
-		tables[table] = append(tables[table], chain)
+	for c := range n.rules {
+		if c.V6 == v6 {
+			tables[c.Table] = append(tables[c.Table], c.Name)
+		}
 	}
 	names := make([]string, 0, len(tables))
 	for t := range tables {
@@ -104,10 +105,14 @@ func (r *Model) IptablesSave(ns *kernel.NS, v6 bool) (string, error) {
 		chains := tables[t]
 		sort.Strings(chains)
 		for _, c := range chains {
-			fmt.Fprintf(&b, ":%s ACCEPT [0:0]\n", c)
+			policy := "-"
+			if (kernel.Chain{V6: v6, Table: t, Name: c}).Builtin() {
+				policy = "ACCEPT"
+			}
+			fmt.Fprintf(&b, ":%s %s [0:0]\n", c, policy)
 		}
 		for _, c := range chains {
-			for _, spec := range n.rules[chainKey(t, c)] {
+			for _, spec := range n.rules[kernel.Chain{V6: v6, Table: t, Name: c}] {
 				fmt.Fprintf(&b, "[0:0] -A %s %s\n", c, shell.Join(spec))
 			}
 		}

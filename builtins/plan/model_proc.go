@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -232,6 +233,15 @@ func (r *Model) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) (*e
 	return nil, errPlan
 }
 
+// Sandboxes: the model runs in no host that has any.
+func (r *Model) Sandboxes() ([]kernel.SandboxInfo, error) { return nil, nil }
+
+// OpenSandbox refuses: the model has no sandboxes.
+func (r *Model) OpenSandbox(info kernel.SandboxInfo) (*kernel.Sandbox, error) { return nil, errPlan }
+
+// EndSandbox refuses: the model has no sandboxes.
+func (r *Model) EndSandbox(info kernel.SandboxInfo) error { return errPlan }
+
 // ICMPConn refuses: ping asks the planner instead.
 func (r *Model) ICMPConn(ns *kernel.NS, v6 bool) (net.PacketConn, error) { return nil, errPlan }
 
@@ -344,7 +354,8 @@ func (r *Model) clone() *snapshot {
 	s := &snapshot{nextIndex: r.nextIndex, nextMAC: r.nextMAC, etc: map[string][]byte{}, external: map[string]*rns{}}
 	for _, n := range r.all {
 		c := *n
-		c.sysctl, c.rules, c.nsids = map[string]string{}, map[string][][]string{}, map[uint64]int{}
+		c.sysctl, c.rules, c.nsids = map[string]string{}, map[kernel.Chain][][]string{}, map[uint64]int{}
+		c.prules = slices.Clone(n.prules)
 		for k, v := range n.sysctl {
 			c.sysctl[k] = v
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"sort"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -252,105 +251,4 @@ func (r *Model) Neighbors(ns *kernel.NS) ([]kernel.NeighInfo, error) {
 		return nil, err
 	}
 	return nil, nil
-}
-
-func chainKey(table, chain string) string { return table + " " + chain }
-
-// checkSpec refuses what iptables' own parser refuses and the plan can
-// see: a port match without a protocol.
-func checkSpec(spec []string) error {
-	proto := false
-	for i, w := range spec {
-		switch w {
-		case "-p", "--protocol", "-m", "--match":
-			if i+1 < len(spec) && spec[i+1] != "comment" {
-				proto = true
-			}
-		case "--dport", "--sport", "--destination-port", "--source-port", "--syn", "--tcp-flags":
-			if !proto {
-				return &kernel.IptablesError{Args: spec, Msg: fmt.Sprintf("unknown option %q", w)}
-			}
-		}
-	}
-	return nil
-}
-
-func sameSpec(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// RuleExists is `iptables -C`.
-func (r *Model) RuleExists(ns *kernel.NS, table, chain string, spec []string) (bool, error) {
-	if err := checkSpec(spec); err != nil {
-		return false, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n, err := r.nsOf(ns)
-	if err != nil {
-		return false, err
-	}
-	for _, s := range n.rules[chainKey(table, chain)] {
-		if sameSpec(s, spec) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// AppendRule is `iptables -t TABLE -A CHAIN RULE...`.
-func (r *Model) AppendRule(ns *kernel.NS, table, chain string, spec []string) error {
-	if err := checkSpec(spec); err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n, err := r.nsOf(ns)
-	if err != nil {
-		return err
-	}
-	k := chainKey(table, chain)
-	n.rules[k] = append(n.rules[k], append([]string(nil), spec...))
-	return nil
-}
-
-// DeleteRule is `iptables -t TABLE -D CHAIN RULE...` (nothing when absent).
-func (r *Model) DeleteRule(ns *kernel.NS, table, chain string, spec []string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n, err := r.nsOf(ns)
-	if err != nil {
-		return err
-	}
-	k := chainKey(table, chain)
-	for i, s := range n.rules[k] {
-		if sameSpec(s, spec) {
-			n.rules[k] = append(n.rules[k][:i:i], n.rules[k][i+1:]...)
-			return nil
-		}
-	}
-	return nil
-}
-
-// ListRules is `iptables -t TABLE -S CHAIN` (the rules only).
-func (r *Model) ListRules(ns *kernel.NS, table, chain string) ([]string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n, err := r.nsOf(ns)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range n.rules[chainKey(table, chain)] {
-		out = append(out, "-A "+chain+" "+strings.Join(s, " "))
-	}
-	return out, nil
 }

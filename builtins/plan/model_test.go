@@ -244,7 +244,7 @@ func TestModelCheckpoint(t *testing.T) {
 	must(t, m.SetMaster(host, link(t, m, host, "to-red").Index, br))
 	must(t, m.AddAddr(host, br, cidr("10.0.0.1/24")))
 	must(t, m.SetMTU(host, br, 9000))
-	must(t, m.AppendRule(host, "nat", "POSTROUTING", []string{"-j", "MASQUERADE"}))
+	must(t, m.AddRule(host, kernel.Chain{Table: "nat", Name: "POSTROUTING"}, 0, []string{"-j", "MASQUERADE"}))
 	_, err := m.WriteSysctl(host, "net.ipv4.ip_forward", "1")
 	must(t, err)
 	_, err = m.WriteEtc("red", "hosts", []byte("10.0.0.1 gw\n"))

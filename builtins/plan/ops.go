@@ -30,6 +30,9 @@ type Op struct {
 	Table      string     `json:"table,omitempty"`
 	Chain      string     `json:"chain,omitempty"`
 	Rule       []string   `json:"rule,omitempty"`
+	Family     string     `json:"family,omitempty"`      // "ipv6" for ip6tables and ip -6 rule
+	Position   int        `json:"position,omitempty"`    // iptables -I CHAIN POSITION
+	PolicyRule string     `json:"policy_rule,omitempty"` // ip rule: what follows "ip rule add"
 	File       string     `json:"file,omitempty"`
 	Content    string     `json:"content,omitempty"`
 	Argv       []string   `json:"argv,omitempty"`

@@ -327,19 +327,70 @@ func (r *Recorder) DeleteRoute(ns *kernel.NS, ri kernel.RouteInfo) error {
 
 // --- iptables ---
 
-func (r *Recorder) AppendRule(ns *kernel.NS, table, chain string, spec []string) error {
-	err := r.in.AppendRule(ns, table, chain, spec)
-	r.emit(Op{Op: "iptables_append", NS: ns.Label(), Table: table, Chain: chain, Rule: spec, Cmd: r.R.Iptables(ns, "-A", table, chain, spec)}, err)
+func (r *Recorder) iptablesOp(ns *kernel.NS, op string, c kernel.Chain, flag string, pos int, spec []string) Op {
+	o := Op{Op: op, NS: ns.Label(), Table: c.Table, Chain: c.Name, Rule: spec, Position: pos, Cmd: r.R.Iptables(ns, c, flag, pos, spec)}
+	if c.V6 {
+		o.Family = "ipv6"
+	}
+	return o
+}
+
+// AddRule is `iptables -A` (-I CHAIN POS with a position).
+func (r *Recorder) AddRule(ns *kernel.NS, c kernel.Chain, pos int, spec []string) error {
+	err := r.in.AddRule(ns, c, pos, spec)
+	op, flag := "iptables_append", "-A"
+	if pos > 0 {
+		op, flag = "iptables_insert", "-I"
+	}
+	r.emit(r.iptablesOp(ns, op, c, flag, pos, spec), err)
 	return err
 }
 
 // DeleteRule shows the deletion of a rule that was there.
-func (r *Recorder) DeleteRule(ns *kernel.NS, table, chain string, spec []string) error {
-	had, herr := r.Reader.RuleExists(ns, table, chain, spec)
-	err := r.in.DeleteRule(ns, table, chain, spec)
+func (r *Recorder) DeleteRule(ns *kernel.NS, c kernel.Chain, spec []string) error {
+	had, herr := r.Reader.RuleExists(ns, c, spec)
+	err := r.in.DeleteRule(ns, c, spec)
 	if had || herr != nil || err != nil {
-		r.emit(Op{Op: "iptables_delete", NS: ns.Label(), Table: table, Chain: chain, Rule: spec, Cmd: r.R.Iptables(ns, "-D", table, chain, spec)}, err)
+		r.emit(r.iptablesOp(ns, "iptables_delete", c, "-D", 0, spec), err)
 	}
+	return err
+}
+
+// NewChain is `iptables -N CHAIN`.
+func (r *Recorder) NewChain(ns *kernel.NS, c kernel.Chain) error {
+	err := r.in.NewChain(ns, c)
+	r.emit(r.iptablesOp(ns, "iptables_new_chain", c, "-N", 0, nil), err)
+	return err
+}
+
+// DeleteChain is `iptables -X CHAIN`.
+func (r *Recorder) DeleteChain(ns *kernel.NS, c kernel.Chain) error {
+	err := r.in.DeleteChain(ns, c)
+	r.emit(r.iptablesOp(ns, "iptables_delete_chain", c, "-X", 0, nil), err)
+	return err
+}
+
+// --- routing policy rules ---
+
+func (r *Recorder) policyOp(ns *kernel.NS, op, verb string, pr kernel.PolicyRule) Op {
+	o := Op{Op: op, NS: ns.Label(), PolicyRule: pr.Selector(), Cmd: r.R.PolicyRule(ns, verb, pr)}
+	if pr.V6 {
+		o.Family = "ipv6"
+	}
+	return o
+}
+
+// AddPolicyRule is `ip rule add ...`.
+func (r *Recorder) AddPolicyRule(ns *kernel.NS, pr kernel.PolicyRule) error {
+	err := r.in.AddPolicyRule(ns, pr)
+	r.emit(r.policyOp(ns, "ip_rule_add", "add", pr), err)
+	return err
+}
+
+// DeletePolicyRule is `ip rule del ...`.
+func (r *Recorder) DeletePolicyRule(ns *kernel.NS, pr kernel.PolicyRule) error {
+	err := r.in.DeletePolicyRule(ns, pr)
+	r.emit(r.policyOp(ns, "ip_rule_del", "del", pr), err)
 	return err
 }
 
@@ -396,6 +447,14 @@ func (r *Recorder) Start(ns *kernel.NS, argv, env []string, stdio kernel.Stdio) 
 	}
 	r.emit(op, err)
 	return cmd, err
+}
+
+// EndSandbox shows `kill -TERM PID` of the sandbox's init (which ends
+// everything in it).
+func (r *Recorder) EndSandbox(info kernel.SandboxInfo) error {
+	err := r.in.EndSandbox(info)
+	r.emit(Op{Op: "kill", Pid: info.Pid, Signal: "TERM", Cmd: r.R.Kill(info.Pid, syscall.SIGTERM)}, err)
+	return err
 }
 
 // Signal shows `kill -SIG PID` (`kill -SIG -- -PGID` for a group).

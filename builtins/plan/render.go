@@ -251,9 +251,26 @@ func (r *Renderer) Sysctl(ns *kernel.NS, key, value string) string {
 	return r.enter(ns) + "sysctl -w " + q(key+"="+value)
 }
 
-// Iptables is `iptables -t TABLE -A|-D CHAIN RULE...` inside ns.
-func (r *Renderer) Iptables(ns *kernel.NS, flag, table, chain string, spec []string) string {
-	return r.enter(ns) + "iptables -t " + q(table) + " " + flag + " " + q(chain) + " " + r.words(spec)
+// Iptables is `iptables -t TABLE FLAG CHAIN [POS] [RULE...]` inside ns
+// (ip6tables for an IPv6 chain): -A, -I with pos, -D, -N, -X.
+func (r *Renderer) Iptables(ns *kernel.NS, c kernel.Chain, flag string, pos int, spec []string) string {
+	s := r.enter(ns) + c.Program() + " -t " + q(c.Table) + " " + flag + " " + q(c.Name)
+	if pos > 0 {
+		s += " " + strconv.Itoa(pos)
+	}
+	if len(spec) > 0 {
+		s += " " + r.words(spec)
+	}
+	return s
+}
+
+// PolicyRule is `ip [-6] rule add|del SELECTOR table T priority P`.
+func (r *Renderer) PolicyRule(ns *kernel.NS, verb string, pr kernel.PolicyRule) string {
+	args := []string{"rule", verb}
+	if pr.V6 {
+		args = append([]string{"-6"}, args...)
+	}
+	return r.ip(ns, append(args, strings.Fields(pr.Selector())...)...)
 }
 
 // Etc writes /etc/netns/NAME/FILE.

@@ -214,44 +214,38 @@ func (w *walker) deleteRule(v *view, table string, r *fwRule) fix {
 	cmd := nsExec(v) + shell.Join(append(append(words, "-D", r.chain), r.words...))
 	f := fix{cmd: cmd, alt: fmt.Sprintf("or accept it in a rule before rule %d of %s", r.num, r.chain)}
 	c := r.comment()
-	if c != "" && (w.q.Lab == "" || c == "nsscript:"+w.q.Lab) && !w.v6 && builtinChain(table, r.chain) {
-		f.code = fmt.Sprintf("firewall(%s, %s, %s%s).delete()", nsRef(v), quote(r.chain), quote(shell.Join(r.spec())), tableArg(table))
+	if c != "" && (w.q.Lab == "" || c == "nsscript:"+w.q.Lab) && (kernel.Chain{V6: w.v6, Table: table, Name: r.chain}).Builtin() {
+		f.code = fmt.Sprintf("firewall(%s, %s, %s%s).delete()", nsRef(v), quote(r.chain), quote(shell.Join(r.spec())), w.tableArg(table))
 	} else {
 		f.code = fmt.Sprintf("exec(%s, %s)", nsRef(v), quote(shell.Join(append(append(words, "-D", r.chain), r.words...))))
 	}
 	return f
 }
 
-func tableArg(table string) string {
-	if table == "filter" {
-		return ""
+// tableArg is firewall()'s table= and family= for a rule in table.
+func (w *walker) tableArg(table string) string {
+	s := ""
+	if table != "filter" {
+		s = ", table = " + quote(table)
 	}
-	return ", table = " + quote(table)
-}
-
-func builtinChain(table, chain string) bool {
-	switch table {
-	case "filter":
-		return chain == "INPUT" || chain == "FORWARD" || chain == "OUTPUT"
-	case "nat":
-		return chain == "PREROUTING" || chain == "INPUT" || chain == "OUTPUT" || chain == "POSTROUTING"
-	case "raw":
-		return chain == "PREROUTING" || chain == "OUTPUT"
-	case "mangle":
-		return true
+	if w.v6 {
+		s += `, family = "ipv6"`
 	}
-	return false
+	return s
 }
 
 // acceptRule fixes a chain whose policy drops: a rule that accepts this
 // traffic (and, in FORWARD, its answers when they would be dropped too).
 func (w *walker) acceptRule(v *view, table, hook string, p *packet, fw firewall) fix {
-	if table != "filter" || w.v6 {
+	if table != "filter" {
 		return fix{alt: fmt.Sprintf("accept it in %s's %s %s chain", v.label, table, hook)}
 	}
 	var specs []string
 	established := "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
 	match := "-p icmp"
+	if w.v6 {
+		match = "-p ipv6-icmp"
+	}
 	if p.proto != "icmp" {
 		match = fmt.Sprintf("-p %s --dport %d", p.proto, p.dport)
 	}
@@ -273,8 +267,8 @@ func (w *walker) acceptRule(v *view, table, hook string, p *packet, fw firewall)
 	}
 	var code, cmd []string
 	for _, s := range specs {
-		code = append(code, fmt.Sprintf("firewall(%s, %s, %s)", nsRef(v), quote(hook), quote(s)))
-		cmd = append(cmd, nsExec(v)+"iptables -A "+hook+" "+s)
+		code = append(code, fmt.Sprintf("firewall(%s, %s, %s%s)", nsRef(v), quote(hook), quote(s), w.tableArg("filter")))
+		cmd = append(cmd, nsExec(v)+w.iptables()+" -A "+hook+" "+s)
 	}
 	return fix{code: strings.Join(code, "\n"), cmd: strings.Join(cmd, "\n")}
 }
@@ -309,10 +303,11 @@ func (w *walker) notForwarding(v *view, in *kernel.LinkInfo, p *packet) {
 	}
 	switch {
 	case w.sysctl(v, global) == "0":
-		f := fix{code: "forwarding(" + nsArg(v) + ")", cmd: nsExec(v) + "sysctl -w " + global + "=1"}
+		args := nsArg(v)
 		if w.v6 {
-			f = sysctlFix(v, global, "1")
+			args = strings.TrimPrefix(args+`, family = "ipv6"`, ", ")
 		}
+		f := fix{code: "forwarding(" + args + ")", cmd: nsExec(v) + "sysctl -w " + global + "=1"}
 		w.fault(fmt.Sprintf("%s has %s=0: %s not routed", v.label, short, what), f)
 	case !w.v6 && w.sysctl(v, w.fwdKey(in.Name)) == "0":
 		w.fault(fmt.Sprintf("%s does not forward what arrives on %s (%s=0): %s not routed", v.label, in.Name, w.fwdKey(in.Name), what),
@@ -385,7 +380,45 @@ func (w *walker) sourceCheck(v *view, in *kernel.LinkInfo, p *packet) {
 		}
 	}
 	f.alt = fmt.Sprintf("or route it so that it arrives on %s, the way %s expects it", backDev, v.label)
+	if alt := w.symmetric(v, p); alt != "" {
+		f.alt = "or " + alt
+	}
 	w.fault(msg, f)
+}
+
+// symmetric is the other cure for an answer that rp_filter drops at
+// router r: a policy rule in the destination that sends what leaves
+// from the request's address back through the device the request came
+// in by, to the router behind it.
+func (w *walker) symmetric(r *view, p *packet) string {
+	t, in := w.dest, w.destIn
+	if !p.reply || t == nil || in == nil {
+		return ""
+	}
+	var gw net.IP
+	for _, a := range w.addrsOf(t, in.Index) {
+		for _, l := range w.allLinks(r) {
+			for _, b := range w.addrsOf(r, l.Index) {
+				if gw == nil && a.Contains(b.IP) && !a.IP.Equal(b.IP) {
+					gw = b.IP
+				}
+			}
+		}
+	}
+	if gw == nil {
+		return ""
+	}
+	table := 100
+	if rules, err := w.k.PolicyRules(t.ns, w.v6); err == nil {
+		for used := true; used; {
+			used = slices.ContainsFunc(rules, func(r kernel.PolicyRule) bool { return r.Table == table })
+			if used {
+				table++
+			}
+		}
+	}
+	return fmt.Sprintf("send %s's answers from %s back through %s, the way the requests came: route(%s, \"default\", via = %s, table = %d); rule(%s, from_ = %s, table = %d)",
+		t.label, p.src, in.Name, nsRef(t), quote(gw.String()), table, nsRef(t), quote(p.src.String()), table)
 }
 
 // noRoute is v having no route for p (in: the device it arrived on; nil

@@ -112,7 +112,7 @@ var notVariable = map[string]bool{
 // tutorials name it by (its name), or namespace("NAME").
 func nsRef(v *view) string {
 	switch {
-	case v.ns.Host:
+	case v.host:
 		return "host"
 	case v.ns.Name != "" && identifier(v.ns.Name) && !notVariable[v.ns.Name]:
 		return v.ns.Name
@@ -124,7 +124,7 @@ func nsRef(v *view) string {
 
 // nsArg is the namespace as a builtin's ns= argument: none for the host.
 func nsArg(v *view) string {
-	if v.ns.Host {
+	if v.host {
 		return ""
 	}
 	return nsRef(v)
@@ -142,7 +142,7 @@ func identifier(s string) bool {
 func quote(s string) string { return strconv.Quote(s) }
 
 func linkRef(v *view, dev string) string {
-	if v.ns.Host {
+	if v.host {
 		return "link(" + quote(dev) + ")"
 	}
 	return nsRef(v) + ".link(" + quote(dev) + ")"
@@ -151,7 +151,7 @@ func linkRef(v *view, dev string) string {
 // nsPrefixIP is what `ip` needs to act in v: "-n NAME ".
 func nsPrefixIP(v *view) string {
 	switch {
-	case v.ns.Host:
+	case v.host:
 		return ""
 	case v.ns.Name != "":
 		return "-n " + shell.Quote(v.ns.Name) + " "
@@ -161,7 +161,7 @@ func nsPrefixIP(v *view) string {
 
 // ipCmd is an ip command in v.
 func ipCmd(v *view, args string) string {
-	if !v.ns.Host && v.ns.Name == "" {
+	if !v.host && v.ns.Name == "" {
 		return nsExec(v) + "ip " + args
 	}
 	return "ip " + nsPrefixIP(v) + args
@@ -170,7 +170,7 @@ func ipCmd(v *view, args string) string {
 // nsExec is what runs a command in v: "ip netns exec NAME ".
 func nsExec(v *view) string {
 	switch {
-	case v.ns.Host:
+	case v.host:
 		return ""
 	case v.ns.Name != "":
 		return "ip netns exec " + shell.Quote(v.ns.Name) + " "
@@ -194,7 +194,7 @@ func sysctlFix(v *view, key, value string) fix {
 
 func masqFix(v *view, src, out string) fix {
 	ns := ""
-	if !v.ns.Host {
+	if !v.host {
 		ns = ", ns = " + nsRef(v)
 	}
 	return fix{code: fmt.Sprintf("nat.masquerade(%s%s, out = %s)", quote(src), ns, quote(out)),
@@ -203,7 +203,7 @@ func masqFix(v *view, src, out string) fix {
 
 func dnatFix(v *view, p *packet, to net.IP, in *kernel.LinkInfo) fix {
 	args := fmt.Sprintf("%d, %s", p.dport, quote(hostPort(to, p.dport)))
-	if !v.ns.Host {
+	if !v.host {
 		args += ", ns = " + nsRef(v)
 	}
 	if p.proto != "tcp" {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +28,11 @@ type Query struct {
 	// Lab is the lab asking: a rule of its own is fixed by the script's
 	// firewall(...).delete(), another by an iptables command.
 	Lab string
+	// Host is the namespace the report calls host, for a lab that runs
+	// in a sandbox: the sandbox's (the walk then starts from the
+	// namespaces it is given only, not from the machine's /run/netns).
+	// nil: the machine's.
+	Host *kernel.NS
 }
 
 // Diagnosis is what the walk found.
@@ -93,12 +99,14 @@ type walker struct {
 	dnat    bool     // a router rewrote the request's destination
 	notes   []string // what the chains did to the packet at this hop
 	nexthop net.IP   // where the packet is sent on its current link (what a masquerade picks its address by)
+	dest    *view    // where the request arrived, and on which device
+	destIn  *kernel.LinkInfo
 }
 
 // Walk follows q through the namespaces nss (the host's first) and
 // whatever namespaces veths lead to.
 func Walk(k kernel.Reader, nss []*kernel.NS, q Query) (d *Diagnosis) {
-	w := &walker{world: newWorld(k, nss), q: q, seen: map[*view]bool{}, v6: q.Dst.To4() == nil}
+	w := &walker{world: newWorld(k, nss, q.Host), q: q, seen: map[*view]bool{}, v6: q.Dst.To4() == nil}
 	defer w.close()
 	w.src = w.add(q.Src)
 	w.d = &Diagnosis{Src: w.src.label, Dst: q.Dst.String(), Proto: q.Proto, Port: q.Port, Path: []string{}, Back: []string{}, Checked: []string{}}
@@ -120,6 +128,7 @@ func Walk(k kernel.Reader, nss []*kernel.NS, q Query) (d *Diagnosis) {
 	if !ok || !w.service(t, in, p) {
 		return w.d
 	}
+	w.dest, w.destIn = t, in
 	answer := &packet{src: p.dst, dst: p.src, proto: p.proto, sport: p.dport, dport: p.sport, reply: true, v6: w.v6}
 	w.hops = &w.d.Back
 	back, _, ok := w.leg(t, answer)
@@ -222,7 +231,7 @@ func (w *walker) leg(v *view, p *packet) (*view, *kernel.LinkInfo, bool) {
 		w.fault(fmt.Sprintf("%s's route to %s is of type %s (table %d)", v.label, p.dst, lk.Type, lk.Table), fix{})
 		return nil, nil, false
 	}
-	w.check("%s: %s", v.label, describeRoute(p.dst, lk, out))
+	w.check("%s: %s", v.label, w.describeRoute(v, p, lk, out, ""))
 	p.in, p.out = "", out.Name
 	p.state = w.state(v, p)
 	idx := w.hop(v.label + " " + out.Name)
@@ -329,7 +338,7 @@ func (w *walker) arrive(v *view, in *kernel.LinkInfo, p *packet) (local bool, ou
 	}
 	notes := []string{v.label, "forwarding on"}
 	w.check("%s: forwards %s from %s arriving on %s: %s (%s=%s)", v.label, p.dst, p.src, in.Name,
-		describeRoute(p.dst, lk, out), w.fwdKey(in.Name), w.sysctl(v, w.fwdKey(in.Name)))
+		w.describeRoute(v, p, lk, out, in.Name), w.fwdKey(in.Name), w.sysctl(v, w.fwdKey(in.Name)))
 	if rp := w.rpFilter(v, in.Name); rp > 0 {
 		w.check("%s: rp_filter=%d on %s: the source %s is accepted there", v.label, rp, in.Name, p.src)
 	}
@@ -530,20 +539,44 @@ func hostPort(ip net.IP, port int) string {
 	return net.JoinHostPort(ip.String(), strconv.Itoa(port))
 }
 
-// describeRoute says a route lookup's answer as ip route get does.
-func describeRoute(dst net.IP, lk kernel.RouteLookup, out *kernel.LinkInfo) string {
-	s := "route to " + dst.String()
+// describeRoute says a route lookup's answer as ip route get does, and
+// the policy rule (ip rule) that chose its table when that is not main.
+func (w *walker) describeRoute(v *view, p *packet, lk kernel.RouteLookup, out *kernel.LinkInfo, iif string) string {
+	s := "route to " + p.dst.String()
 	if lk.Via != nil {
 		s += " via " + lk.Via.String()
 	}
 	s += " dev " + out.Name
 	if lk.Table != 0 && lk.Table != kernel.MainTable {
-		s += " table " + strconv.Itoa(lk.Table)
-	}
-	if lk.Rule != "" {
-		s += " (ip rule " + lk.Rule + ")"
+		s += " table " + kernel.TableName(lk.Table)
+		if r := w.policyRule(v, p, lk.Table, iif); r != nil {
+			s += " (ip rule " + r.Selector() + ")"
+		}
 	}
 	return s
+}
+
+// policyRule is the first of v's policy rules that sends p (arriving on
+// iif; "" when v sends it) to table.
+func (w *walker) policyRule(v *view, p *packet, table int, iif string) *kernel.PolicyRule {
+	rules, err := w.k.PolicyRules(v.ns, w.v6)
+	if err != nil {
+		return nil
+	}
+	slices.SortStableFunc(rules, func(a, b kernel.PolicyRule) int { return a.Priority - b.Priority })
+	if iif == "" {
+		iif = "lo" // what iif matches for a packet the namespace sends
+	}
+	for i := range rules {
+		r := &rules[i]
+		if r.Other || r.Table != table || r.Mask != 0 && r.Mark != 0 ||
+			r.Src != nil && !r.Src.Contains(p.src) || r.Dst != nil && !r.Dst.Contains(p.dst) ||
+			r.IIF != "" && r.IIF != iif {
+			continue
+		}
+		return r
+	}
+	return nil
 }
 
 // errIs reports whether err is the kernel's errno e.

@@ -16,6 +16,7 @@ import (
 type view struct {
 	ns    *kernel.NS
 	label string
+	host  bool // the namespace the report calls host
 
 	links   []*kernel.LinkInfo // nil until read
 	linkErr error
@@ -35,8 +36,9 @@ type world struct {
 	k       kernel.Reader
 	views   []*view
 	byInode map[uint64]*view
-	scanned bool     // processes looked at for namespaces without a name
-	release []func() // lets go of the namespaces the scan opened
+	scanned bool       // processes looked at for namespaces without a name
+	release []func()   // lets go of the namespaces the walk opened
+	host    *kernel.NS // a sandbox's host namespace, or nil
 }
 
 // close lets go of what the walk opened.
@@ -46,12 +48,16 @@ func (w *world) close() {
 	}
 }
 
-// newWorld starts from nss (the host's first) and every namespace named
-// in /run/netns, opened for the walk only.
-func newWorld(k kernel.Reader, nss []*kernel.NS) *world {
-	w := &world{k: k, byInode: map[uint64]*view{}}
+// newWorld starts from nss (the host's first) and, unless the host is
+// a sandbox's (host), every namespace named in /run/netns, opened for the
+// walk only.
+func newWorld(k kernel.Reader, nss []*kernel.NS, host *kernel.NS) *world {
+	w := &world{k: k, byInode: map[uint64]*view{}, host: host}
 	for _, ns := range nss {
 		w.add(ns)
+	}
+	if host != nil {
+		return w
 	}
 	if names, err := k.ListNamed(); err == nil {
 		for _, name := range names {
@@ -68,8 +74,19 @@ func (w *world) add(ns *kernel.NS) *view {
 	if v := w.byInode[ns.Inode]; v != nil {
 		return v
 	}
-	v := &view{ns: ns, label: ns.Label(), addrs: map[int][]*net.IPNet{}, sysctls: map[string]string{},
+	v := &view{ns: ns, label: ns.Label(), host: ns.Host, addrs: map[int][]*net.IPNet{}, sysctls: map[string]string{},
 		fws: map[bool]firewall{}, fwErr: map[bool]error{}}
+	if w.host != nil {
+		// A lab in a sandbox: its host is the sandbox's; the machine's
+		// own namespace is no part of it.
+		v.host = ns == w.host
+		switch {
+		case v.host:
+			v.label = "host"
+		case ns.Host:
+			v.label = "the machine's namespace"
+		}
+	}
 	w.views = append(w.views, v)
 	w.byInode[ns.Inode] = v
 	return v

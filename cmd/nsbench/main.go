@@ -139,7 +139,7 @@ func sandboxed(args ...string) result {
 	}
 	f.Close()
 	defer os.Remove(f.Name())
-	code, err := kernel.RunSandboxed(append([]string{"__one", f.Name()}, args...))
+	code, err := kernel.RunSandboxed(append([]string{"__one", f.Name()}, args...), "", false)
 	var r result
 	b, rerr := os.ReadFile(f.Name())
 	if rerr == nil && len(b) > 0 {

@@ -148,11 +148,12 @@ func (c badCase) checkDirect(t *testing.T) string {
 
 // snapshotCmd prints what a bad call must not change. It runs in the
 // sandbox's own namespace (host) and in every named namespace: links,
-// addresses, routes, and iptables rules (iptables-save without its dated
-// comment lines and the chains' packet counters).
+// addresses, routes, policy rules, and iptables and ip6tables rules
+// (iptables-save without its dated comment lines and the chains' packet
+// counters).
 const snapshotCmd = `set -e
-snap() { ip "$@" -d -o link; ip "$@" -o addr; ip "$@" -4 route show table all; }
-rules() { out=$("$@" iptables-save); printf '%s\n' "$out" | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//'; }
+snap() { ip "$@" -d -o link; ip "$@" -o addr; ip "$@" -4 route show table all; ip "$@" -4 rule; ip "$@" -6 rule; }
+rules() { for save in iptables-save ip6tables-save; do out=$("$@" $save); printf '%s\n' "$out" | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//'; done; }
 echo "## host"; snap; rules
 echo "## ip netns list"; ip netns list
 echo "## ls /run/netns /etc/netns"; ls -1A /run/netns /etc/netns
@@ -217,8 +218,8 @@ func (c badCase) runUnchanged(t *testing.T) (msg, before, after string) {
 
 // TestBadInputSnapshotSeesChanges proves the snapshot variant would catch
 // a half-built object: here bad() creates a namespace, a device in it, an
-// address, a route and iptables rules, and takes a device down, before it
-// fails.
+// address, a route, iptables and ip6tables rules and a policy rule, and
+// takes a device down, before it fails.
 func TestBadInputSnapshotSeesChanges(t *testing.T) {
 	c := badCase{name: "leaky.star", want: `veth: name and peer are both "a"`, src: `
 bridge("br0", addr = "10.5.0.1/24")
@@ -233,6 +234,9 @@ def bad():
     nic.set_down()
     firewall(host, "FORWARD", "-o br0 -j ACCEPT")
     firewall(leak, "INPUT", "-p tcp --dport 9 -j DROP")
+    firewall(host, "INPUT", "-p icmpv6 -j DROP", family = "ipv6")
+    route(host, "default", via = "10.5.0.2", table = 7)
+    rule(host, from_ = "10.5.0.0/24", table = 7, priority = 70)
     veth("a", "a")
 
 bad()
@@ -248,6 +252,8 @@ bad()
 		"- 3: eth1: <BROADCAST,NOARP,UP>", // the device taken down
 		`+ -A FORWARD -o br0 -m comment --comment "nsscript:leaky" -j ACCEPT`,              // a rule in the host
 		`+ -A INPUT -p tcp -m tcp --dport 9 -m comment --comment "nsscript:leaky" -j DROP`, // a rule in leak
+		`+ -A INPUT -p ipv6-icmp -m comment --comment "nsscript:leaky" -j DROP`,            // an ip6tables rule
+		"+ 70: from 10.5.0.0/24 lookup 7",                                                  // a policy rule
 	} {
 		if !strings.Contains(d, want) {
 			t.Errorf("the snapshots' difference lacks %q:\n%s", want, d)

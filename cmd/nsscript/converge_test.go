@@ -28,3 +28,10 @@ func TestRerunDiff(t *testing.T) { trust(t, "rerun_diff.star", "diff checked") }
 // identical daemons, renames, the user's address beside the lab's, a
 // journal naming pid 1, ls of a lab without devices.
 func TestRerunMore(t *testing.T) { trust(t, "rerun_more.star", "re-runs checked") }
+
+// TestRerunRouting: policy rules, ip6tables rules, rules at a position,
+// chains of the lab's, IPv6 forwarding and masquerade with not_dst
+// converge on a re-run, are pruned by an edit and undone by down; undo
+// leaves the user's rule in a chain of the lab's, and the user's policy
+// rule in place of the lab's.
+func TestRerunRouting(t *testing.T) { trust(t, "rerun_routing.star", "routing converges") }

@@ -33,6 +33,9 @@ const usage = `usage:
   nsscript plan FILE.star [key=value ...]      print the equivalent ip/iptables/sysctl commands (no kernel change)
   nsscript plan --diff LAB FILE.star [k=v ...] what a run of FILE as LAB would add to and remove from the lab
   nsscript graph FILE.star|LAB [--format F]    draw the topology (F: text, dot, mermaid, svg)
+  nsscript shell [LAB] NS                      an interactive shell ($SHELL) in namespace NS of a lab (NS: a name, or host)
+  nsscript exec [LAB] NS -- CMD [ARG ...]      run CMD there and exit with its code (as ip netns exec); LAB may run
+                                               in a sandbox (nsscript ls shows it; LAB@PID: the one in sandbox PID)
   nsscript why [LAB] SRC DST[:PORT]            follow a packet from namespace SRC (or host) to DST and back, and name
                                                what stops it, with the fix (--proto udp; exit 1 when something does)
 
@@ -40,7 +43,9 @@ flags:
   --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
   --lab NAME    the lab this run belongs to (default: the script's name without .star)
   --trace       print each kernel change as the equivalent command
-  --keep        on error, leave what was built instead of rolling back
+  --keep        on error, leave what was built instead of rolling back; with --sandbox, keep the
+                sandbox after the script until Ctrl-C or nsscript down LAB (go in with nsscript shell)
+  --hold        the same as --keep
   --json        machine-readable output (ls, plan, graph, test, why)
   --proto P     why: icmp (a ping, the default), tcp or udp (DST:PORT alone means tcp)
   --history F   the REPL's history file (default $NSSCRIPT_HISTORY, else ~/.nsscript_history)
@@ -55,15 +60,17 @@ type cli struct {
 	parallel                         int
 	runRE, junit, captureDir         string
 	words                            []string
+	dash                             int // how many words came before "--" (-1: no "--")
 }
 
 // parse accepts the global flags anywhere on the line; the words left are
 // the subcommand, the file and its key=value arguments.
 func parse(args []string) (*cli, error) {
-	c := &cli{}
+	c := &cli{dash: -1}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
+			c.dash = len(c.words)
 			c.words = append(c.words, args[i+1:]...)
 			break
 		}
@@ -88,7 +95,7 @@ func parse(args []string) (*cli, error) {
 			c.sandbox = true
 		case "trace":
 			c.trace = true
-		case "keep":
+		case "keep", "hold":
 			c.keep = true
 		case "json":
 			c.json = true
@@ -178,26 +185,24 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return runtime.ExitUsage
 		}
 	}
+	cmd, words := c.command()
+	repl := c.program == nil && (cmd == "repl" || cmd == "" && c.interactive != "" || cmd == "" && len(words) == 0 && term.IsTerminal(int(stdin.Fd())))
+	if c.sandbox && (cmd == "shell" || cmd == "exec") {
+		fmt.Fprintf(stderr, "nsscript %s: --sandbox would make a fresh sandbox with no lab in it: %s goes into a running lab (one a --sandbox --keep run holds too) without it\n", cmd, cmd)
+		return runtime.ExitUsage
+	}
 	if c.sandbox && !kernel.InSandbox() {
-		code, err := kernel.RunSandboxed(argv)
+		code, err := kernel.RunSandboxed(argv, c.sandboxLab(cmd, words, repl), repl)
 		if err != nil {
 			fmt.Fprintf(stderr, "nsscript: %v\n", err)
 		}
 		return code
 	}
 	defer profile(os.Getenv("NSSCRIPT_CPUPROFILE"))()
-	words := c.words
-	cmd := ""
-	if len(words) > 0 {
-		switch words[0] {
-		case "run", "repl", "down", "ls", "test", "plan", "graph", "why", "__test":
-			cmd, words = words[0], words[1:]
-		}
-	}
 	if c.program != nil {
 		return c.runProgram(cmd, words, stdout, stderr)
 	}
-	if cmd == "repl" || cmd == "" && c.interactive != "" || cmd == "" && len(words) == 0 && term.IsTerminal(int(stdin.Fd())) {
+	if repl {
 		// The REPL: its words are key=value arguments, for args.
 		args, err := keyValues(words)
 		if err != nil {
@@ -261,6 +266,8 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runtime.PlanCommand(words, c.lab, c.diff, c.json, stdout, stderr)
 	case "graph":
 		return runtime.GraphCommand(words, c.format, c.lab, c.json, stdout, stderr)
+	case "shell", "exec":
+		return c.into(cmd, words, stdin, stdout, stderr)
 	case "why":
 		return runtime.WhyCommand(words, c.proto, c.json, stdout, stderr)
 	default:
@@ -287,11 +294,76 @@ func (c *cli) runProgram(cmd string, words []string, stdout, stderr io.Writer) i
 	return runtime.Run("<command line>", *c.program, args, opts)
 }
 
+// command is the subcommand ("" for a script or the REPL) and the words
+// after it.
+func (c *cli) command() (string, []string) {
+	if len(c.words) > 0 {
+		switch c.words[0] {
+		case "run", "repl", "down", "ls", "test", "plan", "graph", "shell", "exec", "why", "__test":
+			return c.words[0], c.words[1:]
+		}
+	}
+	return "", c.words
+}
+
+// sandboxLab is the lab a sandbox started for this command line runs,
+// which its init is marked with (see kernel.RunSandboxed): the script's, the
+// REPL's or stdin's; "" for the commands that run no lab of their own,
+// and for a lab name that is no name (the run inside refuses it).
+func (c *cli) sandboxLab(cmd string, words []string, repl bool) string {
+	lab := c.lab
+	switch {
+	case lab != "":
+	case repl:
+		lab = runtime.REPLLab
+	case c.program != nil:
+		lab = "cmdline"
+	case cmd != "" && cmd != "run":
+		return ""
+	case len(words) > 0:
+		lab = runtime.LabName(words[0])
+	default:
+		lab = "stdin"
+	}
+	if runtime.CheckLab(lab, "") != nil {
+		return ""
+	}
+	return lab
+}
+
+// into is nsscript shell and nsscript exec: [LAB] NS, and for exec -- CMD.
+func (c *cli) into(cmd string, words []string, stdin *os.File, stdout, stderr io.Writer) int {
+	dash := c.dash - 1 // the words before "--", after the subcommand
+	var argv []string
+	switch {
+	case cmd == "shell" && dash >= 0:
+		fmt.Fprintf(stderr, "nsscript shell: it runs no command (no --): nsscript shell [LAB] NS opens a shell; nsscript exec [LAB] NS -- CMD runs one\n")
+		return runtime.ExitUsage
+	case cmd == "exec" && dash < 0:
+		fmt.Fprintf(stderr, "nsscript exec: put -- before the command: nsscript exec [LAB] NS -- CMD [ARG ...]\n")
+		return runtime.ExitUsage
+	case cmd == "exec" && dash == len(words):
+		fmt.Fprintf(stderr, "nsscript exec: no command after --: nsscript exec [LAB] NS -- CMD [ARG ...]\n")
+		return runtime.ExitUsage
+	case cmd == "exec":
+		words, argv = words[:dash], words[dash:]
+	}
+	if c.lab != "" {
+		if len(words) != 1 {
+			fmt.Fprintf(stderr, "nsscript %s: with --lab LAB, name the namespace only: nsscript --lab LAB %s NS\n", cmd, cmd)
+			return runtime.ExitUsage
+		}
+		words = []string{c.lab, words[0]}
+	}
+	return runtime.Into(cmd, words, argv, stdin, stdout, stderr)
+}
+
 func (c *cli) options(lab string, stdout, stderr io.Writer) runtime.Options {
 	if c.lab != "" {
 		lab = c.lab
 	}
-	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Keep: c.keep, Trace: c.trace, Stdout: stdout, Stderr: stderr}
+	return runtime.Options{Lab: lab, Sandbox: kernel.InSandbox(), Keep: c.keep, Hold: c.keep && kernel.InSandbox(),
+		Trace: c.trace, Stdout: stdout, Stderr: stderr}
 }
 
 // hasFlag reports whether a --NAME flag was given, even as --NAME="".

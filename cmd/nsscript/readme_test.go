@@ -29,7 +29,7 @@ func reference() string {
 		"| `topo` | in a `-c` program: Mininet's topologies, as `load(\"@nsscript/topo.star\", \"topo\")` gives them |\n" +
 		"| `show(x, ...)` | prints values as the REPL shows them: a namespace as `ip -br addr` and its routes |\n" +
 		"| `skip(reason)` | in a test function (`nsscript test`): skips the test |\n" +
-		"| `help(x)`, `save(path)` | in the REPL: how to call x; write the session as a script |\n\n")
+		"| `help(x)`, `save(path)`, `shell(ns)` | in the REPL: how to call x; write the session as a script; an interactive shell in ns on the terminal, until it exits |\n\n")
 	b.WriteString(builtins.Reference())
 	b.WriteString(refEnd)
 	return b.String()

@@ -43,7 +43,16 @@ type session struct {
 // with HOME=dir, and waits for its first prompt.
 func startREPL(t *testing.T, dir string, env []string, args ...string) *session {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"--sandbox"}, args...)...)
+	s := startTerminal(t, dir, env, append([]string{"--sandbox"}, args...)...)
+	s.expect(">>> ")
+	return s
+}
+
+// startTerminal starts `nsscript ARGS...` on a terminal, in dir with
+// HOME=dir and env added to the environment.
+func startTerminal(t *testing.T, dir string, env []string, args ...string) *session {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "NSSCRIPT_HISTORY=") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "TERM=") {
@@ -73,15 +82,9 @@ func startREPL(t *testing.T, dir string, env []string, args ...string) *session 
 		close(s.done)
 	}()
 	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			_ = cmd.Process.Kill()
-			<-s.done
-		}
+		endGently(t, cmd.Process, s.done)
 		f.Close()
 	})
-	s.expect(">>> ")
 	return s
 }
 
@@ -113,11 +116,11 @@ func (s *session) expect(want string) string {
 			if i := strings.Index(txt[s.seen:], want); i >= 0 {
 				continue
 			}
-			s.t.Fatalf("the REPL exited (code %d) before showing %q; it showed:\n%s", s.code, want, txt[s.seen:])
+			s.t.Fatalf("nsscript exited (code %d) before showing %q; it showed:\n%s", s.code, want, txt[s.seen:])
 		default:
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("the REPL did not show %q within %s; after the last expectation it showed:\n%s", want, patience, txt[s.seen:])
+			s.t.Fatalf("nsscript did not show %q within %s; after the last expectation it showed:\n%s", want, patience, txt[s.seen:])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -97,8 +98,9 @@ func TestWhyTutorials(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// One at a time, as TestScripts runs them: their servers answer
+		// within timeouts a crowded machine may miss.
 		t.Run(strings.TrimSuffix(name, ".star"), func(t *testing.T) {
-			t.Parallel()
 			r := nsscript(t, dir, "--sandbox", name)
 			if r.code != 0 {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
@@ -162,13 +164,24 @@ r = why_cli("host", "10.0.2.2")
 assert.eq(r.code, 1)
 assert.contains(r, "fault  host has no route to 10.0.2.2: it has no address but on lo\n")
 
+# A lab of this host's (the sandbox's): a -c program's, lab cmdline.
+r = exec(host, [args["bin"], "-c", 'x = namespace("x")\nveth("vx", "vxh", ns = x, addr = "10.80.0.2/24", peer_addr = "10.80.0.1/24")'],
+         env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
+assert.eq(r.code, 0, r.stderr)
+r = why_cli("cmdline", "x", "10.80.0.1")
+assert.eq(r.code, 0, r.stdout + r.stderr)
+assert.contains(r, "path   x vx → vxh (host)\n")
+r = why_cli("cmdline", "a", "10.80.0.1")
+assert.eq(r.code, 2)
+assert.contains(r.stderr, "lab cmdline has no namespace \"a\": there are host, x")
+
 for words, want in [
     (["a"], "why what\\?"),
     (["a", "10.0.2"], "not an address"),
     (["a", "10.0.2.2", "--proto", "sctp"], "is not \"icmp\""),
     (["zz", "10.0.2.2"], "there is no namespace \"zz\": there are host, a, b, r"),
     (["../x", "10.0.2.2"], "namespace"),
-    (["nolab", "a", "10.0.2.2"], "no such lab \"nolab\""),
+    (["nolab", "a", "10.0.2.2"], "there is no lab \"nolab\" on this host, nor in a running sandbox"),
 ]:
     r = why_cli(*words)
     assert.eq(r.code, 2, "%s: %s" % (words, r.stderr))
@@ -198,4 +211,35 @@ func TestWhyUsage(t *testing.T) {
 			t.Errorf("nsscript %s: exit %d, stderr %q; want 2 and %s", strings.Join(c.args, " "), r.code, r.stderr, c.want)
 		}
 	}
+}
+
+// TestWhySandboxLab: nsscript why LAB SRC DST from outside a lab that a
+// --sandbox --keep run holds: the walk is in the sandbox's namespaces, its
+// host is the sandbox's, and the fix it names works there.
+func TestWhySandboxLab(t *testing.T) {
+	t.Parallel()
+	lab := fmt.Sprintf("why-sbx-%d", os.Getpid())
+	h := startHeld(t, lab, `
+red, blue = namespace("red"), namespace("blue")
+veth("veth-red", "red-h", ns = red, addr = "10.70.1.2/24", peer_addr = "10.70.1.1/24")
+veth("veth-blue", "blue-h", ns = blue, addr = "10.70.2.2/24", peer_addr = "10.70.2.1/24")
+route(red, "default", via = "10.70.1.1")
+route(blue, "default", via = "10.70.2.1")
+print("built")
+`, "--keep")
+	r := nsscript(t, h.dir, "why", lab, "red", "10.70.2.2")
+	wantCode(t, "why in the sandbox", r, 1,
+		"path   red veth-red → red-h (host)\n",
+		"fault  host has ip_forward=0: packets from red are not routed\n",
+		"fix    forwarding()\n")
+	wantCode(t, "the fix, in the sandbox's host", h.inside("sysctl", "-w", "net.ipv4.ip_forward=1"), 0)
+	r = nsscript(t, h.dir, "why", fmt.Sprintf("%s@%d", lab, h.pid), "red", "10.70.2.2")
+	wantCode(t, "why after the fix", r, 0,
+		"path   red veth-red → red-h (host, forwarding on) → blue-h → veth-blue (blue)\n",
+		"back   blue veth-blue → blue-h (host, forwarding on) → red-h → veth-red (red)\n")
+	wantCode(t, "why from the sandbox's host", nsscript(t, h.dir, "why", lab, "host", "10.70.2.2"), 0, "path   host blue-h → veth-blue (blue)\n")
+	wantCode(t, "a namespace the lab has not", nsscript(t, h.dir, "why", lab, "green", "10.70.2.2"), 2,
+		`lab `+lab+` has no namespace "green": there are host, blue, red`)
+	wantCode(t, "down", nsscript(t, h.dir, "down", lab), 0)
+	h.wait("down")
 }

@@ -1,0 +1,343 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsscript/nsscript/builtins/names"
+)
+
+// A running sandbox is found from outside by its process: the init
+// RunSandboxed starts for a lab (PID 1 inside the sandbox) carries the
+// lab's name in the environment it is started with, which /proc shows as
+// it was then. nsscript ls, shell, exec and down look through /proc for
+// such processes: root's (this user's), the init of a PID namespace made
+// from this one, in this user namespace, started as a sandbox's init. No
+// file on the host names a sandbox, so none is left behind when one is
+// killed, and there is nothing stale to trust: a process is taken for a
+// sandbox only once a pidfd holds it and it is checked again (see open),
+// so a pid that ended and was reused in between is no sandbox.
+
+// SandboxLabEnv is the lab of the sandbox's init (see RunSandboxed).
+const SandboxLabEnv = "NSSCRIPT_SANDBOX_LAB"
+
+// SandboxInfo is a running sandbox as /proc shows it.
+type SandboxInfo struct {
+	Lab   string `json:"lab"`
+	Pid   int    `json:"pid"`   // its init (PID 1 inside it), as this PID namespace sees it
+	Start uint64 `json:"start"` // the init's start time: tells it from a later process with its pid
+}
+
+// sandboxAt reads what /proc says of process pid, and whether that is a
+// running sandbox's init (see above).
+func sandboxAt(pid int) (SandboxInfo, bool) {
+	info := SandboxInfo{Pid: pid}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return info, false
+	}
+	uid := strconv.Itoa(os.Geteuid())
+	var uidOK, initOK bool
+	for _, l := range strings.Split(string(status), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 5 && f[0] == "Uid:":
+			uidOK = f[1] == uid && f[2] == uid && f[3] == uid && f[4] == uid
+		case len(f) >= 1 && f[0] == "NSpid:":
+			// Its pid here, and 1 in a PID namespace of its own, one
+			// level down: a nested sandbox's is a sandbox's business.
+			initOK = len(f) == 3 && f[2] == "1"
+		}
+	}
+	if !uidOK || !initOK {
+		return info, false
+	}
+	var own, its unix.Stat_t
+	if unix.Stat("/proc/self/ns/user", &own) != nil || unix.Stat(fmt.Sprintf("/proc/%d/ns/user", pid), &its) != nil ||
+		own.Ino != its.Ino || own.Dev != its.Dev {
+		return info, false
+	}
+	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return info, false
+	}
+	var marked bool
+	for _, kv := range strings.Split(string(env), "\x00") {
+		if v, ok := strings.CutPrefix(kv, SandboxEnv+"="); ok {
+			marked = v == "init" || strings.HasPrefix(v, "init-")
+		}
+		if v, ok := strings.CutPrefix(kv, SandboxLabEnv+"="); ok {
+			info.Lab = v
+		}
+	}
+	if !marked || names.Lab(info.Lab) != nil {
+		return info, false
+	}
+	info.Start = ProcStart(pid)
+	return info, info.Start != 0
+}
+
+// open returns a pidfd on the sandbox's init, once the process it holds
+// is checked to be the one info names, still a sandbox's init (see
+// sandboxAt). The pidfd keeps the check true: it refers to that process
+// for good, even once its pid is reused.
+func (info SandboxInfo) open() (int, error) {
+	fd, err := unix.PidfdOpen(info.Pid, 0)
+	if err != nil {
+		return -1, errNotSandbox
+	}
+	if now, ok := sandboxAt(info.Pid); !ok || now != info || !pidfdAlive(fd) {
+		// (Alive after the checks: the pid was that process all along.)
+		unix.Close(fd)
+		return -1, errNotSandbox
+	}
+	return fd, nil
+}
+
+// errNotSandbox: the process is not that sandbox (any more).
+var errNotSandbox = errors.New("not a running sandbox")
+
+// pidfdAlive reports whether the process of a pidfd has not ended.
+func pidfdAlive(fd int) bool { return unix.PidfdSendSignal(fd, 0, nil, 0) == nil }
+
+// Sandboxes lists the sandboxes running labs, made from this PID
+// namespace, by lab and pid.
+func (k *Linux) Sandboxes() ([]SandboxInfo, error) {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil, err
+	}
+	ents, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return nil, err
+	}
+	var out []SandboxInfo
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e); err == nil && pid > 1 {
+			if info, ok := sandboxAt(pid); ok {
+				out = append(out, info)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Lab != out[j].Lab {
+			return out[i].Lab < out[j].Lab
+		}
+		return out[i].Pid < out[j].Pid
+	})
+	return out, nil
+}
+
+// Sandbox is a running sandbox, open: a pidfd on its init, through which
+// a process is started inside it (see Start), and its namespaces.
+type Sandbox struct {
+	SandboxInfo
+	pidfd  int
+	host   *NS
+	opened []*NS
+}
+
+// OpenSandbox opens a running sandbox (see SandboxInfo.open).
+func (k *Linux) OpenSandbox(info SandboxInfo) (*Sandbox, error) {
+	fd, err := info.open()
+	if err != nil {
+		return nil, fmt.Errorf("sandbox %d of lab %q: %w", info.Pid, info.Lab, err)
+	}
+	s := &Sandbox{SandboxInfo: info, pidfd: fd}
+	p := fmt.Sprintf("/proc/%d/ns/net", info.Pid)
+	nfd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		s.host, err = netnsFD(nfd, p)
+	}
+	if err == nil && !pidfdAlive(fd) {
+		err = errNotSandbox
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sandbox %d of lab %q: %w", info.Pid, info.Lab, err)
+	}
+	s.host.sandbox = s
+	s.opened = append(s.opened, s.host)
+	return s, nil
+}
+
+// Host is the sandbox's own network namespace (its host).
+func (s *Sandbox) Host() *NS { return s.host }
+
+// netnsDir opens the sandbox's /run/netns, one component at a time
+// without following links, for reading (flags O_RDONLY) or as a path.
+func (s *Sandbox) netnsDir() (int, error) {
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/root", s.Pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	for _, c := range []string{"run", "netns"} {
+		next, err := unix.Openat(fd, c, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		unix.Close(fd)
+		if err != nil {
+			return -1, err
+		}
+		fd = next
+	}
+	if !pidfdAlive(s.pidfd) {
+		unix.Close(fd)
+		return -1, errNotSandbox
+	}
+	return fd, nil
+}
+
+// ListNamed lists the sandbox's named namespaces (its /run/netns), sorted;
+// names that are no namespace name are left out.
+func (s *Sandbox) ListNamed() ([]string, error) {
+	fd, err := s.netnsDir()
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	dir := os.NewFile(uintptr(fd), "netns")
+	defer dir.Close()
+	all, err := dir.Readdirnames(-1)
+	var out []string
+	for _, n := range all {
+		if names.Netns(n) == nil {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out, err
+}
+
+// OpenNamed opens the sandbox's namespace NAME (its /run/netns/NAME),
+// not following a link there; ErrNoNamespace when there is none.
+func (s *Sandbox) OpenNamed(name string) (*NS, error) {
+	if err := names.Netns(name); err != nil {
+		return nil, err
+	}
+	dir, err := s.netnsDir()
+	if errors.Is(err, unix.ENOENT) {
+		return nil, ErrNoNamespace
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(dir)
+	p := fmt.Sprintf("/proc/%d/root%s/%s", s.Pid, NetnsDir, name)
+	pfd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, ErrNoNamespace
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstat(pfd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%s is not a network namespace (not a namespace file)", p)
+	}
+	// A namespace file opened as a path cannot be entered: open it anew
+	// through the descriptor (it is the file checked: no path is walked).
+	fd, err := unix.Open(fmt.Sprintf("/proc/self/fd/%d", pfd), unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	ns, err := netnsFD(fd, p)
+	if err != nil {
+		return nil, err
+	}
+	ns.Name, ns.sandbox = name, s
+	s.opened = append(s.opened, ns)
+	return ns, nil
+}
+
+// Close releases the sandbox and the namespaces opened in it.
+func (s *Sandbox) Close() {
+	for _, ns := range s.opened {
+		if ns.fd >= 0 {
+			unix.Close(ns.fd)
+			ns.fd = -1
+		}
+	}
+	s.opened = nil
+	if s.pidfd >= 0 {
+		unix.Close(s.pidfd)
+		s.pidfd = -1
+	}
+}
+
+// do runs fn on a throwaway OS thread inside the sandbox: in its mount,
+// PID (for the processes fn starts), UTS, IPC and cgroup namespaces, and
+// in ns. A thread can join a mount namespace only with a filesystem
+// context of its own (unshare CLONE_FS), and can never return to the PID
+// namespace it left; so it never comes back: its goroutine ends with it
+// locked, and Go ends the thread.
+func (s *Sandbox) do(ns *NS, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_FS); err != nil {
+			errc <- fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
+			return
+		}
+		if err := unix.Setns(s.pidfd, unix.CLONE_NEWNS|unix.CLONE_NEWPID|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWCGROUP); err != nil {
+			errc <- fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
+			return
+		}
+		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("enter namespace %s of sandbox %d: %w", ns, s.Pid, err)
+			return
+		}
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// EndSandbox ends a running sandbox: TERM to its init (which passes it on
+// to the nsscript inside: a held sandbox ends, a running script stops and
+// rolls back), KILL after ten seconds (which ends every process inside,
+// and with them its namespaces); it returns once the init has ended. A
+// sandbox that is gone already is no error.
+func (k *Linux) EndSandbox(info SandboxInfo) error {
+	fd, err := info.open()
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	ended := func(wait time.Duration) bool {
+		deadline := time.Now().Add(wait)
+		for {
+			left := time.Until(deadline)
+			if left < 0 {
+				left = 0
+			}
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			n, err := unix.Poll(fds, int(left.Milliseconds()))
+			if n > 0 {
+				return true
+			}
+			if err != unix.EINTR || left == 0 {
+				return false
+			}
+		}
+	}
+	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("end sandbox %d: %w", info.Pid, err)
+	}
+	if !ended(10 * time.Second) {
+		_ = unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+		if !ended(10 * time.Second) {
+			return fmt.Errorf("sandbox %d (lab %s) does not end", info.Pid, info.Lab)
+		}
+	}
+	return nil
+}
