@@ -43,7 +43,8 @@ type Env struct {
 	// capture in each namespace the run opens (CaptureLab).
 	captures   []*Capture
 	onNewNS    func(*Namespace)
-	captureSeq int // the N of the last captures/capture-N.pcapng made
+	captureSeq int                   // the N of the last captures/capture-N.pcapng made
+	fwds       map[fwdKey]*forwarder // the forwarders of the devices this run shaped (shape.go)
 }
 
 type linkKey struct {

@@ -55,6 +55,8 @@ var TypeDoc = map[string]string{
 	"PingResult": "what ping() saw; true when any reply came; str() is ping's summary line",
 	"Diagnosis":  "what why() found; true when the way there and back is open; str() is the report",
 	"Matrix":     "what reachability() saw, pair by pair; print() shows it as Mininet's pingall does",
+	"Shape":      "what link.shape reads: a device's shaping and what does it; str() is tc's words and the mechanism, \"rate 10mbit delay 20ms (tbf+netem)\"",
+	"Throughput": "what throughput() measured; str() is \"9.56 Mbit/s (...)\"",
 }
 
 // Params lists the parameters a builtin or method takes, form by form

@@ -37,9 +37,12 @@ func (l *Link) Name() string   { return l.name }
 func (l *Link) NS() *Namespace { return l.ns }
 func (l *Link) Index() int     { return l.index }
 
-var linkAttrs = []string{"addrs", "index", "kind", "mac", "master", "mtu", "name", "ns", "peer", "up"}
+var linkAttrs = []string{"addrs", "index", "kind", "mac", "master", "mtu", "name", "ns", "peer", "shape", "up"}
 
-func (l *Link) AttrNames() []string { return sortedNames(linkAttrs, linkMethods.names()) }
+// AttrNames: shape is both (a value that, called, is the method).
+func (l *Link) AttrNames() []string {
+	return slices.Compact(sortedNames(linkAttrs, linkMethods.names()))
+}
 
 // Info reads the device from the kernel.
 func (l *Link) Info() (*kernel.LinkInfo, error) {
@@ -58,6 +61,11 @@ func (l *Link) Info() (*kernel.LinkInfo, error) {
 }
 
 func (l *Link) Attr(name string) (starlark.Value, error) {
+	if name == "shape" && l.env != nil {
+		// The device's shaping, which called is the method (a Link of no
+		// run, the zero value, has only the method).
+		return l.shapeValue()
+	}
 	if m := linkMethods.get(l, name); m != nil {
 		return m, nil
 	}
@@ -178,9 +186,15 @@ func setUp(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, up
 		// Apply the carrier change now (see kernel.Sync), here and on a
 		// veth's peer, which got its carrier back too.
 		l.env.K.Sync(l.ns.ns, l.index)
+		if li.MasterIndex != 0 {
+			l.env.K.Sync(l.ns.ns, li.MasterIndex) // its bridge's carrier (see veth)
+		}
 		if li.Kind == "veth" {
 			if p, _ := l.peer(li); p != nil {
 				l.env.K.Sync(p.ns.ns, p.index)
+				if pli, err := p.Info(); err == nil && pli.MasterIndex != 0 {
+					l.env.K.Sync(p.ns.ns, pli.MasterIndex)
+				}
 			}
 		}
 	}
@@ -333,6 +347,12 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 		}
 		return errorf(fn, "set master of %q: %w", l.name, err)
 	}
+	if br != nil {
+		// The port's carrier may turn the bridge's on: apply both now
+		// (see kernel.Sync, and veth).
+		l.env.K.Sync(l.ns.ns, l.index)
+		l.env.K.Sync(br.ns.ns, br.index)
+	}
 	return nil
 }
 
@@ -388,6 +408,10 @@ func (l *Link) moveTo(fn string, to *Namespace) error {
 	if _, err := l.env.K.LinkByName(to.ns, li.Name); err == nil {
 		return errorf(fn, "namespace %s already has a device named %q: rename one first with set(name=)", to.Name(), li.Name)
 	}
+	// The kernel takes a device's qdiscs away when it moves: its shaping
+	// is made again where it goes.
+	shaped, _ := l.env.K.Shaping(l.ns.ns, l.index)
+	from := fwdKey{l.ns.ns.Inode, l.index}
 	if err := l.env.K.Move(l.ns.ns, l.index, to.ns); err != nil {
 		return errorf(fn, "move %q to namespace %s: %w", li.Name, to.Name(), err)
 	}
@@ -396,6 +420,13 @@ func (l *Link) moveTo(fn string, to *Namespace) error {
 		return errorf(fn, "find %q in namespace %s after the move: %w", li.Name, to.Name(), err)
 	}
 	l.env.relink(l, to, nli.Index, nli.Name)
+	l.env.useForwarder(from, nil)
+	if shaped != nil {
+		shaped.Tap, shaped.Stale = "", false
+		if !shaped.Empty() {
+			return l.setShape(fn, shaped)
+		}
+	}
 	return nil
 }
 

@@ -19,7 +19,13 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	var master, peerMaster BridgeArg
 	var mtu MTU
 	up := true
-	if err := unpack(b, args, kwargs, &name, &peer, &ns, &peerNS, &addr, &peerAddr, &master, &peerMaster, &mtu, &up); err != nil {
+	var sa shapeArgs
+	if err := unpack(b, args, kwargs, &name, &peer, &ns, &peerNS, &addr, &peerAddr, &master, &peerMaster, &mtu, &up,
+		&sa.rate, &sa.delay, &sa.jitter, &sa.loss); err != nil {
+		return nil, err
+	}
+	shaping, err := sa.shaping(fn)
+	if err != nil {
 		return nil, err
 	}
 	n, pn := ns.or(e.host), peerNS.or(e.host)
@@ -33,6 +39,9 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		return nil, err
 	}
 	if err := peerMaster.checkSameNS(fn, "peer_master", string(peer), pn); err != nil {
+		return nil, err
+	}
+	if err := e.checkShaping(fn, shaping); err != nil {
 		return nil, err
 	}
 
@@ -89,7 +98,6 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 
 	var a *Link
 	var ali *kernel.LinkInfo
-	var err error
 	if created && index != 0 {
 		// What a new veth end is: no read needed.
 		a = e.wrapLink(n, index, string(name))
@@ -115,6 +123,21 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		}
 		return nil, err
 	}
+	// Shaped as the call says (on a re-run, as it is already: nothing
+	// changes). What an earlier run set and this call no longer asks for
+	// goes when the run ends, as everything the run does not declare.
+	if !shaping.Empty() {
+		for _, end := range []*Link{a, p} {
+			if err := end.setShape(fn, shaping); err != nil {
+				if created {
+					_ = e.K.DeleteLink(n.ns, a.index)
+					e.forgetLink(a)
+					e.forgetLink(p)
+				}
+				return nil, err
+			}
+		}
+	}
 	if up {
 		// Both ends got their carrier when the second came up: make the
 		// kernel apply that now, so the first packets are not dropped.
@@ -123,6 +146,15 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 		// gains the port needs no such read: 0 failures in 560.)
 		e.K.Sync(n.ns, a.index)
 		e.K.Sync(pn.ns, p.index)
+		// A bridge that got its first working port from them gains its
+		// own carrier in that read, and needs one of its own: under load
+		// its transmit queue, which its ARP replies take, was attached
+		// only after a second, when the first ping had given up.
+		for _, br := range []*Link{master.Link, peerMaster.Link} {
+			if br != nil {
+				e.K.Sync(br.ns.ns, br.index)
+			}
+		}
 	}
 	return starlark.Tuple{a, p}, nil
 }

@@ -48,6 +48,14 @@ func (d *Dev) peerText() string {
 	return "═══ " + d.Peer.String()
 }
 
+// shapeText is what shapes the device's egress, in brackets.
+func (d *Dev) shapeText() string {
+	if d.Shape == "" {
+		return ""
+	}
+	return "[" + d.Shape + "]"
+}
+
 func width(s string) int { return utf8.RuneCountInString(s) }
 
 func pad(s string, n int) string {
@@ -61,10 +69,10 @@ func pad(s string, n int) string {
 // with double lines) listing its devices (a bridge's ports under it, a
 // veth's peer after ═══), addresses, routes and NAT; then the veth pairs.
 func (g *Graph) Text() string {
-	var cols [5]int
+	var cols [6]int
 	for _, b := range g.Namespaces {
 		for i, d := range b.Devices {
-			for c, s := range []string{b.devLabel(i), d.Kind, d.state(), strings.Join(d.Addrs, " "), d.peerText()} {
+			for c, s := range []string{b.devLabel(i), d.Kind, d.state(), strings.Join(d.Addrs, " "), d.peerText(), d.shapeText()} {
 				cols[c] = max(cols[c], width(s))
 			}
 		}
@@ -75,7 +83,7 @@ func (g *Graph) Text() string {
 		var lines []string
 		for i, d := range b.Devices {
 			line := strings.TrimRight(strings.Join([]string{pad(b.devLabel(i), cols[0]), pad(d.Kind, cols[1]), pad(d.state(), cols[2]),
-				pad(strings.Join(d.Addrs, " "), cols[3]), d.peerText()}, "  "), " ")
+				pad(strings.Join(d.Addrs, " "), cols[3]), pad(d.peerText(), cols[4]), d.shapeText()}, "  "), " ")
 			lines = append(lines, line)
 		}
 		if len(b.Devices) == 0 {
@@ -143,7 +151,11 @@ func (d *Dev) devText() []string {
 	if !d.Up {
 		lines[1] += " (down)"
 	}
-	return append(lines, d.Addrs...)
+	lines = append(lines, d.Addrs...)
+	if d.Shape != "" {
+		lines = append(lines, d.shapeText())
+	}
+	return lines
 }
 
 // Dot is the graph for Graphviz: a cluster per namespace, a node per
@@ -192,10 +204,26 @@ func (g *Graph) Dot() string {
 			fmt.Fprintf(&b, "\t%s -- %s [penwidth=2, color=\"#d35400\", label=\"veth\"];\n", dotQuote(p.A.String()), dotQuote(p.A.String()+"/peer"))
 			continue
 		}
-		fmt.Fprintf(&b, "\t%s -- %s [penwidth=2, color=\"#d35400\", label=\"veth\"];\n", dotQuote(p.A.String()), dotQuote(p.B.String()))
+		fmt.Fprintf(&b, "\t%s -- %s [penwidth=2, color=\"#d35400\", label=%s];\n", dotQuote(p.A.String()), dotQuote(p.B.String()), dotLines(g.pairLabel(p), `\n`))
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// pairLabel is what the edge of a veth pair says: "veth", and the
+// shaping of each end that has one, "a/x → delay 20ms".
+func (g *Graph) pairLabel(p Pair) []string {
+	lines := []string{"veth"}
+	for _, e := range []End{p.A, p.B} {
+		for _, b := range g.Namespaces {
+			for _, d := range b.Devices {
+				if b.ID == e.NS && d.Name == e.Dev && d.Shape != "" {
+					lines = append(lines, e.String()+" → "+d.Shape)
+				}
+			}
+		}
+	}
+	return lines
 }
 
 // mermaidText escapes a label for Mermaid.

@@ -51,6 +51,9 @@ type Dev struct {
 	Addrs  []string `json:"addrs,omitempty"`
 	Master string   `json:"master,omitempty"`
 	Peer   *End     `json:"peer,omitempty"` // a veth's other end
+	// Shape is what nsscript shapes its egress with, as tc says it
+	// ("rate 10mbit delay 20ms"), and by what ("tbf+netem").
+	Shape string `json:"shape,omitempty"`
 }
 
 // End is a device in a namespace.
@@ -78,6 +81,12 @@ type Source interface {
 	ReadSysctl(ns *kernel.NS, key string) (string, error)
 	ListRules(ns *kernel.NS, c kernel.Chain) ([]string, error)
 	PolicyRules(ns *kernel.NS, v6 bool) ([]kernel.PolicyRule, error)
+}
+
+// shaper is a Source that also reads link shaping (the real kernel and
+// the plan's model do).
+type shaper interface {
+	Shaping(ns *kernel.NS, index int) (*kernel.Shaping, error)
 }
 
 // procNet is the path of a process's (or thread's) namespace.
@@ -175,6 +184,11 @@ func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*B
 		}
 		if l.Kind == "veth" && l.PeerIndex != 0 {
 			d.Peer = peerEnd(k, ns, l, all, label)
+		}
+		if sk, ok := k.(shaper); ok {
+			if sh, err := sk.Shaping(ns, l.Index); err == nil && !sh.Empty() {
+				d.Shape = sh.String() + " (" + sh.Mechanism() + ")"
+			}
 		}
 		devs[l.Name] = d
 		names = append(names, l.Name)

@@ -62,6 +62,8 @@ func recKey(r Record) string {
 		return "move " + r.MAC + " " + ns(r.To)
 	case "addr", "addr_del":
 		return r.Op + " " + ns(r.NS) + " " + strconv.Itoa(r.Index) + " " + r.Addr
+	case "shape":
+		return "shape " + ns(r.NS) + " " + strconv.Itoa(r.Index)
 	case "route":
 		if r.Route == nil {
 			return "route ?"
@@ -325,7 +327,7 @@ func merge(recs []Record) []Record {
 // withBefore is r with what old says was there before the lab.
 func withBefore(r, old Record) Record {
 	r.OldValue, r.OldMTU, r.OldMAC, r.OldName, r.WasUp, r.OldMaster = old.OldValue, old.OldMTU, old.OldMAC, old.OldName, old.WasUp, old.OldMaster
-	r.Addrs, r.Routes, r.Prev = old.Addrs, old.Routes, old.Prev
+	r.Addrs, r.Routes, r.Prev, r.PrevShape = old.Addrs, old.Routes, old.Prev, old.PrevShape
 	if r.Op == "etc" {
 		r.Has, r.Data = old.Has, old.Data
 	}

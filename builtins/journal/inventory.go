@@ -142,8 +142,13 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 			if st, err := k.EtcState(n, file); err == nil && st.Had {
 				out = append(out, plan.ItemEtc(n, file, st.Old))
 			}
+		case "shape":
+			if sh, err := k.Shaping(ns, r.Index); err == nil && !sh.Empty() {
+				out = append(out, plan.ItemShape(label(ns), r.Name, sh))
+			}
 		case "proc":
-			if r.Bg && r.Start != 0 && liveStart(k, r.Pid) == r.Start {
+			// (A forwarder is the lab's shaping, listed as such.)
+			if r.Bg && r.Start != 0 && liveStart(k, r.Pid) == r.Start && !kernel.IsForwarder(r.Argv) {
 				out = append(out, plan.ItemProc(label(ns), r.Argv))
 			}
 		}

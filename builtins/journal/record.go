@@ -160,6 +160,11 @@ type Record struct {
 	New         []byte `json:"new,omitempty"`         // etc: what nsscript wrote
 	Placeholder uint64 `json:"placeholder,omitempty"` // netns: inode of the file that carries the name
 
+	// Shape, PrevShape: shape: a device's shaping, and what it was
+	// before, which undo puts back (nil: none).
+	Shape     *kernel.Shaping `json:"shape,omitempty"`
+	PrevShape *kernel.Shaping `json:"prev_shape,omitempty"`
+
 	// Want, PeerWant: link: what the creation call wanted of the device
 	// (and of a veth's peer), for a re-run to compare (see declare.go).
 	Want     *kernel.Want `json:"want,omitempty"`
@@ -406,7 +411,7 @@ var ops = map[string]bool{
 	"netns": true, "netns_inode": true, "netns_dir": true, "link": true, "ident": true, "up": true, "mtu": true,
 	"mac": true, "master": true, "rename": true, "move": true, "addr": true, "addr_del": true, "route": true,
 	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "chain": true, "ip_rule": true, "etc": true, "etc_dir": true, "spawn": true,
-	"proc": true, "cgroup": true, "adopt": true,
+	"proc": true, "cgroup": true, "adopt": true, "shape": true,
 }
 
 func (n *NSRef) check(what string) error {
@@ -482,6 +487,8 @@ func (r *Record) check() error {
 		return need(dev(), r.To.check("target namespace"), optional(r.OldMaster, names.IfName), checkAddrs(r.Addrs), checkRoutes(r.Routes))
 	case "addr", "addr_del":
 		return need(dev(), checkCIDR(r.Addr))
+	case "shape":
+		return need(dev(), checkShape(r.Shape), checkShape(r.PrevShape))
 	case "route":
 		if r.Route == nil {
 			return errors.New("route record without a route")

@@ -179,6 +179,8 @@ func (u *Undoer) undo(r Record) error {
 		return u.undoDevice(r)
 	case "addr", "addr_del", "route":
 		return u.undoAddrRoute(r)
+	case "shape":
+		return u.undoShape(r)
 	case "shared_sysctl":
 		return u.undoSharedSysctl(r)
 	case "sysctl":

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 // The kernel stack. A run's builtins talk to a Kernel; *Linux is the real
@@ -102,6 +103,16 @@ type Reader interface {
 	// a lab, and one opened, whose namespaces Start enters with the rest.
 	Sandboxes() ([]SandboxInfo, error)
 	OpenSandbox(info SandboxInfo) (*Sandbox, error)
+	// ConnectTCP and ListenTCP are TCP sockets made inside ns, usable
+	// from anywhere (throughput measures with them).
+	ConnectTCP(ns *NS, addr string, timeout time.Duration) (net.Conn, error)
+	ListenTCP(ns *NS, addr string) (net.Listener, error)
+
+	// Link shaping: tc qdisc/filter show (see shape.go).
+	// ShapeSupport is what the kernel has of what shaping needs.
+	ShapeSupport() ShapeSupport
+	// Shaping is what nsscript set on a device's egress (nil: nothing).
+	Shaping(ns *NS, index int) (*Shaping, error)
 }
 
 // Writer is every change.
@@ -134,6 +145,10 @@ type Writer interface {
 	SetMaster(ns *NS, index, master int) error
 	Move(ns *NS, index int, target *NS) error
 	DeleteLink(ns *NS, index int) error
+
+	// SetShaping makes a device's egress shaped as s says (nil: not at
+	// all): tc qdisc and tc filter (see shape.go).
+	SetShaping(ns *NS, index int, s *Shaping) error
 
 	// Addresses and routes: ip addr, ip route.
 	AddAddr(ns *NS, index int, cidr *net.IPNet) error

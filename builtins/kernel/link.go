@@ -144,7 +144,8 @@ func (k *Linux) LinkByIndex(ns *NS, index int) (*LinkInfo, error) {
 	return info(l), nil
 }
 
-// Links lists the devices of ns in index order, like `ip link`.
+// Links lists the devices of ns in index order, like `ip link` (but
+// the taps of nsscript's forwarders).
 func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	h, err := k.Handle(ns)
 	if err != nil {
@@ -154,9 +155,13 @@ func (k *Linux) Links(ns *NS) ([]*LinkInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list devices in namespace %s: %w", ns, err)
 	}
-	out := make([]*LinkInfo, len(ls))
-	for i, l := range ls {
-		out[i] = info(l)
+	out := make([]*LinkInfo, 0, len(ls))
+	for _, l := range ls {
+		// A forwarder's tap is plumbing of the device it shapes, gone
+		// with the forwarder: not one of the namespace's devices.
+		if li := info(l); !IsForwarderTap(li) {
+			out = append(out, li)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out, nil
@@ -216,7 +221,7 @@ func (k *Linux) AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts
 		v.PeerNamespace = netlink.NsFd(peerNS.fd)
 	}
 	if err := h.LinkAdd(v); err != nil {
-		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, err)
+		return 0, fmt.Errorf("create veth %q/%q: %w", name, peer, noDriver("veth", err))
 	}
 	return v.Index, nil
 }
@@ -245,7 +250,7 @@ func (k *Linux) AddBridge(ns *NS, name string, o LinkOpts) error {
 	attrs.Name = name
 	attrs.HardwareAddr = o.MAC
 	if err := h.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil {
-		return fmt.Errorf("create bridge %q: %w", name, err)
+		return fmt.Errorf("create bridge %q: %w", name, noDriver("bridge", err))
 	}
 	return nil
 }
@@ -273,6 +278,15 @@ func (k *Linux) SetBridgeSTP(ns *NS, index int, on bool) error {
 		_, err := req.Execute(unix.NETLINK_ROUTE, 0)
 		return err
 	})
+}
+
+// noDriver says which driver the kernel lacks when it refuses a kind of
+// device it does not know (EOPNOTSUPP), and where to see what it has.
+func noDriver(kind string, err error) error {
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("%w: the kernel has no %s driver (nsscript doctor lists what this kernel has)", err, kind)
+	}
+	return err
 }
 
 // AddDummy creates a dummy device (a stand-in for a NIC). On a kernel
@@ -309,7 +323,7 @@ func (k *Linux) AddDummy(ns *NS, name string, o LinkOpts) error {
 		k.mu.Unlock()
 	}
 	if err := h.LinkAdd(&netlink.Ifb{LinkAttrs: attrs}); err != nil {
-		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, err)
+		return fmt.Errorf("create dummy %q (as ifb; the kernel has no dummy driver): %w", name, noDriver("ifb", err))
 	}
 	l, err := h.LinkByName(name)
 	if err == nil {

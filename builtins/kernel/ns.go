@@ -62,6 +62,9 @@ type Linux struct {
 	dummyMissing bool   // the kernel has no dummy driver: use ifb stand-ins
 	dummyMade    bool   // a dummy was made: the driver is there
 	ipt          [2]ipt // iptables, ip6tables
+
+	shapeOnce sync.Once
+	shapeSup  ShapeSupport // what the kernel has of what shaping needs (shape_linux.go)
 }
 
 // New opens the namespace the process runs in as the host namespace.

@@ -109,7 +109,7 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 	}
 	pidR.Close()
 	if err != nil {
-		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN): %w", err)
+		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN; nsscript doctor says what this machine allows): %w", err)
 	}
 	_, _ = pidW.WriteString(strconv.Itoa(cmd.Process.Pid))
 	pidW.Close()

@@ -89,6 +89,12 @@ func ItemEtc(ns, file string, content []byte) string {
 	return fmt.Sprintf("etc %s/%s (%d bytes, sha256 %s)", ns, file, len(content), hex.EncodeToString(sum[:4]))
 }
 
+// ItemShape is the shaping of a device, in tc's words (a live lab's
+// forwarder and a plan's netem alike).
+func ItemShape(ns, dev string, s *kernel.Shaping) string {
+	return fmt.Sprintf("shape %s/%s %s", ns, dev, s)
+}
+
 // ItemProc is a background process.
 func ItemProc(ns string, argv []string) string {
 	return fmt.Sprintf("process %s: %s", ns, strings.Join(argv, " "))
@@ -121,6 +127,9 @@ func (r *Model) Inventory() []string {
 			out = append(out, ItemLink(label, l.name, l.kind, peer, master))
 			for _, a := range l.addrs {
 				out = append(out, ItemAddr(label, l.name, a.String()))
+			}
+			if !l.shape.Empty() {
+				out = append(out, ItemShape(label, l.name, l.shape))
 			}
 		}
 		for _, rt := range n.routes {

@@ -104,6 +104,7 @@ type rlink struct {
 	addrs  []*net.IPNet
 	alias  string
 	stp    bool
+	shape  *kernel.Shaping // what nsscript set on its egress (model_shape.go)
 }
 
 type rroute struct {

@@ -324,6 +324,7 @@ func (r *Model) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 	r.unplug(l)
 	l.up = false
 	l.addrs = nil
+	l.shape = nil // a move takes a device's qdiscs
 	n.remove(l)
 	l.ns = to
 	if to.byIndex(l.index) != nil {

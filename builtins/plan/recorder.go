@@ -39,6 +39,8 @@ type Recorder struct {
 	R     *Renderer
 	Sink  Sink
 	trace bool
+	// netemNoted: the plan has said what a kernel without sch_netem does.
+	netemNoted bool
 }
 
 var _ kernel.Kernel = (*Recorder)(nil)
@@ -499,4 +501,28 @@ func (r *Recorder) PacketConn(ns *kernel.NS, c kernel.CaptureSpec) (*kernel.Pack
 	r.emit(Op{Op: "capture", NS: ns.Label(), Dev: dev, File: c.File, Argv: argv, Background: true,
 		Cmd: r.R.Exec(ns, argv, nil, nil) + " &  # until stop() or the run's end"}, err)
 	return conn, err
+}
+
+// --- link shaping ---
+
+// SetShaping is the tc commands of what changes; in a plan, the first
+// netem command follows a comment on what a kernel without sch_netem
+// does instead.
+func (r *Recorder) SetShaping(ns *kernel.NS, index int, s *kernel.Shaping) error {
+	cur, _ := r.Reader.Shaping(ns, index)
+	li := r.was(ns, index)
+	err := r.in.SetShaping(ns, index, s)
+	if cur.Equal(s) && err == nil {
+		return nil
+	}
+	cmd := r.R.Shape(ns, li.Name, li.MTU, cur, s, !r.trace)
+	if !r.trace && s.Netem() && s.Tap == "" && !r.netemNoted {
+		r.netemNoted = true
+		cmd = comment(NetemNote) + "\n" + cmd
+	}
+	if cmd == "" {
+		return err
+	}
+	r.emit(Op{Op: "shape", NS: ns.Label(), Dev: li.Name, Text: s.String(), Cmd: cmd}, err)
+	return err
 }

@@ -104,12 +104,16 @@ func (r *Renderer) enter(ns *kernel.NS) string {
 }
 
 // ip is an iproute2 command inside ns: `ip -n NAME ...` for a named one.
-func (r *Renderer) ip(ns *kernel.NS, args ...string) string {
-	pre := "ip "
+func (r *Renderer) ip(ns *kernel.NS, args ...string) string { return r.nsTool("ip", ns, args...) }
+
+// nsTool is a command of iproute2's (ip, tc) inside ns: `PROG -n NAME
+// ...` for a named one.
+func (r *Renderer) nsTool(prog string, ns *kernel.NS, args ...string) string {
+	pre := prog + " "
 	if !ns.Host && ns.Name != "" {
-		pre = "ip -n " + q(ns.Name) + " "
+		pre = prog + " -n " + q(ns.Name) + " "
 	} else if !ns.Host {
-		pre = r.enter(ns) + "ip "
+		pre = r.enter(ns) + prog + " "
 	}
 	return pre + r.words(args)
 }

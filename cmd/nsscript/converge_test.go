@@ -35,3 +35,10 @@ func TestRerunMore(t *testing.T) { trust(t, "rerun_more.star", "re-runs checked"
 // leaves the user's rule in a chain of the lab's, and the user's policy
 // rule in place of the lab's.
 func TestRerunRouting(t *testing.T) { trust(t, "rerun_routing.star", "routing converges") }
+
+// TestShapeConverge: link shaping run after run (issue 16): the same
+// shaping again changes nothing, another replaces it (forwarders
+// included), none leaves none, a failed run puts back the one before,
+// down leaves the state from before (a device of the user's too), and
+// plan --diff sees the shaping (a forwarder as the netem it stands for).
+func TestShapeConverge(t *testing.T) { trust(t, "shape_converge.star", "shaping converges") }

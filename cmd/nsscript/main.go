@@ -36,6 +36,8 @@ const usage = `usage:
   nsscript shell [LAB] NS                      an interactive shell ($SHELL) in namespace NS of a lab (NS: a name, or host)
   nsscript exec [LAB] NS -- CMD [ARG ...]      run CMD there and exit with its code (as ip netns exec); LAB may run
                                                in a sandbox (nsscript ls shows it; LAB@PID: the one in sandbox PID)
+  nsscript doctor                              what on this machine changes how labs behave, and what to do;
+                                               changes nothing (exit 1 when something blocks labs)
   nsscript why [LAB] SRC DST[:PORT]            follow a packet from namespace SRC (or host) to DST and back, and name
                                                what stops it, with the fix (--proto udp; exit 1 when something does)
 
@@ -46,7 +48,7 @@ flags:
   --keep        on error, leave what was built instead of rolling back; with --sandbox, keep the
                 sandbox after the script until Ctrl-C or nsscript down LAB (go in with nsscript shell)
   --hold        the same as --keep
-  --json        machine-readable output (ls, plan, graph, test, why)
+  --json        machine-readable output (ls, plan, graph, test, doctor, why)
   --proto P     why: icmp (a ping, the default), tcp or udp (DST:PORT alone means tcp)
   --history F   the REPL's history file (default $NSSCRIPT_HISTORY, else ~/.nsscript_history)
 `
@@ -143,6 +145,7 @@ func parse(args []string) (*cli, error) {
 func main() {
 	quietlog.Restore()
 	kernel.MaybeNetnsExec()
+	kernel.MaybeForward()
 	kernel.MaybeSandboxInit()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -268,6 +271,8 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return runtime.GraphCommand(words, c.format, c.lab, c.json, stdout, stderr)
 	case "shell", "exec":
 		return c.into(cmd, words, stdin, stdout, stderr)
+	case "doctor":
+		return runtime.Doctor(words, c.json, stdout, stderr)
 	case "why":
 		return runtime.WhyCommand(words, c.proto, c.json, stdout, stderr)
 	default:
@@ -299,7 +304,7 @@ func (c *cli) runProgram(cmd string, words []string, stdout, stderr io.Writer) i
 func (c *cli) command() (string, []string) {
 	if len(c.words) > 0 {
 		switch c.words[0] {
-		case "run", "repl", "down", "ls", "test", "plan", "graph", "shell", "exec", "why", "__test":
+		case "run", "repl", "down", "ls", "test", "plan", "graph", "shell", "exec", "doctor", "why", "__test":
 			return c.words[0], c.words[1:]
 		}
 	}
