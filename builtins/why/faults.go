@@ -722,6 +722,11 @@ func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *
 				w.hop(fmt.Sprintf("bridge %s (%s)", n.l.Name, n.v.label))
 			}
 		}
+		if n.how == "start" || n.how == "port" {
+			if !w.shaped(n, v) {
+				return nil, nil, false
+			}
+		}
 		if n.how == "port" || n.how == "bridge" {
 			port := n.prev
 			if n.how == "port" {
@@ -751,6 +756,33 @@ func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *
 	}
 	w.check("%s: %s has %s", v.label, devIn(owner, v), nh)
 	return owner.v, owner.l, true
+}
+
+// shaped checks the shaping of a device the frames leave by (link.shape):
+// a forwarder that is gone, or a loss of 100%, drops them all; a lower
+// loss drops some, which is said, not a fault.
+func (w *walker) shaped(n *node, v *view) bool {
+	s, err := w.k.Shaping(n.v.ns, n.l.Index)
+	if err != nil || s.Empty() {
+		return true
+	}
+	dev := shell.Quote(n.l.Name)
+	undo := fix{code: linkRef(n.v, n.l.Name) + ".shape(None)",
+		cmd: nsExec(n.v) + "tc qdisc del dev " + dev + " root\n" + nsExec(n.v) + "tc qdisc del dev " + dev + " clsact"}
+	switch {
+	case s.Stale:
+		undo.alt = "or run the script again: it starts the forwarder anew"
+		w.fault(fmt.Sprintf("%s is shaped (%s), and the forwarder that delays its packets is gone: they are dropped", devIn(n, v), s), undo)
+		return false
+	case s.Loss >= 100:
+		w.fault(fmt.Sprintf("%s is shaped to lose every packet it sends (%s)", devIn(n, v), s), undo)
+		return false
+	case s.Loss > 0:
+		w.unseen(fmt.Sprintf("%s is shaped to lose %g%% of what it sends (%s): some packets do not arrive", devIn(n, v), s.Loss, s))
+	default:
+		w.check("%s is shaped: %s", devIn(n, v), s)
+	}
+	return true
 }
 
 func kindOf(l *kernel.LinkInfo) string {

@@ -94,7 +94,7 @@ func (d *Diagnosis) Unexplained() string {
 	if len(d.Unseen) > 0 {
 		s += "; it could not evaluate: " + strings.Join(d.Unseen, "; ")
 	}
-	return s + "; what stops the packets is something it cannot see: a firewall outside iptables (nftables, eBPF), tc, a daemon that does not answer, or a change since"
+	return s + "; what stops the packets is something it cannot see: a firewall outside iptables (nftables, eBPF), tc that link.shape did not set, a daemon that does not answer, or a change since"
 }
 
 // Starlark's (and Python's) reserved words, and the names every script
