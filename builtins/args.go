@@ -2,14 +2,17 @@ package builtins
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
 
+	"github.com/nsscript/nsscript/builtins/kernel"
 	"github.com/nsscript/nsscript/builtins/names"
 )
 
@@ -342,4 +345,91 @@ func explainArgs(name string, err error) error {
 		return err
 	}
 	return &argError{out, err}
+}
+
+// VNI is a VXLAN network identifier: 24 bits, 0 to 16777215.
+type VNI int
+
+func (v *VNI) Unpack(x starlark.Value) error {
+	i, err := rangedInt(x, "a VXLAN network identifier", "VNI", 0, 1<<24-1, "a VXLAN network identifier has 24 bits, 0 to 16777215 (2^24-1)")
+	*v = VNI(i)
+	return err
+}
+
+// rangedInt reads an int from lo to hi: "want WHAT (an int from LO to
+// HI)" when it is no int, "NAME X is out of range: WHY" when it is out.
+func rangedInt(x starlark.Value, what, name string, lo, hi int, why string) (int, error) {
+	if _, ok := x.(starlark.Int); !ok {
+		return 0, fmt.Errorf("want %s (an int from %d to %d), got %s", what, lo, hi, x.Type())
+	}
+	i, err := starlark.AsInt32(x)
+	if err != nil || i < lo || i > hi {
+		return 0, fmt.Errorf("%s %s is out of range: %s", name, x, why)
+	}
+	return i, nil
+}
+
+// Port is a TCP or UDP port, 1 to 65535.
+type Port int
+
+func (p *Port) Unpack(x starlark.Value) error {
+	i, err := portArg(x)
+	*p = Port(i)
+	return err
+}
+
+// VlanID is an 802.1Q VLAN id, 1 to 4094 (0 and 4095 are reserved).
+type VlanID int
+
+func (v *VlanID) Unpack(x starlark.Value) error {
+	i, err := rangedInt(x, "a VLAN id", "VLAN id", 1, 4094, "802.1Q ids are 1 to 4094 (0 and 4095 are reserved)")
+	*v = VlanID(i)
+	return err
+}
+
+// MacvlanMode is how a macvlan passes frames between its siblings:
+// "bridge" (the default), "private", "vepa", "passthru" or "source".
+type MacvlanMode string
+
+func (m *MacvlanMode) Unpack(x starlark.Value) error {
+	s, ok := starlark.AsString(x)
+	if !ok {
+		return fmt.Errorf("want a macvlan mode (str), got %s", x.Type())
+	}
+	if _, ok := kernel.MacvlanModes[s]; !ok {
+		return fmt.Errorf("%q is not a macvlan mode: give one of %s", s, strings.Join(slices.Sorted(maps.Keys(kernel.MacvlanModes)), ", "))
+	}
+	*m = MacvlanMode(s)
+	return nil
+}
+
+// LLAddr is a neighbour's link-layer (MAC) address.
+type LLAddr struct{ net.HardwareAddr }
+
+func (m *LLAddr) Unpack(v starlark.Value) error {
+	s, ok := starlark.AsString(v)
+	if !ok {
+		return fmt.Errorf("want a MAC address like \"02:00:00:00:00:01\" (str), got %s", v.Type())
+	}
+	hw, err := net.ParseMAC(s)
+	if err != nil || len(hw) != 6 {
+		return fmt.Errorf("%q is not a MAC address like \"02:00:00:00:00:01\"", s)
+	}
+	m.HardwareAddr = hw
+	return nil
+}
+
+// LinkArg is a Link value (a device the call acts on).
+type LinkArg struct{ *Link }
+
+func (a *LinkArg) Unpack(v starlark.Value) error {
+	l, ok := v.(*Link)
+	if !ok {
+		if s, isStr := v.(starlark.String); isStr {
+			return fmt.Errorf("want a Link, got the string %s: pass link(%s) or a variable holding a Link", s, s)
+		}
+		return fmt.Errorf("want a Link, got %s", v.Type())
+	}
+	a.Link = l
+	return nil
 }

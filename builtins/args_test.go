@@ -292,7 +292,7 @@ func TestArgsDuration(t *testing.T) {
 }
 
 func TestArgsExplain(t *testing.T) {
-	const vethUsage = "veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True, rate=None, delay=None, jitter=None, loss=None)"
+	const vethUsage = "veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True, rate=None, delay=None, jitter=None, loss=None, mac=None, peer_mac=None)"
 	evalErr := &starlark.EvalError{Msg: "veth: unexpected keyword argument \"x\""}
 	base := errors.New("veth: unexpected keyword argument \"bogus\"")
 	for _, c := range []struct {

@@ -8,7 +8,7 @@ import (
 
 // Every kernel-changing builtin says what iproute2 command it is.
 func TestHelpEquivalents(t *testing.T) {
-	for _, name := range []string{"namespace", "veth", "bridge", "dummy", "route", "forwarding", "exec", "link.move", "link.addr", "nat.dnat", "firewall", "rule", "nat.masquerade"} {
+	for _, name := range []string{"namespace", "veth", "bridge", "dummy", "vxlan", "tap", "vlan", "macvlan", "route", "forwarding", "exec", "link.move", "link.addr", "namespace.neigh", "namespace.del_neigh", "nat.dnat", "firewall", "rule", "nat.masquerade"} {
 		if d, _ := Help(name); d.Equivalent == "" {
 			t.Errorf("help(%s): no equivalent command", name)
 		}
@@ -23,7 +23,7 @@ func TestHelpEquivalents(t *testing.T) {
 
 func TestParams(t *testing.T) {
 	for name, want := range map[string][]string{
-		"veth":            {"name", "peer", "ns", "peer_ns", "addr", "peer_addr", "master", "peer_master", "mtu", "up", "rate", "delay", "jitter", "loss"},
+		"veth":            {"name", "peer", "ns", "peer_ns", "addr", "peer_addr", "master", "peer_master", "mtu", "up", "rate", "delay", "jitter", "loss", "mac", "peer_mac"},
 		"namespace":       {"name", "lo", "pid", "timeout", "path"},
 		"link.set_master": {"bridge"},
 		"link.set":        {"mtu", "mac", "name"},

@@ -246,6 +246,19 @@ func linkSet(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, 
 	return l, nil
 }
 
+// ensureMAC gives a device that was there mac (nil: any). It asks also
+// when the device has it, so that the journal knows the script still
+// wants it (a re-run keeps it).
+func (l *Link) ensureMAC(fn string, mac net.HardwareAddr) error {
+	if mac == nil {
+		return nil
+	}
+	if err := l.env.K.SetMAC(l.ns.ns, l.index, mac); err != nil {
+		return errorf(fn, "set mac of %q to %s: %w", l.name, mac, err)
+	}
+	return nil
+}
+
 // linkAddr is the link.addr method: it adds an address unless present.
 func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	l := recvLink(b)

@@ -30,7 +30,19 @@ type Matrix struct {
 	got     [][]int
 	count   int
 	planned bool
+	// crowded: so many pairs that the kernel's neighbour table, one for
+	// every namespace on the machine, may have overflowed (see
+	// neighbourLimit); said under the results when pairs failed.
+	crowded bool
 }
+
+// neighbourLimit is the kernel's default net.ipv4.neigh.default.gc_thresh3:
+// the most ARP entries the whole machine holds, every namespace's
+// together. All pairs at once of n nodes on one network need up to
+// n*(n-1) of them within seconds, and the kernel evicts only entries
+// unused for 5 s: beyond it new ones are refused ("neighbor table
+// overflow"), and those pings go unanswered though the path is fine.
+const neighbourLimit = 1024
 
 var _ starlark.HasAttrs = (*Matrix)(nil)
 
@@ -84,6 +96,9 @@ func (m *Matrix) String() string {
 	fmt.Fprintf(&b, "*** Results: %d%% dropped (%d/%d received)", dropped, got, sent)
 	if m.planned {
 		b.WriteString(" (a plan sends nothing: taken as answered)")
+	}
+	if m.crowded && got < sent {
+		fmt.Fprintf(&b, "\n*** Note: %d pairs at once may overflow the kernel's neighbour table (%d ARP/NDP entries by default, one table for every namespace of the machine), and pairs whose entry it refused fail though the path is fine (dmesg: \"neighbor table overflow\"): raise it on the host (sysctl -w net.ipv4.neigh.default.gc_thresh3=65536 net.ipv4.neigh.default.gc_thresh2=32768) or check fewer nodes at once", sent/max(m.count, 1), neighbourLimit)
 	}
 	return b.String()
 }
@@ -150,6 +165,7 @@ func (e *Env) reachability(thread *starlark.Thread, b *starlark.Builtin, args st
 		m.planned = true
 		return m, nil
 	}
+	m.crowded = len(nodes)*(len(nodes)-1) > neighbourLimit/2
 	// Every pair at once, a bounded number in flight (each holds a socket).
 	var wg sync.WaitGroup
 	var mu sync.Mutex

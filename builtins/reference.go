@@ -20,7 +20,7 @@ var attrDocs = map[string][][2]string{
 	},
 	"Link": {
 		{"name", "its name now"}, {"ns", "the Namespace it is in now"},
-		{"kind", `"veth", "bridge", "dummy", "vxlan", "loopback" or "device"`},
+		{"kind", `"veth", "bridge", "dummy", "vxlan", "tap", "vlan", "macvlan", "loopback" or "device"`},
 		{"index", "its ifindex in its namespace"}, {"mac", "its MAC address"}, {"mtu", "its MTU"},
 		{"up", "whether it is administratively up"}, {"master", "its bridge (Link) or None"},
 		{"peer", "a veth's other end (Link) or None"}, {"addrs", `its addresses, "a.b.c.d/len"`},

@@ -151,3 +151,63 @@ got == (100, 11, "10.1.0.2/32", 99, 99) or fail(got)
 		}
 	}
 }
+
+func TestDevicesOnModel(t *testing.T) {
+	p, err := run(t, `
+m = namespace("m")
+eth0, _ = veth("eth0", "up0", ns = m, addr = "192.0.2.1/24", mac = "02:00:00:00:00:01", peer_mac = "02:00:00:00:00:02")
+br = bridge("br0", ns = m)
+vxlan("vx0", 42, remote = "192.0.2.2", local = "192.0.2.1", dev = eth0, ns = m, master = br)
+vxlan("vx1", 7, group = "239.1.1.1", dev = "eth0", dstport = 8472, ns = m, up = False)
+tap("tap0", ns = m, master = br)
+vlan(eth0, 10, addr = "10.10.0.1/24")
+macvlan(link("up0"), "mv0", ns = m, mode = "private", up = False)
+m.neigh("192.0.2.2", "02:00:00:00:00:02", "eth0")
+m.del_neigh("192.0.2.2", eth0)
+m.del_neigh("192.0.2.3", eth0)
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, op := range p.Ops() {
+		ops = append(ops, op.Cmd)
+	}
+	want := []string{
+		"ip netns add m",
+		"ip -n m link set lo up",
+		"ip -n m link add eth0 address 02:00:00:00:00:01 type veth peer name up0 netns $$ address 02:00:00:00:00:02",
+		"ip -n m addr add 192.0.2.1/24 dev eth0",
+		"ip -n m link set eth0 up",
+		"ip link set up0 up",
+		"ip -n m link add br0 type bridge",
+		"ip -n m link set br0 up",
+		"ip -n m link add vx0 type vxlan id 42 remote 192.0.2.2 local 192.0.2.1 dev eth0 dstport 4789",
+		"ip -n m link set vx0 master br0",
+		"ip -n m link set vx0 up",
+		"ip -n m link add vx1 type vxlan id 7 group 239.1.1.1 dev eth0 dstport 8472",
+		"ip -n m tuntap add tap0 mode tap",
+		"ip -n m link set tap0 master br0",
+		"ip -n m link set tap0 up",
+		"ip -n m link add link eth0 name eth0.10 type vlan id 10",
+		"ip -n m addr add 10.10.0.1/24 dev eth0.10",
+		"ip -n m link set eth0.10 up",
+		"ip link add link up0 name mv0 netns m type macvlan mode private",
+		"ip -n m neigh replace 192.0.2.2 lladdr 02:00:00:00:00:02 dev eth0 nud permanent",
+		"ip -n m neigh del 192.0.2.2 dev eth0",
+	}
+	if len(ops) != len(want) {
+		t.Fatalf("ops:\n%s\nwant:\n%s", strings.Join(ops, "\n"), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if ops[i] != want[i] {
+			t.Errorf("op %d: %q, want %q", i, ops[i], want[i])
+		}
+	}
+	inv := strings.Join(p.Model.Inventory(), "\n")
+	for _, w := range []string{"link m/vx0 vxlan vni 42 remote 192.0.2.2 local 192.0.2.1 dev eth0 dstport 4789 master br0", "link m/eth0.10 vlan id 10 on eth0", "link m/mv0 macvlan mode private", "link m/tap0 tap master br0"} {
+		if !strings.Contains(inv, w) {
+			t.Errorf("inventory lacks %q:\n%s", w, inv)
+		}
+	}
+}

@@ -15,7 +15,7 @@ func TestUsage(t *testing.T) {
 	for name, want := range map[string]string{
 		"namespace":       `namespace(name, lo=True), namespace(pid=N, timeout="5s") or namespace(path=P)`,
 		"namespaces":      `namespaces()`,
-		"veth":            `veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True, rate=None, delay=None, jitter=None, loss=None)`,
+		"veth":            `veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True, rate=None, delay=None, jitter=None, loss=None, mac=None, peer_mac=None)`,
 		"exec":            `exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False, ready=None)`,
 		"namespace.exec":  `namespace.exec(cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False, ready=None)`,
 		"link.set_master": `link.set_master(bridge) (a bridge Link, or None)`,

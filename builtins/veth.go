@@ -19,9 +19,10 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	var master, peerMaster BridgeArg
 	var mtu MTU
 	up := true
+	var mac, peerMAC MAC
 	var sa shapeArgs
 	if err := unpack(b, args, kwargs, &name, &peer, &ns, &peerNS, &addr, &peerAddr, &master, &peerMaster, &mtu, &up,
-		&sa.rate, &sa.delay, &sa.jitter, &sa.loss); err != nil {
+		&sa.rate, &sa.delay, &sa.jitter, &sa.loss, &mac, &peerMAC); err != nil {
 		return nil, err
 	}
 	shaping, err := sa.shaping(fn)
@@ -50,7 +51,11 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	// name is taken does veth look: a re-run finds its own veth (and
 	// converges it), anything else is an error that says what is there.
 	created := false
-	opts := kernel.LinkOpts{MTU: int(mtu), Want: wantOf(mtu, master.Link, addr.IPNet, up), PeerWant: wantOf(mtu, peerMaster.Link, peerAddr.IPNet, up)}
+	if mac.HardwareAddr != nil && mac.String() == peerMAC.String() {
+		return nil, errorf(fn, "mac and peer_mac are both %s: the two ends of a cable need MACs of their own", mac)
+	}
+	opts := kernel.LinkOpts{MTU: int(mtu), Want: wantOf(mtu, master.Link, addr.IPNet, up), PeerWant: wantOf(mtu, peerMaster.Link, peerAddr.IPNet, up),
+		MAC: mac.HardwareAddr, PeerMAC: peerMAC.HardwareAddr, MACChosen: mac.HardwareAddr != nil, PeerMACChosen: peerMAC.HardwareAddr != nil}
 	index, aerr := e.K.AddVeth(n.ns, string(name), pn.ns, string(peer), opts)
 	if errors.Is(aerr, kernel.ErrExist) && e.replaceable(n, string(name), pn, string(peer)) {
 		// The lab's own veth, which the script now wants elsewhere: made
@@ -113,6 +118,13 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	err = a.configure(fn, asked, askedName, ali, created, mtu, master.Link, addr.IPNet, up)
 	if err == nil {
 		err = p.configure(fn, askedPeer, askedPeerName, pli, created, mtu, peerMaster.Link, peerAddr.IPNet, up)
+	}
+	if err == nil && !created {
+		// A pair that was there: with the MACs the script asks for now.
+		err = a.ensureMAC(fn, mac.HardwareAddr)
+		if err == nil {
+			err = p.ensureMAC(fn, peerMAC.HardwareAddr)
+		}
 	}
 	if err != nil {
 		if created {

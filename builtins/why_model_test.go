@@ -1,10 +1,12 @@
 package builtins
 
 import (
+	"net"
 	"strings"
 	"testing"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/plan"
 	"github.com/nsscript/nsscript/builtins/why"
 )
 
@@ -72,4 +74,47 @@ assert.true("not diagnosed in a plan" in str(d))
 		t.Fatal(err)
 	}
 	expect("b (blue) is down: rb has no carrier", `blue.link("b").set_up()`)
+}
+
+// TestWhyVLANOnModel: frames of a VLAN go out of its parent, tagged, and
+// are taken by the VLAN of the same id at the other end (the machine
+// here has no 8021q module: the model stands in for it).
+func TestWhyVLANOnModel(t *testing.T) {
+	walk := func(tag string) (*plan.Plan, *why.Diagnosis) {
+		p, err := run(t, `
+x, y = namespace("x"), namespace("y")
+a, b = veth("a", "b", ns = x, peer_ns = y)
+vlan(a, 10, addr = "10.10.0.1/24")
+vlan(b, `+tag+`, addr = "10.10.0.2/24")
+`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := p.Model.OpenNamed("x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, why.Walk(p.Model, p.Model.Namespaces(), why.Query{Src: x, Dst: net.ParseIP("10.10.0.2"), Proto: "icmp"})
+	}
+	if _, d := walk("20"); d.OK || d.Fault != "nothing on a.10's link has 10.10.0.2: x's ARP for it gets no answer" {
+		t.Errorf("to a VLAN of another tag:\n%s", d)
+	}
+	p, d := walk("10")
+	if !d.OK || strings.Join(d.Path, " → ") != "x a.10 → b.10 (y)" || strings.Join(d.Back, " → ") != "y b.10 → a.10 (x)" {
+		t.Errorf("to the VLAN of the same tag:\n%s", d)
+	}
+	m := p.Model
+	x, _ := m.OpenNamed("x")
+	y, _ := m.OpenNamed("y")
+	b, err := m.LinkByName(y, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetUp(y, b.Index, false); err != nil {
+		t.Fatal(err)
+	}
+	d = why.Walk(m, m.Namespaces(), why.Query{Src: x, Dst: net.ParseIP("10.10.0.2"), Proto: "icmp"})
+	if d.Fault != "b (y) is down: a has no carrier" || d.Fix != `y.link("b").set_up()` {
+		t.Errorf("the parent at the other end down:\n%s", d)
+	}
 }

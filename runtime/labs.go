@@ -240,6 +240,9 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		for _, r := range s.Rules {
 			fmt.Fprintf(stdout, "  rule %s\n", r)
 		}
+		for _, n := range s.Neighbors {
+			fmt.Fprintf(stdout, "  neigh %s\n", n)
+		}
 		for _, p := range s.Problems {
 			fmt.Fprintf(stdout, "  journal line skipped: %s\n", p)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -43,7 +44,7 @@ func (b *Box) info() []string {
 
 func (d *Dev) peerText() string {
 	if d.Peer == nil {
-		return ""
+		return d.Detail
 	}
 	return "═══ " + d.Peer.String()
 }
@@ -112,17 +113,32 @@ func (g *Graph) Text() string {
 		}
 		out.WriteString(bl + strings.Repeat(h, inner+2) + br + "\n")
 	}
-	if len(g.Links) > 0 {
-		out.WriteString("\nveth pairs:\n")
-		w := 0
-		for _, p := range g.Links {
-			w = max(w, width(p.A.String()))
-		}
-		for _, p := range g.Links {
-			out.WriteString("  " + pad(p.A.String(), w) + " ═══ " + p.B.String() + "\n")
-		}
+	var pairs, tunnels [][3]string
+	for _, p := range g.Links {
+		pairs = append(pairs, [3]string{p.A.String(), p.B.String(), ""})
 	}
+	for _, t := range g.Tunnels {
+		tunnels = append(tunnels, [3]string{t.A.String(), t.B.String(), "  (vni " + strconv.Itoa(t.VNI) + ")"})
+	}
+	pairList(&out, "veth pairs", "═══", pairs)
+	pairList(&out, "vxlan tunnels", "~~~", tunnels)
 	return out.String()
+}
+
+// pairList writes rows of two ends joined by join (and a note) under a
+// heading, the first ends aligned; nothing when there are none.
+func pairList(out *strings.Builder, heading, join string, rows [][3]string) {
+	if len(rows) == 0 {
+		return
+	}
+	out.WriteString("\n" + heading + ":\n")
+	w := 0
+	for _, r := range rows {
+		w = max(w, width(r[0]))
+	}
+	for _, r := range rows {
+		out.WriteString("  " + pad(r[0], w) + " " + join + " " + r[1] + r[2] + "\n")
+	}
 }
 
 func dotEscape(s string) string {
@@ -150,6 +166,9 @@ func (d *Dev) devText() []string {
 	lines := []string{d.Name, d.Kind}
 	if !d.Up {
 		lines[1] += " (down)"
+	}
+	if d.Detail != "" {
+		lines = append(lines, d.Detail)
 	}
 	lines = append(lines, d.Addrs...)
 	if d.Shape != "" {
@@ -195,6 +214,9 @@ func (g *Graph) Dot() string {
 			if d.Master != "" {
 				fmt.Fprintf(&b, "\t\t%s -- %s [style=dashed, label=\"port\"];\n", dotQuote(box.ID+"/"+d.Master), dotQuote(box.ID+"/"+d.Name))
 			}
+			if d.Lower != "" {
+				fmt.Fprintf(&b, "\t\t%s -- %s [style=dotted, label=\"on\"];\n", dotQuote(box.ID+"/"+d.Name), dotQuote(box.ID+"/"+d.Lower))
+			}
 		}
 		b.WriteString("\t}\n")
 	}
@@ -205,6 +227,9 @@ func (g *Graph) Dot() string {
 			continue
 		}
 		fmt.Fprintf(&b, "\t%s -- %s [penwidth=2, color=\"#d35400\", label=%s];\n", dotQuote(p.A.String()), dotQuote(p.B.String()), dotLines(g.pairLabel(p), `\n`))
+	}
+	for _, t := range g.Tunnels {
+		fmt.Fprintf(&b, "\t%s -- %s [penwidth=2, style=dashed, color=\"#1a73e8\", label=%s];\n", dotQuote(t.A.String()), dotQuote(t.B.String()), dotQuote(t.label()))
 	}
 	b.WriteString("}\n")
 	return b.String()
@@ -268,6 +293,9 @@ func (g *Graph) Mermaid() string {
 			if d.Master != "" {
 				fmt.Fprintf(&b, "  %s -. port .- %s\n", ids[box.ID+"/"+d.Name], ids[box.ID+"/"+d.Master])
 			}
+			if d.Lower != "" {
+				fmt.Fprintf(&b, "  %s -. on .- %s\n", ids[box.ID+"/"+d.Name], ids[box.ID+"/"+d.Lower])
+			}
 		}
 	}
 	for i, p := range g.Links {
@@ -276,6 +304,9 @@ func (g *Graph) Mermaid() string {
 			other = fmt.Sprintf("unknown%d((\"?\"))", i)
 		}
 		fmt.Fprintf(&b, "  %s ===|veth| %s\n", ids[p.A.String()], other)
+	}
+	for _, t := range g.Tunnels {
+		fmt.Fprintf(&b, "  %s -. %s .- %s\n", ids[t.A.String()], t.label(), ids[t.B.String()])
 	}
 	return b.String()
 }
@@ -334,7 +365,7 @@ func (g *Graph) NativeSVG() string {
 			cols[0], cols[1], cols[2] = max(cols[0], width(b.devLabel(i))), max(cols[1], width(d.Kind)), max(cols[2], width(d.state()))
 		}
 		for i, d := range b.Devices {
-			p.rows = append(p.rows, strings.TrimRight(pad(b.devLabel(i), cols[0])+"  "+pad(d.Kind, cols[1])+"  "+pad(d.state(), cols[2])+"  "+strings.Join(d.Addrs, " "), " "))
+			p.rows = append(p.rows, strings.TrimRight(pad(b.devLabel(i), cols[0])+"  "+pad(d.Kind, cols[1])+"  "+pad(d.state(), cols[2])+"  "+strings.TrimSpace(strings.Join(d.Addrs, " ")+"  "+d.Detail), " "))
 		}
 		if len(b.Devices) == 0 {
 			p.rows = append(p.rows, "(no devices but lo)")
@@ -351,7 +382,7 @@ func (g *Graph) NativeSVG() string {
 	// Columns: breadth first from the host, then from each namespace
 	// nothing has reached yet (starting in column 1).
 	adj := map[*placed][]*placed{}
-	for _, l := range g.Links {
+	for _, l := range append(append([]Pair(nil), g.Links...), tunnelPairs(g.Tunnels)...) {
 		a, b := byID[l.A.NS], byID[l.B.NS]
 		if a != nil && b != nil && a != b {
 			adj[a] = append(adj[a], b)
@@ -477,11 +508,13 @@ func (g *Graph) NativeSVG() string {
 		}
 		b.WriteString("</g>\n")
 	}
-	for i, l := range g.Links {
-		a, okA := anchors[l.A.String()]
-		z, okZ := anchors[l.B.String()]
+	// A curve from one end's row to the other's: a veth's (solid), a
+	// tunnel's (dashed).
+	curve := func(i int, from, to End, class, color, dash, title string) {
+		a, okA := anchors[from.String()]
+		z, okZ := anchors[to.String()]
 		if !okA {
-			continue
+			return
 		}
 		if okZ && z.col < a.col {
 			a, z = z, a
@@ -491,7 +524,7 @@ func (g *Graph) NativeSVG() string {
 		switch {
 		case !okZ:
 			path = fmt.Sprintf("M %.1f %.1f L %.1f %.1f", a.right, a.y, a.right+40, a.y)
-			fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#d35400\">?</text>\n", a.right+44, a.y+4)
+			fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">?</text>\n", a.right+44, a.y+4, color)
 		case z.col > a.col: // left to right
 			path = fmt.Sprintf("M %.1f %.1f C %.1f %.1f, %.1f %.1f, %.1f %.1f", a.right, a.y, a.right+gapX/2, a.y, z.left-gapX/2, z.y, z.left, z.y)
 			ends = append(ends, [2]float64{z.left, z.y})
@@ -500,11 +533,26 @@ func (g *Graph) NativeSVG() string {
 			path = fmt.Sprintf("M %.1f %.1f C %.1f %.1f, %.1f %.1f, %.1f %.1f", a.right, a.y, out, a.y, out, z.y, z.right, z.y)
 			ends = append(ends, [2]float64{z.right, z.y})
 		}
-		fmt.Fprintf(&b, "<path class=\"veth\" d=\"%s\" fill=\"none\" stroke=\"#d35400\" stroke-width=\"2\"><title>%s</title></path>\n", path, xmlText("veth "+l.A.String()+" - "+l.B.String()))
+		fmt.Fprintf(&b, "<path class=\"%s\" d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s><title>%s</title></path>\n", class, path, color, dash, xmlText(title))
 		for _, e := range ends {
-			fmt.Fprintf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#d35400\"/>\n", e[0], e[1])
+			fmt.Fprintf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", e[0], e[1], color)
 		}
+	}
+	for i, l := range g.Links {
+		curve(i, l.A, l.B, "veth", "#d35400", "", "veth "+l.A.String()+" - "+l.B.String())
+	}
+	for i, t := range g.Tunnels {
+		curve(len(g.Links)+i, t.A, t.B, "vxlan", "#1a73e8", ` stroke-dasharray="6 4"`, t.label()+" "+t.A.String()+" - "+t.B.String())
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// tunnelPairs are the tunnels' ends, as pairs.
+func tunnelPairs(ts []Tunnel) []Pair {
+	out := make([]Pair, len(ts))
+	for i, t := range ts {
+		out[i] = Pair{t.A, t.B}
+	}
+	return out
 }

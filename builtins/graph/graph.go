@@ -19,12 +19,14 @@ import (
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
-// Graph is a topology: namespaces with their devices, and the veth pairs
-// between them. `nsscript graph` draws it; --json prints it.
+// Graph is a topology: namespaces with their devices, the veth pairs
+// between them, and the VXLAN tunnels. `nsscript graph` draws it; --json
+// prints it.
 type Graph struct {
-	Title      string `json:"title,omitempty"`
-	Namespaces []*Box `json:"namespaces"`
-	Links      []Pair `json:"links"`
+	Title      string   `json:"title,omitempty"`
+	Namespaces []*Box   `json:"namespaces"`
+	Links      []Pair   `json:"links"`
+	Tunnels    []Tunnel `json:"tunnels,omitempty"`
 }
 
 // Box is a namespace.
@@ -54,6 +56,22 @@ type Dev struct {
 	// Shape is what nsscript shapes its egress with, as tc says it
 	// ("rate 10mbit delay 20ms"), and by what ("tbf+netem").
 	Shape string `json:"shape,omitempty"`
+	// Detail is what a vxlan, vlan or macvlan is of its kind ("vni 42
+	// remote 192.0.2.2 dev eth0 dstport 4789"); Lower the device of its
+	// namespace it sits on (a VXLAN's underlay, a VLAN's parent).
+	Detail string `json:"detail,omitempty"`
+	Lower  string `json:"lower,omitempty"`
+
+	dev *kernel.Device // a vxlan's settings, to find its tunnels
+}
+
+// Tunnel is a VXLAN tunnel between two drawn namespaces: VXLAN devices of
+// one VNI and port, each the other's remote end, or in one multicast
+// group.
+type Tunnel struct {
+	A   End `json:"a"`
+	B   End `json:"b"`
+	VNI int `json:"vni"`
 }
 
 // End is a device in a namespace.
@@ -144,7 +162,46 @@ func Build(src Source, nss []*kernel.NS, label func(*kernel.NS) string) (*Graph,
 			g.Links = append(g.Links, Pair{a, *d.Peer})
 		}
 	}
+	g.Tunnels = tunnels(g.Namespaces)
 	return g, nil
+}
+
+// tunnels pairs the VXLAN devices of the boxes: one whose remote end is
+// an address of another box, with that box's VXLAN of the same VNI and
+// port; those of one multicast group, VNI and port, each with each.
+func tunnels(boxes []*Box) []Tunnel {
+	type vx struct {
+		end End
+		d   *kernel.Device
+		box *Box
+	}
+	var all []vx
+	at := map[string]*Box{} // an address (without its length) -> its box
+	for _, b := range boxes {
+		for _, d := range b.Devices {
+			for _, a := range d.Addrs {
+				ip, _, _ := strings.Cut(a, "/")
+				at[ip] = b
+			}
+			if d.dev != nil && d.dev.Kind == "vxlan" {
+				all = append(all, vx{End{b.ID, d.Name}, d.dev, b})
+			}
+		}
+	}
+	var out []Tunnel
+	for i, a := range all {
+		for _, z := range all[i+1:] {
+			if a.box == z.box || a.d.VNI != z.d.VNI || a.d.Port != z.d.Port {
+				continue
+			}
+			group := a.d.Group != nil && a.d.Group.Equal(z.d.Group)
+			facing := a.d.Remote != nil && z.d.Remote != nil && at[a.d.Remote.String()] == z.box && at[z.d.Remote.String()] == a.box
+			if group || facing {
+				out = append(out, Tunnel{a.end, z.end, a.d.VNI})
+			}
+		}
+	}
+	return out
 }
 
 func nsOrder(ns *kernel.NS) string {
@@ -179,6 +236,12 @@ func box(k Source, ns *kernel.NS, all []*kernel.NS, label map[uint64]string) (*B
 		}
 		d := &Dev{Name: l.Name, Kind: l.Kind, Up: l.Up}
 		d.Addrs, _ = k.Addrs(ns, l.Index)
+		if l.Device != nil {
+			if lower := byIndex[l.Device.Link]; l.Device.Link != 0 && lower != nil {
+				d.Lower = lower.Name
+			}
+			d.Detail, d.dev = l.Device.Summary(d.Lower), l.Device
+		}
 		if m := byIndex[l.MasterIndex]; l.MasterIndex != 0 && m != nil {
 			d.Master = m.Name
 		}
@@ -383,6 +446,8 @@ func (b *Box) Title() string {
 	}
 	return b.ID + " (" + strings.Join(m, ", ") + ")"
 }
+
+func (t Tunnel) label() string { return "vxlan " + strconv.Itoa(t.VNI) }
 
 func (d *Dev) state() string {
 	if d.Up {

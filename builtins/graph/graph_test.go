@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
+	"github.com/nsscript/nsscript/builtins/plan"
 )
 
 // fakeNS is a namespace of fakeKernel: its links (lo among them), their
@@ -327,5 +328,79 @@ func TestSVG(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTunnels: VXLAN devices that face each other (each the other's
+// remote end, one VNI and port) or share a multicast group are drawn as
+// tunnels; one whose far end faces elsewhere, or of another VNI, is not.
+// A VXLAN's settings and underlay device show with it.
+func TestTunnels(t *testing.T) {
+	m := plan.NewModel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns := map[string]*kernel.NS{}
+	for _, n := range []string{"m1", "m2", "m3", "g1", "g2"} {
+		var err error
+		ns[n], _, err = m.CreateNamed(n, true, nil)
+		must(err)
+	}
+	underlay := func(a, b, aIP, bIP string) {
+		_, err := m.AddVeth(ns[a], "eth0", ns[b], "eth0", kernel.LinkOpts{})
+		must(err)
+		for _, e := range []struct{ n, ip string }{{a, aIP}, {b, bIP}} {
+			li, err := m.LinkByName(ns[e.n], "eth0")
+			must(err)
+			ip, n, _ := net.ParseCIDR(e.ip)
+			n.IP = ip
+			must(m.AddAddr(ns[e.n], li.Index, n))
+		}
+	}
+	underlay("m1", "m2", "192.0.2.1/24", "192.0.2.2/24")
+	underlay("m3", "g1", "192.0.2.3/24", "192.0.2.4/24")
+	li, err := m.LinkByName(ns["g2"], "lo")
+	must(err)
+	vx := func(n, remote, group string, vni, dev int) {
+		d := kernel.Device{Kind: "vxlan", VNI: vni, Port: 4789, Remote: net.ParseIP(remote), Group: net.ParseIP(group), Link: dev}
+		must(m.AddDevice(ns[n], "vx0", d, kernel.LinkOpts{}))
+	}
+	dev := func(n string) int {
+		li, err := m.LinkByName(ns[n], "eth0")
+		must(err)
+		return li.Index
+	}
+	vx("m1", "192.0.2.2", "", 42, dev("m1"))
+	vx("m2", "192.0.2.1", "", 42, 0)
+	vx("m3", "192.0.2.1", "", 42, 0) // faces m1, which faces m2
+	vx("g1", "", "239.1.1.1", 7, dev("g1"))
+	vx("g2", "", "239.1.1.1", 7, li.Index)
+	g, err := Build(m, m.Namespaces(), nil)
+	must(err)
+	want := []Tunnel{{End{"g1", "vx0"}, End{"g2", "vx0"}, 7}, {End{"m1", "vx0"}, End{"m2", "vx0"}, 42}}
+	if !reflect.DeepEqual(g.Tunnels, want) {
+		t.Fatalf("tunnels %+v, want %+v", g.Tunnels, want)
+	}
+	text := g.Text()
+	for _, s := range []string{"vxlan tunnels:\n  g1/vx0 ~~~ g2/vx0  (vni 7)\n  m1/vx0 ~~~ m2/vx0  (vni 42)\n",
+		"vx0   vxlan  DOWN                vni 42 remote 192.0.2.2 dev eth0 dstport 4789"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text lacks %q:\n%s", s, text)
+		}
+	}
+	dot := g.Dot()
+	for _, s := range []string{`"m1/vx0" -- "m2/vx0" [penwidth=2, style=dashed, color="#1a73e8", label="vxlan 42"]`, `"m1/vx0" -- "m1/eth0" [style=dotted, label="on"]`} {
+		if !strings.Contains(dot, s) {
+			t.Errorf("dot lacks %q:\n%s", s, dot)
+		}
+	}
+	if mm := g.Mermaid(); !strings.Contains(mm, "-. vxlan 42 .-") {
+		t.Errorf("mermaid has no tunnel:\n%s", mm)
+	}
+	if svg := g.NativeSVG(); strings.Count(svg, `class="vxlan"`) != 2 {
+		t.Errorf("native svg has not 2 tunnels:\n%s", svg)
 	}
 }

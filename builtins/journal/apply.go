@@ -64,6 +64,12 @@ func recKey(r Record) string {
 		return r.Op + " " + ns(r.NS) + " " + strconv.Itoa(r.Index) + " " + r.Addr
 	case "shape":
 		return "shape " + ns(r.NS) + " " + strconv.Itoa(r.Index)
+	case "neigh", "neigh_del":
+		ip := "?"
+		if r.Neigh != nil {
+			ip = r.Neigh.IP
+		}
+		return r.Op + " " + ns(r.NS) + " " + strconv.Itoa(r.Index) + " " + ip
 	case "route":
 		if r.Route == nil {
 			return "route ?"
@@ -327,7 +333,7 @@ func merge(recs []Record) []Record {
 // withBefore is r with what old says was there before the lab.
 func withBefore(r, old Record) Record {
 	r.OldValue, r.OldMTU, r.OldMAC, r.OldName, r.WasUp, r.OldMaster = old.OldValue, old.OldMTU, old.OldMAC, old.OldName, old.WasUp, old.OldMaster
-	r.Addrs, r.Routes, r.Prev, r.PrevShape = old.Addrs, old.Routes, old.Prev, old.PrevShape
+	r.Addrs, r.Routes, r.Prev, r.PrevShape, r.PrevNeigh, r.Neighs = old.Addrs, old.Routes, old.Prev, old.PrevShape, old.PrevNeigh, old.Neighs
 	if r.Op == "etc" {
 		r.Has, r.Data = old.Has, old.Data
 	}

@@ -34,8 +34,35 @@ type wanted struct {
 	index int
 }
 
-// defaultMTU is what a new veth or dummy gets.
+// defaultMTU is what a new veth, dummy or tap gets.
 const defaultMTU = 1500
+
+// kernelMTU is the MTU the kernel gives a new device like li: 1500, or
+// for a VLAN or macvlan its parent's, for a VXLAN its underlay device's
+// less the 50 bytes of its headers (70 over IPv6); false for a bridge
+// (it follows its ports) or when the parent is not known.
+func (k *Kernel) kernelMTU(ns *kernel.NS, li *kernel.LinkInfo) (int, bool) {
+	d := li.Device
+	switch {
+	case li.Kind == "bridge":
+		return 0, false
+	case d == nil || d.Kind == "tap" || d.Kind == "vxlan" && d.Link == 0:
+		return defaultMTU, true
+	case d.Link == 0:
+		return 0, false
+	}
+	p, err := k.Reader.LinkByIndex(ns, d.Link)
+	if err != nil {
+		return 0, false
+	}
+	if d.Kind != "vxlan" {
+		return p.MTU, true
+	}
+	if ip := append(d.Remote, d.Group...); ip != nil && ip.To4() == nil {
+		return p.MTU - 70, true
+	}
+	return p.MTU - 50, true
+}
 
 // Declare notes what a creation call wants of a device the lab made (in
 // this run, fresh, or in an earlier one) and says whether to configure
@@ -183,8 +210,8 @@ func (k *Kernel) endWants() []error {
 		if old.Master != "" && d.w.Master == "" && li.MasterIndex != 0 {
 			add(k.SetMaster(ns, li.Index, 0))
 		}
-		if old.MTU != 0 && d.w.MTU == 0 && li.MTU != defaultMTU && li.Kind != "bridge" {
-			add(k.SetMTU(ns, li.Index, defaultMTU))
+		if mtu, ok := k.kernelMTU(ns, li); ok && old.MTU != 0 && d.w.MTU == 0 && li.MTU != mtu {
+			add(k.SetMTU(ns, li.Index, mtu))
 		}
 		if old.Up && !d.w.Up && li.Up {
 			add(k.SetUp(ns, li.Index, false))

@@ -27,6 +27,12 @@ func (k *Kernel) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer str
 	if o.PeerMAC == nil {
 		o.PeerMAC = kernel.RandomMAC()
 	}
+	if err := k.macFree(o.MAC, ns, name); err != nil {
+		return 0, err
+	}
+	if err := k.macFree(o.PeerMAC, peerNS, peer); err != nil {
+		return 0, err
+	}
 	var index int
 	add := func() (err error) {
 		index, err = k.in.AddVeth(ns, name, peerNS, peer, o)
@@ -59,7 +65,21 @@ func (k *Kernel) addLink(ns *kernel.NS, name, kind string, o *kernel.LinkOpts, a
 	if o.MAC == nil {
 		o.MAC = kernel.RandomMAC()
 	}
+	if err := k.macFree(o.MAC, ns, name); err != nil {
+		return err
+	}
 	return k.tentative(Record{Op: "link", Kind: kind, NS: k.ref(ns), Name: name, MAC: o.MAC.String(), Within: k.within(ns, 0), Want: o.Want}, add)
+}
+
+// macFree refuses a MAC (one a script chose) that is the lab's
+// already, on another device than name in ns: the journal tells the
+// lab's devices apart by their MACs.
+func (k *Kernel) macFree(mac net.HardwareAddr, ns *kernel.NS, name string) error {
+	p, ok := k.where[mac.String()]
+	if o, made := k.origins[linkKey{k.nsKey(ns), name}]; !ok || made && o.mac == mac.String() || refKey(p.ns) == k.nsKey(ns) && p.name == name {
+		return nil
+	}
+	return fmt.Errorf("MAC address %s is already the lab's %q in %s: nsscript tells the lab's devices apart by their MACs; give each device its own", mac, p.name, p.ns)
 }
 
 // tentative journals the creation rec before making it, and takes the
@@ -114,6 +134,12 @@ func (k *Kernel) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error 
 
 func (k *Kernel) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
 	return k.addLink(ns, name, "dummy", &o, func() error { return k.in.AddDummy(ns, name, o) })
+}
+
+// AddDevice journals a vxlan, tap, vlan or macvlan as AddBridge does a
+// bridge: by kind and the MAC picked here.
+func (k *Kernel) AddDevice(ns *kernel.NS, name string, d kernel.Device, o kernel.LinkOpts) error {
+	return k.addLink(ns, name, d.Kind, &o, func() error { return k.in.AddDevice(ns, name, d, o) })
 }
 
 // attr journals the old value of a device attribute before it changes,
@@ -178,9 +204,11 @@ func (k *Kernel) upRecord(ns *kernel.NS, li *kernel.LinkInfo, up bool) Record {
 	}
 	if !up {
 		// The kernel flushes a device's IPv6 addresses when it goes down
-		// (keep_addr_on_down=0), and the routes through it.
+		// (keep_addr_on_down=0), the routes through it and its static
+		// neighbours.
 		rec.Addrs = k.ipv6Addrs(ns, li.Index)
 		rec.Routes = k.devRoutes(ns, li.Index)
+		rec.Neighs = staticNeighs(k.Reader, ns, li.Index)
 	}
 	return rec
 }
@@ -274,27 +302,29 @@ func (k *Kernel) SetMTU(ns *kernel.NS, index, mtu int) error {
 		func() error { return k.in.SetMTU(ns, index, mtu) })
 }
 
-// SetMAC journals a device's old MAC; for a device the lab made in a
-// namespace it did not make, the new MAC, by which undo will know it.
+// SetMAC journals a device's old MAC; for a device the lab made, the new
+// MAC, by which undo and later runs will know it (an ident record; in a
+// namespace the lab made it goes with the namespace).
 func (k *Kernel) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
-	if !k.owned(ns) {
-		li, err := k.linkName(ns, index)
-		if err != nil {
+	li, err := k.linkName(ns, index)
+	if err != nil {
+		return err
+	}
+	if _, ok := k.createdLinks[linkKey{k.nsKey(ns), li.Name}]; ok {
+		if li.MAC == mac.String() {
+			k.declare("ident " + li.MAC)
+			return nil
+		}
+		rec := Record{Op: "ident", NS: k.ref(ns), Name: li.Name, MAC: mac.String(), OldMAC: li.MAC, Within: k.within(ns, index),
+			Neighs: staticNeighs(k.Reader, ns, index)} // (the kernel flushes them)
+		if err := k.write(rec); err != nil {
 			return err
 		}
-		if _, ok := k.createdLinks[linkKey{k.nsKey(ns), li.Name}]; ok {
-			if li.MAC == mac.String() {
-				k.declare("ident " + li.MAC)
-				return nil
-			}
-			if err := k.write(Record{Op: "ident", NS: k.ref(ns), Name: li.Name, MAC: mac.String(), OldMAC: li.MAC}); err != nil {
-				return err
-			}
-			return k.in.SetMAC(ns, index, mac)
-		}
+		return k.in.SetMAC(ns, index, mac)
 	}
-	return k.attr(ns, index, "mac", func(li *kernel.LinkInfo, rec *Record) { rec.OldMAC = li.MAC },
-		func() error { return k.in.SetMAC(ns, index, mac) })
+	return k.attr(ns, index, "mac", func(li *kernel.LinkInfo, rec *Record) {
+		rec.OldMAC, rec.Neighs = li.MAC, staticNeighs(k.Reader, ns, index)
+	}, func() error { return k.in.SetMAC(ns, index, mac) })
 }
 
 func (k *Kernel) SetMaster(ns *kernel.NS, index, master int) error {

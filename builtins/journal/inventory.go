@@ -41,10 +41,13 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 		if l.Gone {
 			continue
 		}
-		out = append(out, plan.ItemLink(l.Namespace, l.Name, l.Kind, l.Peer, l.Master))
+		out = append(out, plan.ItemLink(l.Namespace, l.Name, l.Kind, l.Detail, l.Peer, l.Master))
 		for _, a := range l.Addrs {
 			out = append(out, plan.ItemAddr(l.Namespace, l.Name, a))
 		}
+	}
+	for _, n := range liveNeighs(k, recs, labNS) {
+		out = append(out, plan.ItemNeigh(n[0], n[1], n[2], n[3]))
 	}
 	label := (*kernel.NS).Label
 	// Routes: all in the lab's namespaces (but the kernel's own), the

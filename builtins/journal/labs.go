@@ -84,13 +84,16 @@ type Proc struct {
 
 // LinkSummary is a device of a lab's, where it is now.
 type LinkSummary struct {
-	Namespace string   `json:"namespace"` // "host", a name, or a path
-	Name      string   `json:"name"`
-	Kind      string   `json:"kind"`
-	Peer      string   `json:"peer,omitempty"` // a veth's other end, "NAMESPACE/NAME"
-	Master    string   `json:"master,omitempty"`
-	Addrs     []string `json:"addrs"`
-	Up        bool     `json:"up"`
+	Namespace string `json:"namespace"` // "host", a name, or a path
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	// Detail is what a vxlan, vlan or macvlan is of its kind: "vni 42
+	// remote 10.0.0.2 dev eth0 dstport 4789" (kernel.Device.Summary).
+	Detail string   `json:"detail,omitempty"`
+	Peer   string   `json:"peer,omitempty"` // a veth's other end, "NAMESPACE/NAME"
+	Master string   `json:"master,omitempty"`
+	Addrs  []string `json:"addrs"`
+	Up     bool     `json:"up"`
 	// Gone: the journal holds it, the kernel no longer does.
 	Gone bool `json:"gone,omitempty"`
 }
@@ -109,6 +112,9 @@ func (l LinkSummary) String() string {
 	default:
 		facts = append(facts, "down")
 	}
+	if l.Detail != "" {
+		facts = append(facts, l.Detail)
+	}
 	if l.Master != "" {
 		facts = append(facts, "master "+l.Master)
 	}
@@ -124,8 +130,11 @@ type Summary struct {
 	Namespaces []string      `json:"namespaces"`
 	Links      []LinkSummary `json:"links"`
 	Rules      []string      `json:"rules"`
-	Processes  []Proc        `json:"processes"`
-	Changes    int           `json:"changes"`
+	// Neighbors are the static neighbour entries the lab holds:
+	// "NAMESPACE: IP lladdr MAC dev DEV".
+	Neighbors []string `json:"neighbors,omitempty"`
+	Processes []Proc   `json:"processes"`
+	Changes   int      `json:"changes"`
 	// Problems are the journal lines that could not be read.
 	Problems []string `json:"problems,omitempty"`
 	// Captures are the files capture() wrote in the lab's directory.
@@ -250,6 +259,9 @@ func Summarize(k kernel.Reader, lab string) (*Summary, error) {
 	}
 	sort.Slice(s.Processes, func(i, j int) bool { return s.Processes[i].Pid < s.Processes[j].Pid })
 	s.Links = summarizeLinks(k, recs, labNS)
+	for _, n := range liveNeighs(k, recs, labNS) {
+		s.Neighbors = append(s.Neighbors, fmt.Sprintf("%s: %s lladdr %s dev %s", n[0], n[2], n[3], n[1]))
+	}
 	return s, nil
 }
 
@@ -280,6 +292,13 @@ func summarizeLinks(k kernel.Reader, recs []Record, labNS []*kernel.NS) []LinkSu
 		}
 		if as, err := k.Addrs(ns, li.Index); err == nil {
 			l.Addrs = append(l.Addrs, as...)
+		}
+		if d := li.Device; d != nil {
+			lower := ""
+			if p, err := k.LinkByIndex(ns, d.Link); d.Link != 0 && err == nil {
+				lower = p.Name
+			}
+			l.Detail = d.Summary(lower)
 		}
 		if li.Kind == "veth" && li.PeerIndex != 0 {
 			for _, c := range cands {

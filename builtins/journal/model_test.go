@@ -165,6 +165,11 @@ func observe(t *testing.T, m *plan.Model, etc ...string) []string {
 			out = append(out, fmt.Sprintf("link %s/%s %s mac %s mtu %d up %v master %q addrs %v",
 				label, l.Name, l.Kind, l.MAC, l.MTU, l.Up, byIndex[l.MasterIndex], addrs))
 		}
+		neighs, err := m.Neighbors(ns)
+		must(t, err)
+		for _, n := range neighs {
+			out = append(out, fmt.Sprintf("neigh %s %s lladdr %s dev %s %s", label, n.IP, n.MAC, byIndex[n.DevIndex], n.State))
+		}
 		routes, err := m.Routes(ns, 0)
 		must(t, err)
 		for _, r := range routes {

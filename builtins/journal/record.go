@@ -150,6 +150,17 @@ type Record struct {
 	// move).
 	Addrs  []string `json:"addrs,omitempty"`
 	Routes []Route  `json:"routes,omitempty"`
+	// Neighs: the device's static neighbours, which the kernel flushes
+	// when it goes down (up) or changes its MAC (ident, mac).
+	Neighs []Neigh `json:"neighs,omitempty"`
+
+	// Neigh: neigh, neigh_del: the static neighbour entry (its address;
+	// on neigh, the lladdr the lab set). The device it is on is named
+	// as an addr record's (Name, Index, MAC). PrevNeigh is the static
+	// entry that was there before, which undo puts back: replaced
+	// (neigh), or deleted (neigh_del).
+	Neigh     *Neigh `json:"neigh,omitempty"`
+	PrevNeigh *Neigh `json:"prev_neigh,omitempty"`
 
 	// Identity.
 	Index       int    `json:"index,omitempty"`       // a device's index in NS when recorded
@@ -411,7 +422,7 @@ var ops = map[string]bool{
 	"netns": true, "netns_inode": true, "netns_dir": true, "link": true, "ident": true, "up": true, "mtu": true,
 	"mac": true, "master": true, "rename": true, "move": true, "addr": true, "addr_del": true, "route": true,
 	"sysctl": true, "shared_sysctl": true, "rule": true, "rule_del": true, "chain": true, "ip_rule": true, "etc": true, "etc_dir": true, "spawn": true,
-	"proc": true, "cgroup": true, "adopt": true, "shape": true,
+	"proc": true, "cgroup": true, "adopt": true, "shape": true, "neigh": true, "neigh_del": true,
 }
 
 func (n *NSRef) check(what string) error {
@@ -466,19 +477,19 @@ func (r *Record) check() error {
 			return need(r.PeerNS.check("peer namespace"), names.IfName(r.Peer))
 		}
 	case "ident":
-		return need(dev(), nonEmpty("mac", r.MAC), optional(r.OldMAC, checkMAC))
+		return need(dev(), nonEmpty("mac", r.MAC), optional(r.OldMAC, checkMAC), checkNeighs(r.Neighs))
 	case "up":
 		if r.WasUp == nil {
 			return need(dev(), errors.New("up record without the state before"))
 		}
-		return need(dev(), checkAddrs(r.Addrs), checkRoutes(r.Routes))
+		return need(dev(), checkAddrs(r.Addrs), checkRoutes(r.Routes), checkNeighs(r.Neighs))
 	case "mtu":
 		if r.OldMTU <= 0 {
 			return need(dev(), fmt.Errorf("mtu %d", r.OldMTU))
 		}
 		return need(dev(), checkAddrs(r.Addrs))
 	case "mac":
-		return need(dev(), checkMAC(r.OldMAC))
+		return need(dev(), checkMAC(r.OldMAC), checkNeighs(r.Neighs))
 	case "master":
 		return need(dev(), optional(r.OldMaster, names.IfName))
 	case "rename":
@@ -489,6 +500,11 @@ func (r *Record) check() error {
 		return need(dev(), checkCIDR(r.Addr))
 	case "shape":
 		return need(dev(), checkShape(r.Shape), checkShape(r.PrevShape))
+	case "neigh", "neigh_del":
+		if r.Neigh == nil || r.Op == "neigh_del" && r.PrevNeigh == nil {
+			return fmt.Errorf("%s record without its entry", r.Op)
+		}
+		return need(dev(), r.Neigh.check(), optional(r.PrevNeigh, (*Neigh).check))
 	case "route":
 		if r.Route == nil {
 			return errors.New("route record without a route")

@@ -181,6 +181,8 @@ func (u *Undoer) undo(r Record) error {
 		return u.undoAddrRoute(r)
 	case "shape":
 		return u.undoShape(r)
+	case "neigh", "neigh_del":
+		return u.undoNeigh(r)
 	case "shared_sysctl":
 		return u.undoSharedSysctl(r)
 	case "sysctl":

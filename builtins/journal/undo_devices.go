@@ -29,7 +29,7 @@ func recordedID(r Record) devID {
 }
 
 // madeKinds are the kinds of device nsscript makes, and so may delete.
-var madeKinds = map[string]bool{"veth": true, "bridge": true, "dummy": true}
+var madeKinds = map[string]bool{"veth": true, "bridge": true, "dummy": true, "vxlan": true, "tap": true, "vlan": true, "macvlan": true}
 
 func (id devID) matches(li *kernel.LinkInfo) bool {
 	if id.kind != "" {
@@ -97,7 +97,11 @@ func (u *Undoer) undoDevice(r Record) error {
 		if err != nil {
 			return err
 		}
-		return u.K.SetMAC(ns, li.Index, mac)
+		if err := u.K.SetMAC(ns, li.Index, mac); err != nil {
+			return err
+		}
+		u.putBackNeighs(ns, li, r.Neighs)
+		return nil
 	case "up":
 		ns, li, err := u.device(r.NS, r.Name, id)
 		if err != nil {
@@ -111,6 +115,7 @@ func (u *Undoer) undoDevice(r Record) error {
 		}
 		if want && r.Kind != "loopback" {
 			u.putBack(ns, li, r.Addrs)
+			u.putBackNeighs(ns, li, r.Neighs)
 		}
 		if r.Kind == "loopback" && !want && !slices.Contains(r.Addrs, "127.0.0.1/8") {
 			// The kernel gave it 127.0.0.1/8 when it came up.
@@ -147,7 +152,11 @@ func (u *Undoer) undoDevice(r Record) error {
 		if li.MAC == mac.String() {
 			return nil
 		}
-		return u.K.SetMAC(ns, li.Index, mac)
+		if err := u.K.SetMAC(ns, li.Index, mac); err != nil {
+			return err
+		}
+		u.putBackNeighs(ns, li, r.Neighs)
+		return nil
 	case "master":
 		ns, li, err := u.device(r.NS, r.Name, id)
 		if err != nil {

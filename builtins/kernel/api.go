@@ -80,6 +80,8 @@ type Reader interface {
 	IptablesSave(ns *NS, v6 bool) (string, error)
 	NftTables(ns *NS) ([]string, error)
 	Sockets(ns *NS) ([]Socket, error)
+	// NeighTable is the machine's one neighbour table, how full it is.
+	NeighTable(v6 bool) (NeighStats, error)
 	// EtcState is what a write of /etc/netns/NAME/FILE would change.
 	EtcState(name, file string) (EtcState, error)
 
@@ -136,6 +138,8 @@ type Writer interface {
 	AddVeth(ns *NS, name string, peerNS *NS, peer string, o LinkOpts) (int, error)
 	AddBridge(ns *NS, name string, o LinkOpts) error
 	AddDummy(ns *NS, name string, o LinkOpts) error
+	// AddDevice makes a vxlan, tap, vlan or macvlan (see Device).
+	AddDevice(ns *NS, name string, d Device, o LinkOpts) error
 	SetBridgeSTP(ns *NS, index int, on bool) error
 	SetUp(ns *NS, index int, up bool) error
 	SetUpByName(ns *NS, name string) error
@@ -151,6 +155,7 @@ type Writer interface {
 	SetShaping(ns *NS, index int, s *Shaping) error
 
 	// Addresses and routes: ip addr, ip route.
+	// Addresses, routes and neighbours: ip addr, ip route, ip neigh.
 	AddAddr(ns *NS, index int, cidr *net.IPNet) error
 	DelAddr(ns *NS, index int, cidr *net.IPNet) error
 	ReplaceRoute(ns *NS, r RouteInfo) error
@@ -158,6 +163,9 @@ type Writer interface {
 	// Routing policy rules: ip rule add/del.
 	AddPolicyRule(ns *NS, r PolicyRule) error
 	DeletePolicyRule(ns *NS, r PolicyRule) error
+	// Neighbours: ip neigh replace ... nud permanent, ip neigh del.
+	ReplaceNeigh(ns *NS, n NeighInfo) error
+	DeleteNeigh(ns *NS, n NeighInfo) error
 
 	// iptables (ip6tables for a Chain with V6), inside a namespace.
 	// AddRule appends (-A), or with pos > 0 inserts at pos (-I CHAIN POS).

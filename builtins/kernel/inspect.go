@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -288,4 +289,64 @@ func parseSockets(data []byte, proto, state string) []Socket {
 		out = append(out, Socket{Proto: proto, IP: ip, Port: int(p)})
 	}
 	return out
+}
+
+// NeighStats is the kernel's neighbour table (ARP, or NDP): one for every
+// namespace of the machine, with one limit.
+type NeighStats struct {
+	Entries int    // entries now, in all namespaces
+	Limit   int    // gc_thresh3: beyond it new entries are refused
+	Fulls   uint64 // times an entry was refused since boot ("neighbor table overflow")
+}
+
+// NeighTable reads /proc/net/stat/arp_cache (ndisc_cache with v6) and
+// gc_thresh3, which only the machine's first namespace shows:
+// os.ErrNotExist where nsscript runs in another (a sandbox).
+func (k *Linux) NeighTable(v6 bool) (NeighStats, error) {
+	file, fam := "arp_cache", "ipv4"
+	if v6 {
+		file, fam = "ndisc_cache", "ipv6"
+	}
+	b, err := os.ReadFile("/proc/net/stat/" + file)
+	if err != nil {
+		return NeighStats{}, err
+	}
+	st, err := parseNeighStat(b)
+	if err != nil {
+		return st, err
+	}
+	t, err := os.ReadFile("/proc/sys/net/" + fam + "/neigh/default/gc_thresh3")
+	if err != nil {
+		return st, err
+	}
+	st.Limit, err = strconv.Atoi(strings.TrimSpace(string(t)))
+	return st, err
+}
+
+// parseNeighStat reads /proc/net/stat/arp_cache: a header, then a line
+// per CPU of hex numbers; entries (the first) is the table's, the others
+// count per CPU.
+func parseNeighStat(b []byte) (NeighStats, error) {
+	var st NeighStats
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 2 {
+		return st, fmt.Errorf("neighbour table statistics: %d lines", len(lines))
+	}
+	head := strings.Fields(lines[0])
+	full := slices.Index(head, "table_fulls")
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) != len(head) {
+			continue
+		}
+		if n, err := strconv.ParseUint(f[0], 16, 32); err == nil {
+			st.Entries = int(n)
+		}
+		if full >= 0 {
+			if n, err := strconv.ParseUint(f[full], 16, 64); err == nil {
+				st.Fulls += n
+			}
+		}
+	}
+	return st, nil
 }

@@ -23,7 +23,7 @@ const DummyAlias = "nsscript:dummy"
 type LinkInfo struct {
 	Name        string
 	Index       int
-	Kind        string // veth, bridge, dummy, vxlan, loopback, device
+	Kind        string // veth, bridge, dummy, vxlan, tap, vlan, macvlan, loopback, device
 	MAC         string
 	MTU         int
 	Up          bool // administratively up (IFF_UP)
@@ -33,6 +33,8 @@ type LinkInfo struct {
 	PeerNetnsID int // veth: the peer's namespace id as seen from here; -1 when in the same namespace
 	Alias       string
 	Type        string // the kernel's own kind (ifb for a dummy stand-in, "" for loopback and NICs)
+	// Device is what AddDevice set of a vxlan, tap, vlan or macvlan.
+	Device *Device
 }
 
 func info(l netlink.Link) *LinkInfo {
@@ -52,13 +54,19 @@ func info(l netlink.Link) *LinkInfo {
 	if li.Type == "device" {
 		li.Type = ""
 	}
+	d := deviceOf(l)
 	switch t := l.Type(); {
 	case a.Flags&net.FlagLoopback != 0:
 		li.Kind = "loopback"
-	case t == "veth" || t == "bridge" || t == "dummy" || t == "vxlan":
+	case t == "veth" || t == "bridge" || t == "dummy":
 		li.Kind = t
 	case t == "ifb" && a.Alias == DummyAlias:
 		li.Kind = "dummy"
+	case d != nil:
+		li.Device, li.Kind = d, d.Kind
+		if d.Kind != "vxlan" && a.NetNsID >= 0 {
+			d.Link = 0 // the parent is in another namespace: its index is not one of here
+		}
 	default:
 		li.Kind = "device"
 	}
@@ -183,6 +191,9 @@ type LinkOpts struct {
 	MAC net.HardwareAddr // nil: the kernel picks one at random
 	// PeerMAC is a veth peer's MAC (nil: random).
 	PeerMAC net.HardwareAddr
+	// MACChosen, PeerMACChosen: MAC and PeerMAC are the script's own
+	// (mac=, peer_mac=), not picked for it, so a plan or trace shows them.
+	MACChosen, PeerMACChosen bool
 	// Want, PeerWant are what the creation call makes of the device (and
 	// a veth's peer) once it is there, for the journal to keep.
 	Want, PeerWant *Want

@@ -132,3 +132,35 @@ func (k *Linux) Neighbors(ns *NS) ([]NeighInfo, error) {
 	}
 	return out, nil
 }
+
+func neighFamily(ip net.IP) int {
+	if ip.To4() != nil {
+		return netlink.FAMILY_V4
+	}
+	return netlink.FAMILY_V6
+}
+
+// ReplaceNeigh makes n a static entry, replacing whatever entry the
+// cache has for its address on its device. Equivalent to:
+// ip -n NS neigh replace IP lladdr MAC dev DEV nud permanent
+func (k *Linux) ReplaceNeigh(ns *NS, n NeighInfo) error {
+	mac, err := net.ParseMAC(n.MAC)
+	if err != nil {
+		return err
+	}
+	h, err := k.Handle(ns)
+	if err != nil {
+		return err
+	}
+	return h.NeighSet(&netlink.Neigh{LinkIndex: n.DevIndex, Family: neighFamily(n.IP), State: netlink.NUD_PERMANENT, IP: n.IP, HardwareAddr: mac})
+}
+
+// DeleteNeigh removes the entry for n's address on its device, whatever
+// its state. Equivalent to: ip -n NS neigh del IP dev DEV
+func (k *Linux) DeleteNeigh(ns *NS, n NeighInfo) error {
+	h, err := k.Handle(ns)
+	if err != nil {
+		return err
+	}
+	return h.NeighDel(&netlink.Neigh{LinkIndex: n.DevIndex, Family: neighFamily(n.IP), IP: n.IP})
+}

@@ -20,9 +20,14 @@ import (
 // ItemNetns is a named namespace.
 func ItemNetns(name string) string { return "namespace " + name }
 
-// ItemLink is a device: its kind, a veth's peer, a port's bridge.
-func ItemLink(ns, name, kind, peer, master string) string {
+// ItemLink is a device: its kind, what it is of its kind (a VXLAN's VNI
+// and remote end, see kernel.Device.Summary), a veth's peer, a port's
+// bridge.
+func ItemLink(ns, name, kind, detail, peer, master string) string {
 	s := fmt.Sprintf("link %s/%s %s", ns, name, kind)
+	if detail != "" {
+		s += " " + detail
+	}
 	if peer != "" {
 		s += " peer " + peer
 	}
@@ -34,6 +39,11 @@ func ItemLink(ns, name, kind, peer, master string) string {
 
 // ItemAddr is an address of a device.
 func ItemAddr(ns, dev, cidr string) string { return fmt.Sprintf("addr %s/%s %s", ns, dev, cidr) }
+
+// ItemNeigh is a static neighbour entry.
+func ItemNeigh(ns, dev, ip, mac string) string {
+	return fmt.Sprintf("neigh %s %s lladdr %s dev %s", ns, ip, mac, dev)
+}
 
 // ItemRoute is a route (not one the kernel makes for an address).
 func ItemRoute(ns string, dst *net.IPNet, via net.IP, dev string, metric, table int) string {
@@ -124,7 +134,7 @@ func (r *Model) Inventory() []string {
 			if l.master != nil {
 				master = l.master.name
 			}
-			out = append(out, ItemLink(label, l.name, l.kind, peer, master))
+			out = append(out, ItemLink(label, l.name, l.kind, l.summary(), peer, master))
 			for _, a := range l.addrs {
 				out = append(out, ItemAddr(label, l.name, a.String()))
 			}
@@ -141,6 +151,9 @@ func (r *Model) Inventory() []string {
 				dev = rt.dev.name
 			}
 			out = append(out, ItemRoute(label, rt.dst, rt.via, dev, rt.metric, rt.table))
+		}
+		for _, e := range n.neighs {
+			out = append(out, ItemNeigh(label, e.dev.name, e.ip.String(), e.mac))
 		}
 		for c, specs := range n.rules {
 			if !c.Builtin() {
@@ -173,4 +186,18 @@ func (r *Model) Inventory() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// summary is what a vxlan, tap, vlan or macvlan is of its kind (see
+// kernel.Device.Summary), naming the device it sits on when that is in
+// its namespace; "" for other kinds.
+func (l *rlink) summary() string {
+	if l.dev == nil {
+		return ""
+	}
+	lower := ""
+	if l.lower != nil && l.lower.ns == l.ns {
+		lower = l.lower.name
+	}
+	return l.dev.Summary(lower)
 }

@@ -84,6 +84,7 @@ type rns struct {
 	named   bool
 	links   []*rlink
 	routes  []*rroute
+	neighs  []*rneigh // static entries (a plan sends no packets: nothing is learnt)
 	sysctl  map[string]string
 	rules   map[kernel.Chain][][]string // a chain's rules; one of the user's while it exists
 	prules  []kernel.PolicyRule         // ip rule: those added
@@ -105,6 +106,14 @@ type rlink struct {
 	alias  string
 	stp    bool
 	shape  *kernel.Shaping // what nsscript set on its egress (model_shape.go)
+	dev    *kernel.Device  // a vxlan's, tap's, vlan's or macvlan's settings
+	lower  *rlink          // the device it sits on: it goes with that
+}
+
+type rneigh struct {
+	ip  net.IP
+	mac string
+	dev *rlink
 }
 
 type rroute struct {
@@ -218,6 +227,10 @@ func (r *Model) info(l *rlink) *kernel.LinkInfo {
 		li.MasterIndex = l.master.index
 	}
 	li.Carrier = l.up && (l.peer == nil || l.peer.up)
+	if l.dev != nil {
+		d := *l.dev
+		li.Device = &d
+	}
 	if l.peer != nil {
 		li.PeerIndex = l.peer.index
 		if l.peer.ns != l.ns {

@@ -131,6 +131,9 @@ func (r *Model) OpenBrief(path string) (*kernel.NS, func(), error) {
 	return ns, func() {}, err
 }
 
+// NeighTable: the model keeps no neighbour table.
+func (r *Model) NeighTable(v6 bool) (kernel.NeighStats, error) { return kernel.NeighStats{}, errPlan }
+
 // NftTables: the model has no nftables tables of its own.
 func (r *Model) NftTables(ns *kernel.NS) ([]string, error) { return nil, nil }
 

@@ -119,6 +119,59 @@ func (r *Model) SetBridgeSTP(ns *kernel.NS, index int, on bool) error {
 	return nil
 }
 
+// AddDevice creates a vxlan, tap, vlan or macvlan, down. Like Linux it
+// refuses a device it would sit on that is not there, and a second VXLAN
+// of a VNI on the same port; its MTU is its parent's
+// (a VXLAN's less the 50 bytes of its headers, 70 over IPv6).
+func (r *Model) AddDevice(ns *kernel.NS, name string, d kernel.Device, o kernel.LinkOpts) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := r.nsOf(ns)
+	if err != nil {
+		return err
+	}
+	var lower *rlink
+	if d.Link != 0 {
+		at := n
+		if d.LinkNS != nil {
+			if at, err = r.nsOf(d.LinkNS); err != nil {
+				return err
+			}
+		}
+		if lower = at.byIndex(d.Link); lower == nil {
+			return fmt.Errorf("create %s %q: device %d: %w", d.Kind, name, d.Link, unix.ENODEV)
+		}
+	}
+	if n.byName(name) != nil {
+		return exists(name)
+	}
+	if _, ok := kernel.MacvlanModes[d.Mode]; d.Kind == "macvlan" && !ok {
+		return fmt.Errorf("macvlan mode %q: %w", d.Mode, unix.EINVAL)
+	}
+	mtu := o.MTU
+	if mtu == 0 && lower != nil {
+		mtu = lower.mtu
+		if d.Kind == "vxlan" {
+			mtu -= 50
+			if ip := append(d.Remote, d.Group...); ip != nil && ip.To4() == nil {
+				mtu -= 20
+			}
+		}
+	}
+	if d.Kind == "vxlan" {
+		for _, o := range n.links {
+			if o.dev != nil && o.dev.Kind == "vxlan" && o.dev.VNI == d.VNI && o.dev.Port == d.Port {
+				return fmt.Errorf("create vxlan %q: %w: A VXLAN device with the specified VNI already exists", name, unix.EEXIST)
+			}
+		}
+	}
+	l := r.addLink(n, name, d.Kind, mtu)
+	l.setMAC(o.MAC)
+	d.LinkNS = nil
+	l.dev, l.lower = &d, lower
+	return nil
+}
+
 // AddDummy creates a dummy device. (Which driver a real kernel has, the
 // model does not know: DummyKind says "".)
 func (r *Model) AddDummy(ns *kernel.NS, name string, o kernel.LinkOpts) error {
@@ -138,6 +191,7 @@ func (r *Model) setUp(l *rlink, up bool) {
 	}
 	l.up = up
 	if !up {
+		l.ns.flushNeighs(l)
 		l.ns.dropRoutes(func(rt *rroute) bool { return rt.dev == l })
 		var keep []*net.IPNet
 		for _, a := range l.addrs {
@@ -260,6 +314,9 @@ func (r *Model) SetMTU(ns *kernel.NS, index, mtu int) error {
 // SetMAC is `ip link set DEV address MAC`.
 func (r *Model) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
 	return r.change(ns, index, func(n *rns, l *rlink) error {
+		if l.mac != mac.String() {
+			n.flushNeighs(l) // as Linux does, static entries too
+		}
 		l.mac = mac.String()
 		return nil
 	})
@@ -337,6 +394,7 @@ func (r *Model) Move(ns *kernel.NS, index int, target *kernel.NS) error {
 
 // unplug takes l out of its namespace's bridges and routes.
 func (r *Model) unplug(l *rlink) {
+	l.ns.flushNeighs(l)
 	l.master = nil
 	for _, o := range l.ns.links {
 		if o.master == l {
@@ -358,12 +416,33 @@ func (n *rns) remove(l *rlink) {
 
 func (r *Model) deleteLink(l *rlink) {
 	for _, d := range []*rlink{l, l.peer} {
-		if d == nil {
+		if d == nil || d.ns.byIndex(d.index) != d {
 			continue
 		}
 		r.unplug(d)
 		d.ns.remove(d)
+		// What sits on it goes with it (a VLAN, a macvlan, a VXLAN
+		// whose underlay it was).
+		for _, n := range r.all {
+			for _, up := range append([]*rlink(nil), n.links...) {
+				if up.lower == d {
+					r.deleteLink(up)
+				}
+			}
+		}
 	}
+}
+
+// flushNeighs drops the static entries of l: Linux flushes a device's
+// neighbours when it goes down, changes its MAC or leaves.
+func (n *rns) flushNeighs(l *rlink) {
+	var keep []*rneigh
+	for _, e := range n.neighs {
+		if e.dev != l {
+			keep = append(keep, e)
+		}
+	}
+	n.neighs = keep
 }
 
 // DeleteLink is `ip link del DEV` (a veth's peer goes with it).

@@ -243,12 +243,48 @@ func (r *Model) DeleteRoute(ns *kernel.NS, ri kernel.RouteInfo) error {
 	return fmt.Errorf("no such route: %w", unix.ESRCH)
 }
 
-// Neighbors is empty: a plan sends no packets, so nothing is learnt.
+// Neighbors are the static entries: a plan sends no packets, so
+// nothing is learnt.
 func (r *Model) Neighbors(ns *kernel.NS) ([]kernel.NeighInfo, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, err := r.nsOf(ns); err != nil {
+	n, err := r.nsOf(ns)
+	if err != nil {
 		return nil, err
 	}
-	return nil, nil
+	var out []kernel.NeighInfo
+	for _, e := range n.neighs {
+		out = append(out, kernel.NeighInfo{IP: e.ip, MAC: e.mac, DevIndex: e.dev.index, State: "PERMANENT"})
+	}
+	return out, nil
+}
+
+// ReplaceNeigh is `ip neigh replace IP lladdr MAC dev DEV nud permanent`.
+func (r *Model) ReplaceNeigh(ns *kernel.NS, nb kernel.NeighInfo) error {
+	return r.change(ns, nb.DevIndex, func(n *rns, l *rlink) error {
+		if l.kind == "loopback" {
+			return fmt.Errorf("neighbour on %s: %w", l.name, unix.EINVAL)
+		}
+		for _, e := range n.neighs {
+			if e.dev == l && e.ip.Equal(nb.IP) {
+				e.mac = nb.MAC
+				return nil
+			}
+		}
+		n.neighs = append(n.neighs, &rneigh{ip: nb.IP, mac: nb.MAC, dev: l})
+		return nil
+	})
+}
+
+// DeleteNeigh is `ip neigh del IP dev DEV`: ENOENT when there is none.
+func (r *Model) DeleteNeigh(ns *kernel.NS, nb kernel.NeighInfo) error {
+	return r.change(ns, nb.DevIndex, func(n *rns, l *rlink) error {
+		for i, e := range n.neighs {
+			if e.dev == l && e.ip.Equal(nb.IP) {
+				n.neighs = append(n.neighs[:i:i], n.neighs[i+1:]...)
+				return nil
+			}
+		}
+		return unix.ENOENT
+	})
 }

@@ -11,39 +11,41 @@ import (
 // Op is one recorded operation: what it is, as data, and the equivalent
 // shell command (Cmd, possibly several lines; empty for a blank line).
 type Op struct {
-	Op         string     `json:"op"`
-	NS         string     `json:"ns,omitempty"` // "host", a name, or a path
-	Dev        string     `json:"dev,omitempty"`
-	Name       string     `json:"name,omitempty"` // a rename's new name
-	Peer       string     `json:"peer,omitempty"`
-	PeerNS     string     `json:"peer_ns,omitempty"`
-	To         string     `json:"to,omitempty"`
-	MTU        int        `json:"mtu,omitempty"`
-	MAC        string     `json:"mac,omitempty"`
-	Master     string     `json:"master,omitempty"`
-	Up         *bool      `json:"up,omitempty"`
-	On         *bool      `json:"on,omitempty"`
-	Addr       string     `json:"addr,omitempty"`
-	Route      *RouteSpec `json:"route,omitempty"`
-	Key        string     `json:"key,omitempty"`
-	Value      string     `json:"value,omitempty"`
-	Table      string     `json:"table,omitempty"`
-	Chain      string     `json:"chain,omitempty"`
-	Rule       []string   `json:"rule,omitempty"`
-	Family     string     `json:"family,omitempty"`      // "ipv6" for ip6tables and ip -6 rule
-	Position   int        `json:"position,omitempty"`    // iptables -I CHAIN POSITION
-	PolicyRule string     `json:"policy_rule,omitempty"` // ip rule: what follows "ip rule add"
-	File       string     `json:"file,omitempty"`
-	Content    string     `json:"content,omitempty"`
-	Argv       []string   `json:"argv,omitempty"`
-	Env        []string   `json:"env,omitempty"`
-	Stdin      *string    `json:"stdin,omitempty"`
-	Background bool       `json:"background,omitempty"`
-	Check      *bool      `json:"check,omitempty"`
-	Pid        int        `json:"pid,omitempty"`
-	Signal     string     `json:"signal,omitempty"`
-	Text       string     `json:"text,omitempty"`
-	Cmd        string     `json:"cmd"`
+	Op         string      `json:"op"`
+	NS         string      `json:"ns,omitempty"` // "host", a name, or a path
+	Dev        string      `json:"dev,omitempty"`
+	Name       string      `json:"name,omitempty"` // a rename's new name
+	Peer       string      `json:"peer,omitempty"`
+	PeerNS     string      `json:"peer_ns,omitempty"`
+	To         string      `json:"to,omitempty"`
+	MTU        int         `json:"mtu,omitempty"`
+	MAC        string      `json:"mac,omitempty"`
+	Master     string      `json:"master,omitempty"`
+	Up         *bool       `json:"up,omitempty"`
+	On         *bool       `json:"on,omitempty"`
+	Addr       string      `json:"addr,omitempty"`
+	Route      *RouteSpec  `json:"route,omitempty"`
+	Device     *DeviceSpec `json:"device,omitempty"` // vxlan_add, tap_add, vlan_add, macvlan_add
+	IP         string      `json:"ip,omitempty"`     // neigh_replace, neigh_del: the neighbour's address (MAC: its lladdr)
+	Key        string      `json:"key,omitempty"`
+	Value      string      `json:"value,omitempty"`
+	Table      string      `json:"table,omitempty"`
+	Chain      string      `json:"chain,omitempty"`
+	Rule       []string    `json:"rule,omitempty"`
+	Family     string      `json:"family,omitempty"`      // "ipv6" for ip6tables and ip -6 rule
+	Position   int         `json:"position,omitempty"`    // iptables -I CHAIN POSITION
+	PolicyRule string      `json:"policy_rule,omitempty"` // ip rule: what follows "ip rule add"
+	File       string      `json:"file,omitempty"`
+	Content    string      `json:"content,omitempty"`
+	Argv       []string    `json:"argv,omitempty"`
+	Env        []string    `json:"env,omitempty"`
+	Stdin      *string     `json:"stdin,omitempty"`
+	Background bool        `json:"background,omitempty"`
+	Check      *bool       `json:"check,omitempty"`
+	Pid        int         `json:"pid,omitempty"`
+	Signal     string      `json:"signal,omitempty"`
+	Text       string      `json:"text,omitempty"`
+	Cmd        string      `json:"cmd"`
 }
 
 // Header is how a plan script begins.

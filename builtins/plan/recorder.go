@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
@@ -148,9 +150,55 @@ func (r *Recorder) WriteSysctl(ns *kernel.NS, key, value string) (string, error)
 
 func (r *Recorder) AddVeth(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, o kernel.LinkOpts) (int, error) {
 	index, err := r.in.AddVeth(ns, name, peerNS, peer, o)
-	r.emit(Op{Op: "veth_add", NS: ns.Label(), Dev: name, Peer: peer, PeerNS: peerNS.Label(), MTU: o.MTU,
-		Cmd: r.R.VethAdd(ns, name, peerNS, peer, o.MTU)}, err)
+	mac, peerMAC := chosen(o.MAC, o.MACChosen), chosen(o.PeerMAC, o.PeerMACChosen)
+	r.emit(Op{Op: "veth_add", NS: ns.Label(), Dev: name, Peer: peer, PeerNS: peerNS.Label(), MTU: o.MTU, MAC: mac,
+		Cmd: r.R.VethAdd(ns, name, peerNS, peer, o.MTU, mac, peerMAC)}, err)
 	return index, err
+}
+
+// chosen is a MAC the script chose, as a command shows it ("": none).
+func chosen(mac net.HardwareAddr, byScript bool) string {
+	if !byScript || mac == nil {
+		return ""
+	}
+	return mac.String()
+}
+
+// AddDevice is `ip link add ... type vxlan|vlan|macvlan ...` or `ip
+// tuntap add ... mode tap`.
+func (r *Recorder) AddDevice(ns *kernel.NS, name string, d kernel.Device, o kernel.LinkOpts) error {
+	spec := DeviceSpec{Kind: d.Kind}
+	if d.Link != 0 {
+		at := ns
+		if d.LinkNS != nil {
+			at = d.LinkNS
+		}
+		spec.Link = r.name(at, d.Link)
+		if at != ns {
+			spec.LinkNS = at.Label()
+		}
+	}
+	switch d.Kind {
+	case "vxlan":
+		spec.VNI, spec.Port = &d.VNI, d.Port
+		spec.Remote, spec.Group, spec.Local = ipWord(d.Remote), ipWord(d.Group), ipWord(d.Local)
+	case "vlan":
+		spec.VlanID = d.VlanID
+	case "macvlan":
+		spec.Mode = d.Mode
+	}
+	err := r.in.AddDevice(ns, name, d, o)
+	mac := chosen(o.MAC, o.MACChosen)
+	r.emit(Op{Op: d.Kind + "_add", NS: ns.Label(), Dev: name, MTU: o.MTU, MAC: mac, Device: &spec,
+		Cmd: r.R.DeviceAdd(ns, d.LinkNS, name, spec, o.MTU, mac)}, err)
+	return err
+}
+
+func ipWord(ip net.IP) string {
+	if ip == nil {
+		return ""
+	}
+	return ip.String()
 }
 
 func (r *Recorder) AddBridge(ns *kernel.NS, name string, o kernel.LinkOpts) error {
@@ -210,12 +258,15 @@ func (r *Recorder) SetMTU(ns *kernel.NS, index, mtu int) error {
 	return err
 }
 
+// SetMAC shows a change of address only.
 func (r *Recorder) SetMAC(ns *kernel.NS, index int, mac net.HardwareAddr) error {
-	name := r.name(ns, index)
+	li := r.was(ns, index)
 	err := r.in.SetMAC(ns, index, mac)
-	op := r.linkSet(ns, name, "address", mac.String())
-	op.MAC = mac.String()
-	r.emit(op, err)
+	if li.MAC != mac.String() || err != nil {
+		op := r.linkSet(ns, li.Name, "address", mac.String())
+		op.MAC = mac.String()
+		r.emit(op, err)
+	}
 	return err
 }
 
@@ -324,6 +375,42 @@ func (r *Recorder) DeleteRoute(ns *kernel.NS, ri kernel.RouteInfo) error {
 	s := r.spec(ns, ri)
 	err := r.in.DeleteRoute(ns, ri)
 	r.emit(Op{Op: "route_del", NS: ns.Label(), Route: &s, Cmd: r.R.Route(ns, "del", s)}, err)
+	return err
+}
+
+// ReplaceNeigh shows a static entry; in a trace, only one the cache did
+// not hold as it is.
+func (r *Recorder) ReplaceNeigh(ns *kernel.NS, n kernel.NeighInfo) error {
+	name := r.name(ns, n.DevIndex)
+	had := r.hasNeigh(ns, n)
+	err := r.in.ReplaceNeigh(ns, n)
+	if !had || err != nil || !r.trace {
+		r.emit(Op{Op: "neigh_replace", NS: ns.Label(), Dev: name, IP: n.IP.String(), MAC: n.MAC, Cmd: r.R.Neigh(ns, n.IP.String(), n.MAC, name)}, err)
+	}
+	return err
+}
+
+// hasNeigh reports whether ns has n as a static entry already.
+func (r *Recorder) hasNeigh(ns *kernel.NS, n kernel.NeighInfo) bool {
+	ents, err := r.Reader.Neighbors(ns)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if e.DevIndex == n.DevIndex && e.IP.Equal(n.IP) && e.MAC == n.MAC && e.State == "PERMANENT" {
+			return true
+		}
+	}
+	return false
+}
+
+// DeleteNeigh shows the deletion of an entry that was there.
+func (r *Recorder) DeleteNeigh(ns *kernel.NS, n kernel.NeighInfo) error {
+	name := r.name(ns, n.DevIndex)
+	err := r.in.DeleteNeigh(ns, n)
+	if err == nil || !errors.Is(err, unix.ENOENT) {
+		r.emit(Op{Op: "neigh_del", NS: ns.Label(), Dev: name, IP: n.IP.String(), Cmd: r.R.Neigh(ns, n.IP.String(), "", name)}, err)
+	}
 	return err
 }
 

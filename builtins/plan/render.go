@@ -139,11 +139,16 @@ func (r *Renderer) NetnsAdd(name string) string { return "ip netns add " + q(nam
 // NetnsDel is `ip netns del NAME`.
 func (r *Renderer) NetnsDel(name string) string { return "ip netns del " + q(name) }
 
-// VethAdd creates a pair with each end in its namespace.
-func (r *Renderer) VethAdd(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int) string {
+// VethAdd creates a pair with each end in its namespace; mac and
+// peerMAC are the ends' MAC addresses when the script gave them ("":
+// the kernel's pick).
+func (r *Renderer) VethAdd(ns *kernel.NS, name string, peerNS *kernel.NS, peer string, mtu int, mac, peerMAC string) string {
 	args := []string{"link", "add", name}
 	if mtu > 0 {
 		args = append(args, "mtu", strconv.Itoa(mtu))
+	}
+	if mac != "" {
+		args = append(args, "address", mac)
 	}
 	args = append(args, "type", "veth", "peer", "name", peer)
 	s := r.ip(ns, args...)
@@ -153,7 +158,82 @@ func (r *Renderer) VethAdd(ns *kernel.NS, name string, peerNS *kernel.NS, peer s
 	if mtu > 0 {
 		s += " mtu " + strconv.Itoa(mtu)
 	}
+	if peerMAC != "" {
+		s += " address " + q(peerMAC)
+	}
 	return s
+}
+
+// DeviceSpec is a vxlan, tap, vlan or macvlan as its command gives it
+// (kernel.Device with the devices it sits on by name).
+type DeviceSpec struct {
+	Kind   string `json:"kind"`
+	Link   string `json:"link,omitempty"`    // the device it sits on: a VXLAN's dev, a VLAN's or macvlan's parent
+	LinkNS string `json:"link_ns,omitempty"` // where Link is, when not in the device's namespace
+	VNI    *int   `json:"vni,omitempty"`
+	Remote string `json:"remote,omitempty"`
+	Group  string `json:"group,omitempty"`
+	Local  string `json:"local,omitempty"`
+	Port   int    `json:"dstport,omitempty"`
+	VlanID int    `json:"id,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+}
+
+// DeviceAdd is the command that makes a vxlan, tap, vlan or macvlan in
+// ns; linkNS is where its parent is (a macvlan made into another
+// namespace than its parent's: `ip -n PARENT_NS link add ... netns NS`).
+func (r *Renderer) DeviceAdd(ns, linkNS *kernel.NS, name string, d DeviceSpec, mtu int, mac string) string {
+	if d.Kind == "tap" {
+		s := r.ip(ns, "tuntap", "add", name, "mode", "tap")
+		if mac != "" {
+			s += " && " + r.LinkSet(ns, name, "address", mac)
+		}
+		if mtu > 0 {
+			s += " && " + r.LinkSet(ns, name, "mtu", strconv.Itoa(mtu))
+		}
+		return s
+	}
+	at := ns
+	args := []string{name}
+	if d.Kind != "vxlan" {
+		args = []string{"link", d.Link, "name", name}
+		if linkNS != nil {
+			at = linkNS
+		}
+	}
+	if mtu > 0 {
+		args = append(args, "mtu", strconv.Itoa(mtu))
+	}
+	if mac != "" {
+		args = append(args, "address", mac)
+	}
+	s := r.ip(at, append([]string{"link", "add"}, args...)...)
+	if at != ns {
+		s += " netns " + r.Target(ns)
+	}
+	t := []string{"type", d.Kind}
+	switch d.Kind {
+	case "vxlan":
+		t = append(t, "id", strconv.Itoa(*d.VNI))
+		if d.Remote != "" {
+			t = append(t, "remote", d.Remote)
+		}
+		if d.Group != "" {
+			t = append(t, "group", d.Group)
+		}
+		if d.Local != "" {
+			t = append(t, "local", d.Local)
+		}
+		if d.Link != "" {
+			t = append(t, "dev", d.Link)
+		}
+		t = append(t, "dstport", strconv.Itoa(d.Port))
+	case "vlan":
+		t = append(t, "id", strconv.Itoa(d.VlanID))
+	case "macvlan":
+		t = append(t, "mode", d.Mode)
+	}
+	return s + " " + r.words(t)
 }
 
 // BridgeAdd is `ip link add NAME type bridge`.
@@ -248,6 +328,15 @@ func (r *Renderer) Route(ns *kernel.NS, verb string, s RouteSpec) string {
 		args = append(args, "table", strconv.Itoa(s.Table))
 	}
 	return r.ip(ns, args...)
+}
+
+// Neigh is `ip neigh replace IP lladdr MAC dev DEV nud permanent` (mac
+// given) or `ip neigh del IP dev DEV`.
+func (r *Renderer) Neigh(ns *kernel.NS, ip, mac, dev string) string {
+	if mac == "" {
+		return r.ip(ns, "neigh", "del", ip, "dev", dev)
+	}
+	return r.ip(ns, "neigh", "replace", ip, "lladdr", mac, "dev", dev, "nud", "permanent")
 }
 
 // Sysctl is `sysctl -w KEY=VALUE` inside ns.

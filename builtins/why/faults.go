@@ -701,9 +701,14 @@ func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *
 	path := owner.route()
 	for i, n := range path {
 		switch n.how {
-		case "start", "port":
+		case "start", "port", "upper":
 			if !n.l.Up {
 				w.fault(fmt.Sprintf("%s is down", devIn(n, v)), upFix(n.v, n.l))
+				return nil, nil, false
+			}
+		case "lower":
+			if !n.l.Up {
+				w.fault(fmt.Sprintf("%s is down: %s, on it, has no carrier", devIn(n, v), devIn(path[i-1], v)), upFix(n.v, n.l))
 				return nil, nil, false
 			}
 		case "wire":
@@ -722,7 +727,7 @@ func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *
 				w.hop(fmt.Sprintf("bridge %s (%s)", n.l.Name, n.v.label))
 			}
 		}
-		if n.how == "start" || n.how == "port" {
+		if n.how == "start" || n.how == "port" || n.how == "lower" {
 			if !w.shaped(n, v) {
 				return nil, nil, false
 			}
@@ -746,7 +751,7 @@ func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *
 			cmd := ipCmd(v, fmt.Sprintf("neigh del %s dev %s", nh, out.Name))
 			w.fault(fmt.Sprintf("%s's neighbour entry for %s on %s is permanent with %s, but %s has %s (%s): frames go to nobody",
 				v.label, nh, out.Name, n.MAC, devIn(owner, v), owner.l.MAC, nh),
-				fix{code: fmt.Sprintf("exec(%s, %s)", nsRef(v), quote(fmt.Sprintf("ip neigh del %s dev %s", nh, out.Name))), cmd: cmd})
+				fix{code: fmt.Sprintf("%s.del_neigh(%s, %s)", nsRef(v), quote(nh.String()), quote(out.Name)), cmd: cmd})
 			return nil, nil, false
 		case n.State == "FAILED" || n.State == "INCOMPLETE":
 			w.unseen(fmt.Sprintf("%s's neighbour entry for %s on %s is %s: an earlier ARP or neighbour solicitation got no answer (the next packet asks again)", v.label, nh, out.Name, n.State))

@@ -124,6 +124,7 @@ func Walk(k kernel.Reader, nss []*kernel.NS, q Query) (d *Diagnosis) {
 	if q.Proto != "icmp" {
 		p.sport = clientPort
 	}
+	defer w.neighTable()
 	t, in, ok := w.leg(w.src, p)
 	if !ok || !w.service(t, in, p) {
 		return w.d
@@ -144,6 +145,23 @@ func Walk(k kernel.Reader, nss []*kernel.NS, q Query) (d *Diagnosis) {
 		w.d.OK = true
 	}
 	return w.d
+}
+
+// neighTable says when the machine's one neighbour table is nearly full:
+// then ARP and NDP entries are refused, in any namespace, and packets to
+// neighbours without one are dropped, whatever the path.
+func (w *walker) neighTable() {
+	st, err := w.k.NeighTable(w.v6)
+	if err != nil || st.Limit == 0 || st.Entries*10 < st.Limit*9 {
+		return
+	}
+	fam := "ipv4"
+	if w.v6 {
+		fam = "ipv6"
+	}
+	w.unseen(fmt.Sprintf("the kernel's neighbour table is nearly full: %d entries of at most %d, one table for every namespace of the machine; "+
+		"beyond it new entries are refused and packets to neighbours without one dropped (dmesg: neighbor table overflow): "+
+		"sysctl -w net.%s.neigh.default.gc_thresh3=65536 raises it", st.Entries, st.Limit, fam))
 }
 
 // clientPort is the source port the walk gives a TCP or UDP request.

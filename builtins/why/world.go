@@ -271,19 +271,29 @@ type node struct {
 	v    *view
 	l    *kernel.LinkInfo
 	prev *node
-	how  string // "start", "wire" (a veth's other end), "bridge" (into a bridge), "port" (out of one)
+	// how: "start"; "lower" (a VLAN's or macvlan's parent, which sends
+	// its frames); "wire" (a veth's other end); "bridge" (into a bridge);
+	// "port" (out of one); "upper" (a VLAN or macvlan that receives them).
+	how string
+	vid int // the 802.1Q tag the frames carry here; 0: none
+}
+
+// upper reports whether a device is a VLAN or macvlan on another.
+func upper(l *kernel.LinkInfo) bool {
+	return l.Device != nil && (l.Device.Kind == "vlan" || l.Device.Kind == "macvlan")
 }
 
 // segment finds every device the frames sent out of l in v reach, as far
-// as veths and bridges carry them, whatever their state (the state is
-// checked on the way to the one that answers). Endpoints are where the
-// frames are received: a veth end on no bridge, a bridge itself.
-// beyond names the devices frames leave through that the walk cannot
-// follow (a NIC, a tunnel).
+// as veths, bridges, VLANs and macvlans carry them, whatever their state
+// (the state is checked on the way to the one that answers). Endpoints
+// are where the frames are received: a veth end on no bridge, a bridge
+// itself, a VLAN of the tag they carry, a macvlan. beyond names the
+// devices frames leave through that the walk cannot follow (a NIC, a
+// tunnel, a tap).
 func (w *world) segment(v *view, l *kernel.LinkInfo) (endpoints []*node, beyond []*node) {
 	start := &node{v: v, l: l, how: "start"}
 	seen := map[string]bool{}
-	key := func(n *node) string { return fmt.Sprintf("%d/%d", n.v.ns.Inode, n.l.Index) }
+	key := func(n *node) string { return fmt.Sprintf("%d/%d/%d", n.v.ns.Inode, n.l.Index, n.vid) }
 	seen[key(start)] = true
 	queue := []*node{start}
 	push := func(n *node) {
@@ -296,7 +306,22 @@ func (w *world) segment(v *view, l *kernel.LinkInfo) (endpoints []*node, beyond 
 	ports := func(n *node, bridge *kernel.LinkInfo, except int) {
 		for _, p := range w.allLinks(n.v) {
 			if p.MasterIndex == bridge.Index && p.Index != except {
-				push(&node{v: n.v, l: p, prev: n, how: "port"})
+				push(&node{v: n.v, l: p, prev: n, how: "port", vid: n.vid})
+			}
+		}
+	}
+	// receive: the frames arrive at n, which takes them itself (untagged)
+	// or hands them to its VLAN of their tag or to its macvlans.
+	receive := func(n *node) {
+		if n.vid == 0 {
+			endpoints = append(endpoints, n)
+		}
+		for _, u := range w.allLinks(n.v) {
+			if !upper(u) || u.Device.Link != n.l.Index {
+				continue
+			}
+			if u.Device.Kind == "vlan" && u.Device.VlanID == n.vid || u.Device.Kind == "macvlan" && n.vid == 0 {
+				endpoints = append(endpoints, &node{v: n.v, l: u, prev: n, how: "upper"})
 			}
 		}
 	}
@@ -305,23 +330,34 @@ func (w *world) segment(v *view, l *kernel.LinkInfo) (endpoints []*node, beyond 
 		queue = queue[1:]
 		switch {
 		case n.how == "bridge":
-			endpoints = append(endpoints, n)
+			receive(n)
 			ports(n, n.l, n.prev.l.Index)
-		case n.how == "start" && n.l.Kind == "bridge":
+		case (n.how == "start" || n.how == "lower") && n.l.Kind == "bridge":
 			ports(n, n.l, 0)
+		case n.how == "start" && upper(n.l):
+			parent := w.link(n.v, n.l.Device.Link)
+			if n.l.Device.Link == 0 || parent == nil {
+				beyond = append(beyond, n)
+				continue
+			}
+			vid := n.vid
+			if n.l.Device.Kind == "vlan" {
+				vid = n.l.Device.VlanID
+			}
+			push(&node{v: n.v, l: parent, prev: n, how: "lower", vid: vid})
 		case n.how == "wire" && n.l.MasterIndex != 0:
 			if b := w.link(n.v, n.l.MasterIndex); b != nil && b.Kind == "bridge" {
-				push(&node{v: n.v, l: b, prev: n, how: "bridge"})
+				push(&node{v: n.v, l: b, prev: n, how: "bridge", vid: n.vid})
 			}
 		case n.how == "wire":
-			endpoints = append(endpoints, n)
+			receive(n)
 		case n.l.Kind == "veth":
 			pv, pl := w.peer(n.v, n.l)
 			if pv == nil || pl == nil {
 				beyond = append(beyond, n)
 				continue
 			}
-			push(&node{v: pv, l: pl, prev: n, how: "wire"})
+			push(&node{v: pv, l: pl, prev: n, how: "wire", vid: n.vid})
 		case n.l.Kind == "loopback":
 		default:
 			beyond = append(beyond, n)

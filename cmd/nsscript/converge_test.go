@@ -42,3 +42,9 @@ func TestRerunRouting(t *testing.T) { trust(t, "rerun_routing.star", "routing co
 // down leaves the state from before (a device of the user's too), and
 // plan --diff sees the shaping (a forwarder as the netem it stands for).
 func TestShapeConverge(t *testing.T) { trust(t, "shape_converge.star", "shaping converges") }
+
+// TestRerunDevices: VXLAN, tap and macvlan devices, chosen MACs and
+// static neighbours converge on re-run (an empty --trace), show in ls,
+// follow an edit (another VNI made again, static entries pruned and the
+// user's put back), roll back on failure and come down whole.
+func TestRerunDevices(t *testing.T) { trust(t, "rerun_devices.star", "devices converge") }
