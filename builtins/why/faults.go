@@ -380,19 +380,28 @@ func (w *walker) sourceCheck(v *view, in *kernel.LinkInfo, p *packet) {
 		}
 	}
 	f.alt = fmt.Sprintf("or route it so that it arrives on %s, the way %s expects it", backDev, v.label)
-	if alt := w.symmetric(v, p); alt != "" {
+	var alt string
+	switch {
+	case p.reply:
+		alt = w.symmetric(w.dest, w.destIn, p.src, v)
+	case w.owner(v, p.dst) != nil:
+		prev := w.src
+		if len(w.routers) > 0 {
+			prev = w.routers[len(w.routers)-1].v
+		}
+		alt = w.symmetric(v, in, p.dst, prev)
+	}
+	if alt != "" {
 		f.alt = "or " + alt
 	}
 	w.fault(msg, f)
 }
 
-// symmetric is the other cure for an answer that rp_filter drops at
-// router r: a policy rule in the destination that sends what leaves
-// from the request's address back through the device the request came
-// in by, to the router behind it.
-func (w *walker) symmetric(r *view, p *packet) string {
-	t, in := w.dest, w.destIn
-	if !p.reply || t == nil || in == nil {
+// symmetric is the other cure for a packet that rp_filter drops: policy
+// routing in t, which sends what leaves from address from out of in
+// (where the requests come in), through the neighbour r on that link.
+func (w *walker) symmetric(t *view, in *kernel.LinkInfo, from net.IP, r *view) string {
+	if t == nil || in == nil || r == nil || from == nil {
 		return ""
 	}
 	var gw net.IP
@@ -417,8 +426,8 @@ func (w *walker) symmetric(r *view, p *packet) string {
 			}
 		}
 	}
-	return fmt.Sprintf("send %s's answers from %s back through %s, the way the requests came: route(%s, \"default\", via = %s, table = %d); rule(%s, from_ = %s, table = %d)",
-		t.label, p.src, in.Name, nsRef(t), quote(gw.String()), table, nsRef(t), quote(p.src.String()), table)
+	return fmt.Sprintf("send %s's answers from %s back through %s, the way the requests came: route(%s, \"default\", via = %s, dev = %s, table = %d); rule(%s, from_ = %s, table = %d)",
+		t.label, from, in.Name, nsRef(t), quote(gw.String()), quote(in.Name), table, nsRef(t), quote(from.String()), table)
 }
 
 // noRoute is v having no route for p (in: the device it arrived on; nil
@@ -663,16 +672,16 @@ func (w *walker) prefixMismatch(v *view, dst net.IP) bool {
 func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *packet) (*view, *kernel.LinkInfo, bool) {
 	w.nexthop = nh
 	eps, beyond := w.segment(v, out)
-	var owners []*node
+	var have []*node
 	for _, ep := range eps {
 		if ep.v == v && ep.l.Index == out.Index {
 			continue
 		}
 		if w.owner(ep.v, nh) != nil {
-			owners = append(owners, ep)
+			have = append(have, ep)
 		}
 	}
-	if len(owners) == 0 {
+	if len(have) == 0 {
 		if len(beyond) > 0 {
 			b := beyond[0]
 			w.hop(fmt.Sprintf("%s (%s, a %s device) → ?", b.l.Name, b.v.label, kindOf(b.l)))
@@ -683,20 +692,9 @@ func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *
 		w.nobodyHas(v, out, nh, viaGW, p)
 		return nil, nil, false
 	}
-	owner := owners[0]
-	if len(owners) > 1 {
-		var where []string
-		for _, o := range owners {
-			where = append(where, o.l.Name+" in "+o.v.label)
-		}
-		w.unseen(fmt.Sprintf("%s is on more than one device of %s's link (%s): which answers ARP is a race", nh, out.Name, strings.Join(where, ", ")))
-		if n := w.neighbor(v, out, nh); n != nil {
-			for _, o := range owners {
-				if strings.EqualFold(o.l.MAC, n.MAC) {
-					owner = o
-				}
-			}
-		}
+	owner, ok := w.answerer(v, out, nh, have)
+	if !ok {
+		return nil, nil, false
 	}
 	path := owner.route()
 	for i, n := range path {
@@ -745,20 +743,6 @@ func (w *walker) cross(v *view, out *kernel.LinkInfo, nh net.IP, viaGW bool, p *
 			}
 		}
 	}
-	if n := w.neighbor(v, out, nh); n != nil {
-		switch {
-		case n.State == "PERMANENT" && !strings.EqualFold(n.MAC, owner.l.MAC):
-			cmd := ipCmd(v, fmt.Sprintf("neigh del %s dev %s", nh, out.Name))
-			w.fault(fmt.Sprintf("%s's neighbour entry for %s on %s is permanent with %s, but %s has %s (%s): frames go to nobody",
-				v.label, nh, out.Name, n.MAC, devIn(owner, v), owner.l.MAC, nh),
-				fix{code: fmt.Sprintf("%s.del_neigh(%s, %s)", nsRef(v), quote(nh.String()), quote(out.Name)), cmd: cmd})
-			return nil, nil, false
-		case n.State == "FAILED" || n.State == "INCOMPLETE":
-			w.unseen(fmt.Sprintf("%s's neighbour entry for %s on %s is %s: an earlier ARP or neighbour solicitation got no answer (the next packet asks again)", v.label, nh, out.Name, n.State))
-		default:
-			w.check("%s: neighbour %s on %s: %s %s", v.label, nh, out.Name, n.State, n.MAC)
-		}
-	}
 	w.check("%s: %s has %s", v.label, devIn(owner, v), nh)
 	return owner.v, owner.l, true
 }
@@ -788,6 +772,98 @@ func (w *walker) shaped(n *node, v *view) bool {
 		w.check("%s is shaped: %s", devIn(n, v), s)
 	}
 	return true
+}
+
+// answerer is which of the devices on out's link that have nh gets the
+// frames: the one whose MAC v's neighbour entry names, else the one that
+// answers v's ARP request (arp_ignore decides which do). A permanent
+// entry with a MAC none has, and nobody answering ARP, are faults.
+func (w *walker) answerer(v *view, out *kernel.LinkInfo, nh net.IP, have []*node) (*node, bool) {
+	n := w.neighbor(v, out, nh)
+	if n != nil && n.MAC != "" && n.State != "INCOMPLETE" && n.State != "FAILED" {
+		for _, o := range have {
+			if strings.EqualFold(o.l.MAC, n.MAC) {
+				w.check("%s: neighbour %s on %s: %s %s", v.label, nh, out.Name, n.State, n.MAC)
+				return o, true
+			}
+		}
+		if n.State == "PERMANENT" {
+			o := have[0]
+			w.fault(fmt.Sprintf("%s's neighbour entry for %s on %s is permanent with %s, but %s has %s (%s): frames go to nobody",
+				v.label, nh, out.Name, n.MAC, devIn(o, v), o.l.MAC, nh),
+				fix{code: fmt.Sprintf("%s.del_neigh(%s, %s)", nsRef(v), quote(nh.String()), quote(out.Name)),
+					cmd: ipCmd(v, fmt.Sprintf("neigh del %s dev %s", nh, shell.Quote(out.Name)))})
+			return nil, false
+		}
+		w.unseen(fmt.Sprintf("%s's neighbour entry for %s on %s names %s, which no device there has: it is asked again when the entry ages", v.label, nh, out.Name, n.MAC))
+	}
+	if n != nil && (n.State == "FAILED" || n.State == "INCOMPLETE") {
+		w.unseen(fmt.Sprintf("%s's neighbour entry for %s on %s is %s: an earlier ARP or neighbour solicitation got no answer (the next packet asks again)", v.label, nh, out.Name, n.State))
+	}
+	asker := w.addrOn(v, out, nh, nh)
+	var answer []*node
+	for _, o := range have {
+		if w.answersARP(o, nh, asker) {
+			answer = append(answer, o)
+		}
+	}
+	switch {
+	case len(answer) == 0:
+		o := have[0]
+		w.fault(fmt.Sprintf("%s has %s, but answers no ARP request for it on %s (arp_ignore=%d), and %s has no neighbour entry for it: its ARP request gets no answer",
+			o.v.label, nh, o.l.Name, w.arpIgnore(o), v.label),
+			fix{code: fmt.Sprintf("%s.neigh(%s, %s, %s)", nsRef(v), quote(nh.String()), quote(o.l.MAC), quote(out.Name)),
+				cmd: ipCmd(v, fmt.Sprintf("neigh replace %s lladdr %s dev %s nud permanent", nh, o.l.MAC, shell.Quote(out.Name))),
+				alt: fmt.Sprintf("or let %s answer ARP: %s.sysctl(\"net.ipv4.conf.all.arp_ignore\", 0)", o.v.label, nsRef(o.v))})
+		return nil, false
+	case len(answer) > 1:
+		var where []string
+		for _, o := range answer {
+			where = append(where, o.l.Name+" in "+o.v.label)
+		}
+		w.unseen(fmt.Sprintf("%s is answered for by more than one device on %s's link (%s): which answers ARP first is a race", nh, out.Name, strings.Join(where, ", ")))
+	}
+	for _, o := range answer {
+		if w.owner(o.v, nh).Index == o.l.Index {
+			return o, true // the device that has the address, when it is among them
+		}
+	}
+	return answer[0], true
+}
+
+// arpIgnore is the arp_ignore a device works by: the larger of all's and
+// its own.
+func (w *walker) arpIgnore(o *node) int {
+	a, _ := strconv.Atoi(w.sysctl(o.v, "net.ipv4.conf.all.arp_ignore"))
+	d, _ := strconv.Atoi(w.sysctl(o.v, "net.ipv4.conf."+sysctlDev(o.l.Name)+".arp_ignore"))
+	return max(a, d)
+}
+
+// answersARP reports whether device o answers an ARP request for nh
+// (asked by asker), by its arp_ignore: 0 for any address of its
+// namespace, 1 for its own, 2 its own and from its network, 8 none.
+// IPv6's neighbour discovery has no such setting.
+func (w *walker) answersARP(o *node, nh, asker net.IP) bool {
+	if w.v6 {
+		return true
+	}
+	own := false
+	inNet := false
+	for _, a := range w.addrsOf(o.v, o.l.Index) {
+		if a.IP.Equal(nh) {
+			own = true
+			inNet = asker != nil && a.Contains(asker)
+		}
+	}
+	switch mode := w.arpIgnore(o); {
+	case mode == 0 || mode == 3:
+		return true
+	case mode == 1:
+		return own
+	case mode == 2:
+		return own && inNet
+	}
+	return false
 }
 
 func kindOf(l *kernel.LinkInfo) string {
