@@ -15,25 +15,7 @@ import (
 // passing and why() finding the way open.
 const whyDir = "../../testdata/why"
 
-func TestWhy(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(whyDir, "*.star"))
-	if err != nil || len(files) < 10 {
-		t.Fatalf("found %d scripts in %s (%v), want the whole set", len(files), whyDir, err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".star")
-		if name == "lib" {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			r := nsscript(t, whyDir, "--sandbox", filepath.Base(f))
-			if r.code != 0 || !strings.Contains(r.stdout, "\nok: ") {
-				t.Fatalf("%s exited %d\nstdout:\n%s\nstderr:\n%s", f, r.code, r.stdout, r.stderr)
-			}
-		})
-	}
-}
+func TestWhy(t *testing.T) { runScripts(t, whyDir, 15, "\nok: ") }
 
 // whyCheck replaces assert in a tutorial: every assert.reachable that
 // passes must find why() seeing the way open, and every
