@@ -290,6 +290,10 @@ func TestIntoSandbox(t *testing.T) {
 		{"--lab without a namespace", []string{"--lab", lab, "shell"}, "with --lab LAB, name the namespace only"},
 		{"--lab and a lab word", []string{"--lab", lab, "shell", lab, "red"}, "with --lab LAB, name the namespace only"},
 		{"shell under --sandbox", []string{"--sandbox", "shell", lab, "red"}, "--sandbox would make a fresh sandbox with no lab in it"},
+		// (down in a fresh sandbox would find nothing, and say "nothing to
+		// end" of the lab that runs on.)
+		{"down under --sandbox", []string{"--sandbox", "down", lab}, "nsscript down: --sandbox would make a fresh sandbox with no lab in it: down ends a running lab"},
+		{"ls under --sandbox", []string{"--sandbox", "ls"}, "nsscript ls: --sandbox would make a fresh sandbox with no lab in it: ls lists the labs (those --sandbox runs hold too) without it"},
 	} {
 		wantCode(t, c.what, nsscript(t, h.dir, c.args...), 2, c.want)
 	}
