@@ -156,13 +156,22 @@ func assertReach(want bool) envFunc {
 		if err != nil {
 			return nil, err
 		}
+		// dst is checked first, in a plan too.
+		ip := net.ParseIP(dst)
+		if ip != nil {
+			if err := pingable(ip); err != nil {
+				return nil, errorf(b.Name(), "for parameter dst: %w", err)
+			}
+		} else if host, port, err := net.SplitHostPort(dst); err != nil || net.ParseIP(host) == nil || port == "" {
+			return nil, errorf(b.Name(), "for parameter dst: %q is not an address (\"10.0.0.2\") or address:port (\"10.0.0.2:80\", \"[fd00::2]:80\")", dst)
+		}
 		if p := e.Planner; p != nil {
 			p.Note(fmt.Sprintf("not checked in a plan (no packets are sent): %s(%s, %q)", b.Name(), nsVar(n), dst))
 			return starlark.None, nil
 		}
 		var ok bool
 		var how string
-		if ip := net.ParseIP(dst); ip != nil {
+		if ip != nil {
 			count := 1
 			if want {
 				count = 3 // a first request may be lost while ARP resolves
@@ -174,10 +183,6 @@ func assertReach(want bool) envFunc {
 			ok = st.Received > 0
 			how = (&PingResult{st}).String()
 		} else {
-			host, port, err := net.SplitHostPort(dst)
-			if err != nil || net.ParseIP(host) == nil || port == "" {
-				return nil, errorf(b.Name(), "for parameter dst: %q is not an address (\"10.0.0.2\") or address:port (\"10.0.0.2:80\", \"[fd00::2]:80\")", dst)
-			}
 			var cerr error
 			if want {
 				// A server that is still starting refuses: try again

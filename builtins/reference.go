@@ -25,6 +25,7 @@ var attrDocs = map[string][][2]string{
 		{"up", "whether it is administratively up"}, {"master", "its bridge (Link) or None"},
 		{"peer", "a veth's other end (Link) or None"}, {"addrs", `its addresses, "a.b.c.d/len"`},
 		{"shape", "its shaping (a Shape, false when none), read now; called, it is the link.shape method"},
+		{"made", "whether this lab made it (delete() and down remove only such; a device that was there is adopted and left)"},
 	},
 	"Shape": {{"rate", `"10mbit" or None`}, {"delay", `"20ms" or None`}, {"jitter", `"5ms" or None`},
 		{"loss", `"10%" or None`}, {"duplicate", `"1%" or None`}, {"reorder", `"25%" or None`},

@@ -39,8 +39,12 @@ func parseLabSel(word string) (labSel, error) {
 	if err := names.Lab(lab); err != nil {
 		return labSel{}, err
 	}
-	if pid, err := strconv.Atoi(sel); sel != "" && sel != "host" && (err != nil || pid <= 1) {
-		return labSel{}, fmt.Errorf("%q: after the lab name, @ takes the pid of its sandbox (nsscript ls shows it) or host, like %s@host", word, lab)
+	if sel != "" && sel != "host" {
+		pid, err := strconv.Atoi(sel)
+		if err != nil || pid <= 1 {
+			return labSel{}, fmt.Errorf("%q: after the lab name, @ takes the pid of its sandbox (nsscript ls shows it) or host, like %s@host", word, lab)
+		}
+		sel = strconv.Itoa(pid) // the pid as ls shows it: 0123 and +123 are 123
 	}
 	return labSel{lab, sel}, nil
 }
@@ -253,6 +257,12 @@ func Into(what string, words, argv []string, stdin *os.File, stdout, stderr io.W
 	case len(found) == 0 && want != nil:
 		return fail(ExitUsage, "lab %s has no namespace %q: it has %s", lab, ns, strings.Join(has, ", "))
 	case len(found) == 0:
+		if sel, err := parseLabSel(ns); err == nil {
+			if ps, _ := places(k, &sel); len(ps) > 0 {
+				// The one word was a lab's name: the namespace is missing.
+				return fail(ExitUsage, "%s is a lab: name one of its namespaces too, as in nsscript %s %s host (nsscript ls %s lists them)", ns, what, ns, sel.lab)
+			}
+		}
 		return fail(ExitUsage, "no lab has a namespace %q: name the lab (nsscript %s LAB NS); nsscript ls lists the labs", ns, what)
 	case len(found) > 1 && want != nil:
 		return fail(ExitUsage, "%v", ambiguous(found))

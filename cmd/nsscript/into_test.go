@@ -290,6 +290,10 @@ func TestIntoSandbox(t *testing.T) {
 		{"--lab without a namespace", []string{"--lab", lab, "shell"}, "with --lab LAB, name the namespace only"},
 		{"--lab and a lab word", []string{"--lab", lab, "shell", lab, "red"}, "with --lab LAB, name the namespace only"},
 		{"shell under --sandbox", []string{"--sandbox", "shell", lab, "red"}, "--sandbox would make a fresh sandbox with no lab in it"},
+		// (down in a fresh sandbox would find nothing, and say "nothing to
+		// end" of the lab that runs on.)
+		{"down under --sandbox", []string{"--sandbox", "down", lab}, "nsscript down: --sandbox would make a fresh sandbox with no lab in it: down ends a running lab"},
+		{"ls under --sandbox", []string{"--sandbox", "ls"}, "nsscript ls: --sandbox would make a fresh sandbox with no lab in it: ls lists the labs (those --sandbox runs hold too) without it"},
 	} {
 		wantCode(t, c.what, nsscript(t, h.dir, c.args...), 2, c.want)
 	}
@@ -332,6 +336,11 @@ func TestIntoAmbiguous(t *testing.T) {
 		t.Fatalf("a refused down ended a sandbox:\n%s\n%s", a.errText(), b.errText())
 	}
 	wantCode(t, "exec LAB@PID", nsscript(t, a.dir, "exec", fmt.Sprintf("%s@%d", lab, b.pid), "red", "--", "true"), 0)
+	// The pid as a number: written 0PID, it is still that sandbox (and
+	// down does not say "nothing to end" of one that runs).
+	wantCode(t, "exec LAB@0PID", nsscript(t, a.dir, "exec", fmt.Sprintf("%s@0%d", lab, b.pid), "red", "--", "true"), 0)
+	wantCode(t, "exec LAB@PID without NS", nsscript(t, a.dir, "exec", fmt.Sprintf("%s@%d", lab, b.pid), "--", "true"), 2,
+		fmt.Sprintf("%s@%d is a lab: name one of its namespaces too, as in nsscript exec %s@%d host", lab, b.pid, lab, b.pid))
 
 	wantCode(t, "down LAB@PID", nsscript(t, a.dir, "down", fmt.Sprintf("%s@%d", lab, a.pid)), 0, fmt.Sprintf("%s: ended its sandbox (pid %d)", lab, a.pid))
 	a.wait("down " + lab)

@@ -190,8 +190,10 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	cmd, words := c.command()
 	repl := c.program == nil && (cmd == "repl" || cmd == "" && c.interactive != "" || cmd == "" && len(words) == 0 && term.IsTerminal(int(stdin.Fd())))
-	if c.sandbox && (cmd == "shell" || cmd == "exec") {
-		fmt.Fprintf(stderr, "nsscript %s: --sandbox would make a fresh sandbox with no lab in it: %s goes into a running lab (one a --sandbox --keep run holds too) without it\n", cmd, cmd)
+	if c.sandbox && (cmd == "shell" || cmd == "exec" || cmd == "down" || cmd == "ls") {
+		does := map[string]string{"shell": "goes into a running lab", "exec": "goes into a running lab",
+			"down": "ends a running lab", "ls": "lists the labs"}[cmd]
+		fmt.Fprintf(stderr, "nsscript %s: --sandbox would make a fresh sandbox with no lab in it: %s %s (those --sandbox runs hold too) without it\n", cmd, cmd, does)
 		return runtime.ExitUsage
 	}
 	if c.sandbox && !kernel.InSandbox() {
