@@ -160,7 +160,12 @@ func (n *Namespace) lookupLink(fn, name string) (*Link, *kernel.LinkInfo, error)
 				have = append(have, l.Name)
 			}
 		}
-		return nil, nil, because(errorf(fn, "no device %q in namespace %s (it has: %s)", name, n.Name(), strings.Join(have, ", ")), err)
+		sandbox := ""
+		if n.ns.Host && kernel.InSandbox() {
+			// A real NIC, say: a sandbox has no device of the machine's.
+			sandbox = "; this is a sandbox's own host, which has only what its script makes: the machine's own devices are there only without --sandbox, which needs root"
+		}
+		return nil, nil, because(errorf(fn, "no device %q in namespace %s (it has: %s)%s", name, n.Name(), strings.Join(have, ", "), sandbox), err)
 	}
 	if err != nil {
 		return nil, nil, errorf(fn, "%w", err)

@@ -97,12 +97,19 @@ var heldPid = regexp.MustCompile(`the sandbox stays, with lab \S+ in sandbox (\d
 // sandbox is held.
 func startHeld(t *testing.T, lab, script, flag string) *held {
 	t.Helper()
-	dir := t.TempDir()
+	return startHeldCmd(t, lab, script, exec.Command(bin, "--sandbox", flag, "--lab", lab, "topo.star"), t.TempDir())
+}
+
+// startHeldCmd is startHeld with the command prepared (the binary, its
+// flags, its user) and the directory it runs in.
+func startHeldCmd(t *testing.T, lab, script string, cmd *exec.Cmd, dir string) *held {
+	t.Helper()
+	flag := cmd.Args[2]
 	if err := os.WriteFile(filepath.Join(dir, "topo.star"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h := &held{t: t, lab: lab, dir: dir, done: make(chan struct{})}
-	h.cmd = exec.Command(bin, "--sandbox", flag, "--lab", lab, "topo.star")
+	h.cmd = cmd
 	h.cmd.Dir = dir
 	h.cmd.Stderr = lockedWriter{h}
 	if err := h.cmd.Start(); err != nil {
