@@ -491,11 +491,10 @@ echo $! >> pids
 	h.wait("down")
 }
 
-// TestReplShell: shell(ns) in the REPL gives the terminal to a shell in
-// the namespace, and the session goes on when it exits.
-func TestReplShell(t *testing.T) {
-	t.Parallel()
-	s := startREPL(t, t.TempDir(), shellEnv)
+// replShellChecks builds intoTopo in a REPL at its prompt, and checks
+// shell(red) there as shellChecks does, back to the prompt.
+func replShellChecks(t *testing.T, s *session) {
+	t.Helper()
 	for _, l := range strings.Split(strings.TrimSpace(intoTopo), "\n") {
 		s.do(l)
 	}
@@ -503,6 +502,14 @@ func TestReplShell(t *testing.T) {
 	shellChecks(t, s)
 	s.expect("the shell exited with code 3")
 	s.expect(">>> ")
+}
+
+// TestReplShell: shell(ns) in the REPL gives the terminal to a shell in
+// the namespace, and the session goes on when it exits.
+func TestReplShell(t *testing.T) {
+	t.Parallel()
+	s := startREPL(t, t.TempDir(), shellEnv)
+	replShellChecks(t, s)
 	wantIn(t, "the session after the shell", s.do("1 + 1"), "\n2\n")
 	wantIn(t, "shell() of a name, not a namespace", s.do(`shell("red")`), `want a Namespace, got the string "red"`)
 	s.quit()

@@ -105,13 +105,20 @@ func (u *userTree) subdir(name string) string {
 // asNobody makes cmd run as nobody, with HOME the tree and env added.
 func (u *userTree) asNobody(cmd *exec.Cmd, env ...string) *exec.Cmd {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobodyID, Gid: nobodyID, Groups: []uint32{}}}
+	cmd.Env = append(u.env(), env...)
+	return cmd
+}
+
+// env is the environment nobody's nsscript gets: this one's, with HOME
+// the tree and no NSSCRIPT_ variable.
+func (u *userTree) env() []string {
+	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "NSSCRIPT_") {
-			cmd.Env = append(cmd.Env, kv)
+			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(append(cmd.Env, "HOME="+u.dir), env...)
-	return cmd
+	return append(env, "HOME="+u.dir)
 }
 
 // run runs nsscript ARGS as nobody in dir (relative to the tree), with
@@ -127,6 +134,23 @@ func (u *userTree) runEnv(dir, stdin string, env []string, args ...string) resul
 	cmd.Dir = filepath.Join(u.dir, dir)
 	cmd.Stdin = strings.NewReader(stdin)
 	return runBin(u.t, cmd)
+}
+
+// withTun runs nsscript ARGS as nobody, as run does, in a mount namespace
+// of its own whose /dev/net/tun anyone may open (the usual mode).
+func (u *userTree) withTun(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	unshare, err1 := exec.LookPath("unshare")
+	setpriv, err2 := exec.LookPath("setpriv")
+	if err1 != nil || err2 != nil {
+		t.Skip("this machine's /dev/net/tun is root's alone, and there is no unshare and setpriv (util-linux) to run nsscript with one of the usual mode")
+	}
+	script := `mount -t tmpfs -o mode=755 nsscript-tun /dev/net && mknod -m 666 /dev/net/tun c 10 200 &&
+exec ` + setpriv + ` --reuid=65534 --regid=65534 --clear-groups "$0" "$@"`
+	cmd := exec.Command(unshare, append([]string{"--mount", "--propagation", "private", "sh", "-c", script, u.bin}, args...)...)
+	cmd.Env = u.env()
+	cmd.Dir = filepath.Join(u.dir, dir)
+	return runBin(t, cmd)
 }
 
 // readmeFirstCommand is the README's first command (the first line of
@@ -186,6 +210,13 @@ func TestRootlessRuns(t *testing.T) {
 		t.Run(strings.TrimSuffix(name, ".star"), func(t *testing.T) {
 			t.Parallel()
 			r := u.run("scripts/tutorial", "", "--sandbox", name)
+			if r.code != 0 && strings.Contains(r.stderr, "/dev/net/tun is there, but only root may open it here (so a sandbox made without root cannot): as root, chmod 666 /dev/net/tun") {
+				// This machine lacks sch_netem, and its /dev/net/tun
+				// (for nsscript's forwarder) is root's alone: the
+				// message says so. With one of the usual mode, shaping
+				// works without root too.
+				r = u.withTun(t, "scripts/tutorial", "--sandbox", name)
+			}
 			if r.code != 0 {
 				t.Fatalf("nsscript --sandbox %s as nobody: exit %d\nstdout:\n%s\nstderr:\n%s", name, r.code, r.stdout, r.stderr)
 			}
@@ -230,13 +261,7 @@ func TestRootlessREPLTerminal(t *testing.T) {
 	dir := u.subdir("repl")
 	s := startTerminalCmd(t, u.asNobody(exec.Command(u.bin, "--sandbox")), dir, shellEnv)
 	s.expect(">>> ")
-	for _, l := range strings.Split(strings.TrimSpace(intoTopo), "\n") {
-		s.do(l)
-	}
-	s.send("shell(red)\r")
-	shellChecks(t, s)
-	s.expect("the shell exited with code 3")
-	s.expect(">>> ")
+	replShellChecks(t, s)
 	wantIn(t, "the session after the shell", s.do("print(exec(red, \"id -u\").stdout)"), "\n0\n")
 	s.quit()
 }
