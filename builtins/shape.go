@@ -169,7 +169,7 @@ func (e *Env) checkShaping(fn string, s *kernel.Shaping) error {
 				why = append(why, "this kernel lacks "+joinAnd(miss)+" too")
 			}
 			if sup.TunDenied {
-				why = append(why, "/dev/net/tun is there, but only root may open it here (so a sandbox made without root cannot): as root, chmod 666 /dev/net/tun, its usual mode")
+				why = append(why, kernel.TunDeniedNote)
 			}
 			return errorf(fn, "%s %s sch_netem, which this kernel lacks, or nsscript's forwarder, which needs the clsact qdisc, cls_bpf, act_mirred and tun: %s", joinAnd(what), need, strings.Join(why, "; "))
 		}

@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,4 +251,17 @@ func EnterSandboxUserns(info SandboxInfo, args []string) error {
 	argv = append(argv, args...)
 	env := append(os.Environ(), fmt.Sprintf("%s=%d,%d,%d", intoUsernsEnv, info.Pid, userns, exe))
 	return fmt.Errorf("run %s: %w", nsenter, syscall.Exec(nsenter, argv, env))
+}
+
+// TunDeniedNote says what a /dev/net/tun this user may not open means:
+// a sandbox made without root cannot make tap devices.
+const TunDeniedNote = "/dev/net/tun is there, but only root may open it here (so a sandbox made without root cannot): as root, chmod 666 /dev/net/tun, its usual mode"
+
+// tunDenied is "" or, when err refuses this user /dev/net/tun, ": " and
+// TunDeniedNote.
+func tunDenied(err error) string {
+	if errors.Is(err, fs.ErrPermission) {
+		return ": " + TunDeniedNote
+	}
+	return ""
 }

@@ -307,6 +307,15 @@ func TestRootlessRefusals(t *testing.T) {
 	wantCode(t, "exec into no lab", u.run("refused", "", "exec", "rl-no-such-lab", "red", "--", "true"), 2, `there is no lab "rl-no-such-lab"`)
 	wantCode(t, "shell under --sandbox", u.run("refused", "", "--sandbox", "shell", "rl-no-such-lab", "red"), 2, "--sandbox would make a fresh sandbox")
 
+	// A tap device needs /dev/net/tun: where only root may open it, tap()
+	// says so.
+	r := u.run("refused", "", "--sandbox", "-c", `tap("rltap0", ns = namespace("r"))`)
+	if st, err := os.Stat("/dev/net/tun"); err == nil && st.Mode().Perm()&0o006 != 0o006 {
+		wantCode(t, "tap() with a /dev/net/tun of root's alone", r, 1, "tap: open /dev/net/tun: permission denied: /dev/net/tun is there, but only root may open it here (so a sandbox made without root cannot): as root, chmod 666 /dev/net/tun, its usual mode")
+	} else if err == nil {
+		wantCode(t, "tap()", r, 0)
+	}
+
 	// A user namespace of nobody's own, whose user.max_user_namespaces
 	// (kept per user namespace) is 0, and nsscript there without
 	// capabilities: a sandbox cannot be made, and the message says why.
@@ -324,7 +333,7 @@ $drop "$0" --sandbox topo.star; echo "sandbox=$?"
 $drop "$0" topo.star; echo "host=$?"`
 	cmd := u.asNobody(exec.Command(unshare, "--user", "--map-root-user", "sh", "-c", script, u.bin))
 	cmd.Dir = dir
-	r := runBin(t, cmd)
+	r = runBin(t, cmd)
 	if strings.Contains(r.stdout, "99") || r.code == 99 {
 		t.Skipf("max_user_namespaces=0 untested: the kernel does not let a user namespace's root set user.max_user_namespaces there:\n%s", r.stderr)
 	}
