@@ -161,9 +161,9 @@ func (n *Namespace) lookupLink(fn, name string) (*Link, *kernel.LinkInfo, error)
 			}
 		}
 		sandbox := ""
-		if n.ns.Host && kernel.InSandbox() {
+		if kernel.MachineLink(name) {
 			// A real NIC, say: a sandbox has no device of the machine's.
-			sandbox = "; this is a sandbox's own host, which has only what its script makes: the machine's own devices are there only without --sandbox, which needs root"
+			sandbox = fmt.Sprintf("; %s is a device of the machine's, and a sandbox has none of them: a script that uses it runs without --sandbox, as root", name)
 		}
 		return nil, nil, because(errorf(fn, "no device %q in namespace %s (it has: %s)%s", name, n.Name(), strings.Join(have, ", "), sandbox), err)
 	}

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -81,6 +82,9 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 		if lab != "" {
 			cmd.Env = append(cmd.Env, SandboxLabEnv+"="+lab)
 		}
+		if links := hostLinkNames(); links != "" {
+			cmd.Env = append(cmd.Env, machineLinksEnv+"="+links)
+		}
 		cmd.SysProcAttr = &unix.SysProcAttr{
 			// UTS and IPC too: nothing a script does there reaches the host.
 			Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
@@ -147,6 +151,42 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 		return 1, fmt.Errorf("sandbox ended by signal %v", ws.Signal())
 	}
 	return 1, err
+}
+
+// machineLinksEnv names the devices of the machine (of the namespace
+// nsscript --sandbox ran in) for the nsscript inside, which has none of
+// them: a script that asks for one is told so (see MachineLink).
+const machineLinksEnv = "NSSCRIPT_SANDBOX_HOST_LINKS"
+
+// machineLinks is, in a sandbox's nsscript, the devices of the machine
+// (see machineLinksEnv); read once, and the variable dropped (the init
+// passes it on).
+var machineLinks = func() []string {
+	v, ok := os.LookupEnv(machineLinksEnv)
+	if !ok || !inSandbox {
+		return nil
+	}
+	os.Unsetenv(machineLinksEnv)
+	return strings.Split(v, ",")
+}()
+
+// MachineLink reports whether, in a sandbox, name is a device of the
+// machine's (of where nsscript --sandbox ran), which the sandbox has not.
+func MachineLink(name string) bool { return inSandbox && slices.Contains(machineLinks, name) }
+
+// hostLinkNames lists the devices of this namespace but lo, by name.
+func hostLinkNames() string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	var names []string
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback == 0 {
+			names = append(names, i.Name)
+		}
+	}
+	return strings.Join(names, ",")
 }
 
 // MaybeSandboxInit must be called first in main. In the process that

@@ -385,6 +385,7 @@ assert.eq(r.code, 0)
 print("inner ok")
 `
 	outer := `r = namespace("r")
+bridge(args["machine_link"])
 as_nobody = "` + setpriv + ` --reuid=65534 --regid=65534 --clear-groups env HOME=` + dir + ` ` + u.bin + ` "
 def run(cmd):
     res = exec(host, as_nobody + cmd, check = False)
@@ -400,7 +401,8 @@ assert.eq(run("graph hostlab").code, 1)
 assert.eq(run("down").code, 0)
 assert.eq(run("exec hostlab r -- true").code, 1)
 assert.eq(run("exec r -- true").code, 2)
-assert.eq(run("--sandbox -c 'link(\"eth0\")'").code, 1)
+assert.eq(run("--sandbox -c 'link(\"%s\")'" % args["machine_link"]).code, 1)
+assert.eq(run("--sandbox -c 'link(\"nosuch-rl0\")'").code, 1)
 assert.eq(len(exec(host, "ls /run/rl-mine", check = False).stdout), 0)
 `
 	for name, src := range map[string]string{"inner.star": inner, "outer.star": outer} {
@@ -408,7 +410,10 @@ assert.eq(len(exec(host, "ls /run/rl-mine", check = False).stdout), 0)
 			t.Fatal(err)
 		}
 	}
-	r := nsscript(t, dir, "--sandbox", "--lab", "hostlab", "outer.star")
+	// A device of the machine's, as the sandbox nobody runs in (root's)
+	// sees the machine: its own host, where the outer script makes one.
+	const machineLink = "rl-nic0"
+	r := nsscript(t, dir, "--sandbox", "--lab", "hostlab", "outer.star", "machine_link="+machineLink)
 	if r.code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -421,7 +426,11 @@ assert.eq(len(exec(host, "ls /run/rl-mine", check = False).stdout), 0)
 		"nsscript graph: hostlab: a lab on this host, whose journal only root reads: sudo nsscript graph hostlab\n",
 		"nsscript exec: lab hostlab is on this host, and going into its namespaces needs root: sudo nsscript exec hostlab r -- true",
 		`nsscript exec: no lab of yours has a namespace "r" (the labs on this host are root's`,
-		`link: no device "eth0" in namespace host (it has: lo); this is a sandbox's own host, which has only what its script makes`)
+		fmt.Sprintf(`link: no device "%s" in namespace host (it has: lo); %s is a device of the machine's, and a sandbox has none of them: a script that uses it runs without --sandbox, as root`, machineLink, machineLink),
+		`link: no device "nosuch-rl0" in namespace host (it has: lo)`+"\n")
+	if strings.Contains(r.stdout, `"nosuch-rl0" in namespace host (it has: lo); `) {
+		t.Errorf("a name that is no device of the machine's is said to be one:\n%s", r.stdout)
+	}
 }
 
 // heldAsNobody starts nsscript --sandbox --keep as nobody (see startHeld).
