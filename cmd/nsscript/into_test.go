@@ -97,12 +97,19 @@ var heldPid = regexp.MustCompile(`the sandbox stays, with lab \S+ in sandbox (\d
 // sandbox is held.
 func startHeld(t *testing.T, lab, script, flag string) *held {
 	t.Helper()
-	dir := t.TempDir()
+	return startHeldCmd(t, lab, script, exec.Command(bin, "--sandbox", flag, "--lab", lab, "topo.star"), t.TempDir())
+}
+
+// startHeldCmd is startHeld with the command prepared (the binary, its
+// flags, its user) and the directory it runs in.
+func startHeldCmd(t *testing.T, lab, script string, cmd *exec.Cmd, dir string) *held {
+	t.Helper()
+	flag := cmd.Args[2]
 	if err := os.WriteFile(filepath.Join(dir, "topo.star"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h := &held{t: t, lab: lab, dir: dir, done: make(chan struct{})}
-	h.cmd = exec.Command(bin, "--sandbox", flag, "--lab", lab, "topo.star")
+	h.cmd = cmd
 	h.cmd.Dir = dir
 	h.cmd.Stderr = lockedWriter{h}
 	if err := h.cmd.Start(); err != nil {
@@ -493,11 +500,10 @@ echo $! >> pids
 	h.wait("down")
 }
 
-// TestReplShell: shell(ns) in the REPL gives the terminal to a shell in
-// the namespace, and the session goes on when it exits.
-func TestReplShell(t *testing.T) {
-	t.Parallel()
-	s := startREPL(t, t.TempDir(), shellEnv)
+// replShellChecks builds intoTopo in a REPL at its prompt, and checks
+// shell(red) there as shellChecks does, back to the prompt.
+func replShellChecks(t *testing.T, s *session) {
+	t.Helper()
 	for _, l := range strings.Split(strings.TrimSpace(intoTopo), "\n") {
 		s.do(l)
 	}
@@ -505,6 +511,14 @@ func TestReplShell(t *testing.T) {
 	shellChecks(t, s)
 	s.expect("the shell exited with code 3")
 	s.expect(">>> ")
+}
+
+// TestReplShell: shell(ns) in the REPL gives the terminal to a shell in
+// the namespace, and the session goes on when it exits.
+func TestReplShell(t *testing.T) {
+	t.Parallel()
+	s := startREPL(t, t.TempDir(), shellEnv)
+	replShellChecks(t, s)
 	wantIn(t, "the session after the shell", s.do("1 + 1"), "\n2\n")
 	wantIn(t, "shell() of a name, not a namespace", s.do(`shell("red")`), `want a Namespace, got the string "red"`)
 	s.quit()

@@ -43,6 +43,7 @@ const usage = `usage:
 
 flags:
   --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
+                (needs no root: without it, in a user namespace of yours)
   --lab NAME    the lab this run belongs to (default: the script's name without .star)
   --trace       print each kernel change as the equivalent command
   --keep        on error, leave what was built instead of rolling back; with --sandbox, keep the
@@ -203,6 +204,9 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		return code
 	}
+	if code := c.refuseHost(cmd, words, repl, stderr); code != runtime.ExitOK {
+		return code
+	}
 	defer profile(os.Getenv("NSSCRIPT_CPUPROFILE"))()
 	if c.program != nil {
 		return c.runProgram(cmd, words, stdout, stderr)
@@ -299,6 +303,31 @@ func (c *cli) runProgram(cmd string, words []string, stdout, stderr io.Writer) i
 	opts := c.options("cmdline", stdout, stderr)
 	opts.Libraries = true
 	return runtime.Run("<command line>", *c.program, args, opts)
+}
+
+// refuseHost refuses, before anything is touched, a run on this host's
+// own network (a script, a program, the REPL) without root's powers, and
+// says that --sandbox needs none.
+func (c *cli) refuseHost(cmd string, words []string, repl bool, stderr io.Writer) int {
+	if cmd != "" && cmd != "run" && cmd != "repl" || kernel.InSandbox() || kernel.Privileged() {
+		return runtime.ExitOK
+	}
+	what, sandboxed := "", "nsscript --sandbox"
+	switch {
+	case c.program != nil:
+		what, sandboxed = "the program", sandboxed+" -c PROGRAM"
+	case repl:
+		what = "the REPL"
+	case len(words) == 0:
+		what, sandboxed = "the script on standard input", sandboxed+" < FILE.star"
+	default:
+		what, sandboxed = words[0], sandboxed+" "+words[0]
+	}
+	fmt.Fprintf(stderr, "nsscript: %s would change this host's network, which needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN); nothing was done. In a sandbox it needs no root: %s\n", what, sandboxed)
+	if why := kernel.UsernsBlocked(kernel.UsernsSettings()); why != "" {
+		fmt.Fprintf(stderr, "nsscript: but this system keeps a sandbox from being made without root: %s\n", why)
+	}
+	return runtime.ExitUsage
 }
 
 // command is the subcommand ("" for a script or the REPL) and the words
