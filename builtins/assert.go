@@ -156,13 +156,22 @@ func assertReach(want bool) envFunc {
 		if err != nil {
 			return nil, err
 		}
+		// dst is checked first, in a plan too.
+		ip := net.ParseIP(dst)
+		if ip != nil {
+			if err := pingable(ip); err != nil {
+				return nil, errorf(b.Name(), "for parameter dst: %w", err)
+			}
+		} else if host, port, err := net.SplitHostPort(dst); err != nil || net.ParseIP(host) == nil || port == "" {
+			return nil, errorf(b.Name(), "for parameter dst: %q is not an address (\"10.0.0.2\") or address:port (\"10.0.0.2:80\", \"[fd00::2]:80\")", dst)
+		}
 		if p := e.Planner; p != nil {
 			p.Note(fmt.Sprintf("not checked in a plan (no packets are sent): %s(%s, %q)", b.Name(), nsVar(n), dst))
 			return starlark.None, nil
 		}
 		var ok bool
 		var how string
-		if ip := net.ParseIP(dst); ip != nil {
+		if ip != nil {
 			count := 1
 			if want {
 				count = 3 // a first request may be lost while ARP resolves
@@ -174,10 +183,6 @@ func assertReach(want bool) envFunc {
 			ok = st.Received > 0
 			how = (&PingResult{st}).String()
 		} else {
-			host, port, err := net.SplitHostPort(dst)
-			if err != nil || net.ParseIP(host) == nil || port == "" {
-				return nil, errorf(b.Name(), "for parameter dst: %q is not an address (\"10.0.0.2\") or address:port (\"10.0.0.2:80\", \"[fd00::2]:80\")", dst)
-			}
 			var cerr error
 			if want {
 				// A server that is still starting refuses: try again
@@ -190,16 +195,17 @@ func assertReach(want bool) envFunc {
 			how = "TCP connect"
 			if cerr != nil {
 				if want && errors.Is(cerr, syscall.ECONNREFUSED) {
-					return nil, checkFailed(b.Name(), "nothing is listening on %s (seen from namespace %s, which reaches the address: the connection was refused for %s); start the server, check its address and port, or give it longer (timeout=)", dst, n.Name(), time.Duration(timeout))
+					return nil, checkFailed(b.Name(), "nothing is listening on %s (seen from namespace %s, which reaches the address: the connection was refused for %s); start the server, check its address and port, or give it longer (timeout=)%s", dst, n.Name(), time.Duration(timeout), e.whyFor(n, dst, false))
 				}
 				how += ": " + cerr.Error()
 			}
 		}
 		if ok != want {
+			// Only now, when it failed: why() reads every namespace on the way.
 			if want {
-				return nil, checkFailed(b.Name(), "%s is not reachable from namespace %s (%s); check the addresses, routes and links there (%s.links, %s.routes)", dst, n.Name(), how, nsVar(n), nsVar(n))
+				return nil, checkFailed(b.Name(), "%s is not reachable from namespace %s (%s)%s", dst, n.Name(), how, e.whyFor(n, dst, false))
 			}
-			return nil, checkFailed(b.Name(), "%s is reachable from namespace %s (%s), want unreachable", dst, n.Name(), how)
+			return nil, checkFailed(b.Name(), "%s is reachable from namespace %s (%s), want unreachable%s", dst, n.Name(), how, e.whyFor(n, dst, true))
 		}
 		return starlark.None, nil
 	}

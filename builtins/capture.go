@@ -194,6 +194,10 @@ func (e *Env) capture(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		return nil, err
 	}
 	spec := kernel.CaptureSpec{Filter: string(filter), Snaplen: int(snap)}
+	if strings.IndexByte(string(filter), 0) >= 0 {
+		// libpcap reads a C string: it would take the filter up to there.
+		return nil, errorf(b.Name(), "for parameter filter: %q contains a NUL byte, where libpcap would cut the filter short: remove it", string(filter))
+	}
 	if filter != "" {
 		var err error
 		if spec.Prog, err = capture.Compile(string(filter), int(snap)); err != nil {
@@ -247,7 +251,7 @@ func (e *Env) capture(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	var f *os.File
 	var err error
 	if spec.File != "" {
-		f, err = os.OpenFile(spec.File, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o644)
+		f, err = openCaptureFile(spec.File)
 	} else {
 		f, err = e.createLabCapture()
 	}
@@ -355,6 +359,9 @@ func checkOutput(path string) (string, error) {
 	if err := names.OutputFile(abs); err != nil {
 		return "", err
 	}
+	if err := names.OutputDir(filepath.Dir(abs)); err != nil {
+		return "", err
+	}
 	if st, err := os.Lstat(abs); err == nil {
 		switch {
 		case st.IsDir():
@@ -369,6 +376,29 @@ func checkOutput(path string) (string, error) {
 		return "", fmt.Errorf("%s is not writable: write the capture elsewhere", abs)
 	}
 	return abs, nil
+}
+
+// openCaptureFile opens a capture's file= for writing, emptied, following
+// no link, and locks it (flock) for as long as it is open: a capture of
+// another run (another lab, another sandbox) that writes to it already
+// holds the lock, and it is not truncated under that capture's feet.
+func openCaptureFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		err = fmt.Errorf("another capture is writing %s (another run of nsscript): give another file", path)
+	}
+	if err == nil {
+		err = f.Truncate(0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // fileKind names the kind of a file that is not a regular one.

@@ -53,6 +53,7 @@ var TypeDoc = map[string]string{
 	"PolicyRule": "a routing policy rule (ip rule) of a namespace, as the kernel has it",
 	"neighbor":   "an entry of a namespace's ARP/NDP cache",
 	"PingResult": "what ping() saw; true when any reply came; str() is ping's summary line",
+	"Diagnosis":  "what why() found; true when the way there and back is open; str() is the report",
 	"Matrix":     "what reachability() saw, pair by pair; print() shows it as Mininet's pingall does",
 	"Shape":      "what link.shape reads: a device's shaping and what does it; str() is tc's words and the mechanism, \"rate 10mbit delay 20ms (tbf+netem)\"",
 	"Throughput": "what throughput() measured; str() is \"9.56 Mbit/s (...)\"",

@@ -37,7 +37,7 @@ func (l *Link) Name() string   { return l.name }
 func (l *Link) NS() *Namespace { return l.ns }
 func (l *Link) Index() int     { return l.index }
 
-var linkAttrs = []string{"addrs", "index", "kind", "mac", "master", "mtu", "name", "ns", "peer", "shape", "up"}
+var linkAttrs = []string{"addrs", "index", "kind", "mac", "made", "master", "mtu", "name", "ns", "peer", "shape", "up"}
 
 // AttrNames: shape is both (a value that, called, is the method).
 func (l *Link) AttrNames() []string {
@@ -113,6 +113,10 @@ func (l *Link) Attr(name string) (starlark.Value, error) {
 			return starlark.None, err
 		}
 		return p, nil
+	case "made":
+		// What delete() and down remove: a device found, not made, is
+		// adopted and left.
+		return starlark.Bool(l.env.Own.Mine(l.ns.ns, li.Name)), nil
 	case "addrs":
 		as, err := l.env.K.Addrs(l.ns.ns, l.index)
 		if err != nil {

@@ -160,7 +160,12 @@ func (n *Namespace) lookupLink(fn, name string) (*Link, *kernel.LinkInfo, error)
 				have = append(have, l.Name)
 			}
 		}
-		return nil, nil, because(errorf(fn, "no device %q in namespace %s (it has: %s)", name, n.Name(), strings.Join(have, ", ")), err)
+		sandbox := ""
+		if kernel.MachineLink(name) {
+			// A real NIC, say: a sandbox has no device of the machine's.
+			sandbox = fmt.Sprintf("; %s is a device of the machine's, and a sandbox has none of them: a script that uses it runs without --sandbox, as root", name)
+		}
+		return nil, nil, because(errorf(fn, "no device %q in namespace %s (it has: %s)%s", name, n.Name(), strings.Join(have, ", "), sandbox), err)
 	}
 	if err != nil {
 		return nil, nil, errorf(fn, "%w", err)

@@ -192,9 +192,28 @@ func icmpError(m *icmp.Message, v6 bool, id, seq int) string {
 func sendError(err error) string {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
+		if errno == syscall.EACCES {
+			// What the kernel says of a broadcast address to a socket
+			// that did not ask for broadcasts (ping -b does).
+			return "permission denied: a broadcast address, which ping() does not ping"
+		}
 		return errno.Error()
 	}
 	return err.Error()
+}
+
+// pingable checks an address to ping. The unspecified address (0.0.0.0,
+// ::) is refused: Linux takes it for its own and answers from 127.0.0.1
+// (::1), which is no reply from the address pinged, so the ping would
+// wait out its timeout and say unreachable.
+func pingable(ip net.IP) error {
+	switch {
+	case ip == nil:
+		return errors.New("want an address like \"10.0.0.1\"")
+	case ip.IsUnspecified():
+		return fmt.Errorf("%s is the unspecified address, which Linux answers from the pinging namespace itself: give the address of the node to ping", ip)
+	}
+	return nil
 }
 
 // PingResult is what ping() returns: true when any reply came, with the
@@ -291,8 +310,8 @@ func (e *Env) ping(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err := unpack(b, args, kwargs, &ns, &dst, &count, &interval, &timeout, &size); err != nil {
 		return nil, err
 	}
-	if dst.IP == nil {
-		return nil, errorf(b.Name(), "for parameter dst: want an address like \"10.0.0.1\"")
+	if err := pingable(dst.IP); err != nil {
+		return nil, errorf(b.Name(), "for parameter dst: %w", err)
 	}
 	if count < 1 || count > 1000 {
 		return nil, errorf(b.Name(), "for parameter count: %d is not between 1 and 1000", count)

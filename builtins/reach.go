@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"go.starlark.net/starlark"
 )
@@ -228,11 +229,19 @@ func (e *Env) nodes(fn string, list *starlark.List) ([]node, error) {
 			if err := ns.Unpack(v[1]); err != nil || ns.Namespace == nil {
 				return nil, errorf(fn, "for parameter nodes: element %d: want a Namespace second, got %s", i, v[1].Type())
 			}
-			if err := addr.Unpack(v[2]); err != nil {
+			err := addr.Unpack(v[2])
+			if err == nil {
+				err = pingable(addr.IP)
+			}
+			if err != nil {
 				return nil, errorf(fn, "for parameter nodes: element %d: %w", i, err)
 			}
 			if name == "" {
 				return nil, errorf(fn, "for parameter nodes: element %d: want a name (str) first", i)
+			}
+			if strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+				// The matrix prints as lines of names apart by spaces.
+				return nil, errorf(fn, "for parameter nodes: element %d: name %q has a space or control character: give a name like \"h1\"", i, name)
 			}
 			nd = node{name: name, ns: ns.Namespace, addr: addr.IP}
 		default:

@@ -153,7 +153,7 @@ func (e *Env) checkShaping(fn string, s *kernel.Shaping) error {
 		return errorf(fn, "for parameter rate: rate needs sch_tbf, which this kernel lacks (%s): build the kernel with CONFIG_NET_SCH_TBF or load the module (modprobe sch_tbf)", sup.Tbf)
 	}
 	if s.Netem() && sup.Netem != "" {
-		if miss := sup.Fallback(); len(miss) > 0 {
+		if miss := sup.Fallback(); len(miss) > 0 || sup.TunDenied {
 			var what []string
 			for _, a := range s.Args() {
 				if k, _, _ := strings.Cut(a, "="); k != "limit" || len(what) == 0 {
@@ -164,7 +164,14 @@ func (e *Env) checkShaping(fn string, s *kernel.Shaping) error {
 			if len(what) > 1 {
 				need = "need"
 			}
-			return errorf(fn, "%s %s sch_netem, which this kernel lacks, or nsscript's forwarder, which needs the clsact qdisc, cls_bpf, act_mirred and tun: this kernel lacks %s too", joinAnd(what), need, joinAnd(miss))
+			var why []string
+			if len(miss) > 0 {
+				why = append(why, "this kernel lacks "+joinAnd(miss)+" too")
+			}
+			if sup.TunDenied {
+				why = append(why, kernel.TunDeniedNote)
+			}
+			return errorf(fn, "%s %s sch_netem, which this kernel lacks, or nsscript's forwarder, which needs the clsact qdisc, cls_bpf, act_mirred and tun: %s", joinAnd(what), need, strings.Join(why, "; "))
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package builtins
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -31,7 +32,8 @@ func (e *Env) sprintf(thread *starlark.Thread, b *starlark.Builtin, args starlar
 }
 
 // percentFormat formats args by format: each conversion is
-// %[flags][width][.precision]type, with Python's flags (- 0 + space #)
+// %[flags][width][.precision]type (width and precision may be *, taken
+// from the arguments), with Python's flags (- 0 + space #)
 // and types (d i o x X e E f F g G s r c, and %% for a percent sign).
 func percentFormat(format string, args starlark.Tuple) (string, error) {
 	var out strings.Builder
@@ -44,24 +46,59 @@ func percentFormat(format string, args starlark.Tuple) (string, error) {
 		}
 		out.WriteString(format[:i])
 		format = format[i+1:]
-		// The spec: flags, width, precision, then the type.
+		// The spec: flags, width, precision, then the type. A width or
+		// precision of * is taken from the arguments, as in Python.
+		var spec strings.Builder
 		j := 0
 		for j < len(format) && strings.IndexByte("-0+ #", format[j]) >= 0 {
 			j++
 		}
-		for j < len(format) && format[j] >= '0' && format[j] <= '9' {
-			j++
-		}
-		if j < len(format) && format[j] == '.' {
-			j++
+		spec.WriteString(format[:j])
+		for part := 0; part < 2; part++ {
+			if part == 1 {
+				if j == len(format) || format[j] != '.' {
+					break
+				}
+				spec.WriteByte('.')
+				j++
+			}
+			what := [2]string{"width", "precision"}[part]
+			if j < len(format) && format[j] == '*' {
+				j++
+				if next == len(args) {
+					return "", fmt.Errorf("not enough arguments for the format: %d given", len(args))
+				}
+				n, err := starlark.AsInt32(args[next])
+				if err != nil {
+					return "", fmt.Errorf("* wants the %s as an int, got %s", what, args[next].Type())
+				}
+				next++
+				if n < 0 && part == 0 {
+					spec.WriteByte('-') // Python: a negative * width justifies left
+					n = -n
+				}
+				if n < 0 {
+					n = 0 // and a negative * precision is none
+				}
+				if n > maxWidth {
+					return "", fmt.Errorf("%s %d is too large: at most %d", what, n, maxWidth)
+				}
+				spec.WriteString(strconv.Itoa(n))
+				continue
+			}
+			k := j
 			for j < len(format) && format[j] >= '0' && format[j] <= '9' {
 				j++
 			}
+			if n, err := strconv.Atoi(format[k:j]); j > k && (err != nil || n > maxWidth) {
+				return "", fmt.Errorf("%s %s is too large: at most %d", what, format[k:j], maxWidth)
+			}
+			spec.WriteString(format[k:j])
 		}
 		if j == len(format) {
 			return "", fmt.Errorf("incomplete format %q at the end", "%"+format)
 		}
-		spec, verb := format[:j], format[j]
+		verb := format[j]
 		format = format[j+1:]
 		if verb == '%' {
 			out.WriteByte('%')
@@ -70,7 +107,7 @@ func percentFormat(format string, args starlark.Tuple) (string, error) {
 		if next == len(args) {
 			return "", fmt.Errorf("not enough arguments for the format: %d given", len(args))
 		}
-		s, err := convert(spec, verb, args[next])
+		s, err := convert(spec.String(), verb, args[next])
 		if err != nil {
 			return "", err
 		}
@@ -83,11 +120,20 @@ func percentFormat(format string, args starlark.Tuple) (string, error) {
 	return out.String(), nil
 }
 
+// maxWidth is the largest width or precision sprintf takes (Go's fmt
+// takes no more): a larger one is surely a mistake, and would make a
+// string of that many bytes.
+const maxWidth = 1_000_000
+
 // convert formats one value by one conversion, with Go's fmt, whose
 // flags, width and precision mean what Python's do.
 func convert(spec string, verb byte, v starlark.Value) (string, error) {
 	switch verb {
 	case 'd', 'i', 'o', 'x', 'X':
+		if _, ok := v.(starlark.Float); ok && verb != 'd' && verb != 'i' {
+			// As Python's: only %d and %i take a float (and truncate it).
+			return "", fmt.Errorf("%%%c wants an int, got float: convert it with int()", verb)
+		}
 		n, err := starlark.NumberToInt(v)
 		if err != nil {
 			return "", fmt.Errorf("%%%c wants a number, got %s", verb, v.Type())
@@ -118,7 +164,7 @@ func convert(spec string, verb byte, v starlark.Value) (string, error) {
 		if !ok || verb == 'r' {
 			s = v.String()
 		}
-		return fmt.Sprintf("%"+spec+"s", s), nil
+		return fmt.Sprintf("%"+textSpec(spec)+"s", s), nil
 	case 'c':
 		var r rune
 		switch x := v.(type) {
@@ -137,9 +183,16 @@ func convert(spec string, verb byte, v starlark.Value) (string, error) {
 		default:
 			return "", fmt.Errorf("%%c wants an int or a one-character string, got %s", v.Type())
 		}
-		return fmt.Sprintf("%"+spec+"c", r), nil
+		return fmt.Sprintf("%"+textSpec(spec)+"c", r), nil
 	}
 	return "", fmt.Errorf("unknown conversion %%%s%c: the types are d i o x X e E f F g G s r c", spec, verb)
+}
+
+// textSpec is spec without the 0 flag: Python pads text (%s, %r, %c)
+// with spaces whatever the flag says, where Go's fmt pads with zeros.
+func textSpec(spec string) string {
+	rest := strings.TrimLeft(spec, "-0+ #")
+	return strings.ReplaceAll(spec[:len(spec)-len(rest)], "0", "") + rest
 }
 
 // nonFinite is an infinity or NaN as Python writes it: "inf", "-inf",

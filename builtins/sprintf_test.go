@@ -55,6 +55,18 @@ cases = [
     ("%-8.3e|", (0.5,), "5.000e-01|"),
     ("%-4s|%6.2f", ("h1", 0.5), "h1  |  0.50"),
     ("no conversion", (), "no conversion"),
+    ("%05s|", ("ab",), "   ab|"),
+    ("%-05s|", ("ab",), "ab   |"),
+    ("%05c|", (65,), "    A|"),
+    ("%05r|", ("a",), '  "a"|'),
+    ("%10s|", ("ab",), "        ab|"),
+    ("%*d|", (5, 42), "   42|"),
+    ("%-*d|", (5, 42), "42   |"),
+    ("%*d|", (-5, 42), "42   |"),
+    ("%.*f|", (2, 3.14159), "3.14|"),
+    ("%*.*f|", (8, 2, 3.14159), "    3.14|"),
+    ("%.*s|", (-1, "abc"), "|"),
+    ("%0*d", (4, 7), "0007"),
 ]
 got = [sprintf(f, *a) for f, a, _ in cases]
 want = [w for _, _, w in cases]
@@ -71,16 +83,23 @@ want = [w for _, _, w in cases]
 		}
 	}
 	for src, msg := range map[string]string{
-		`sprintf("%d")`:             "sprintf: not enough arguments for the format: 0 given",
-		`sprintf("%d", 1, 2)`:       "sprintf: too many arguments for the format: 2 given, 1 used",
-		`sprintf("%02")`:            `sprintf: incomplete format "%02" at the end`,
-		`sprintf("%5q", 1)`:         "sprintf: unknown conversion %5q: the types are d i o x X e E f F g G s r c",
-		`sprintf("%x", "a")`:        "sprintf: %x wants a number, got string",
-		`sprintf("%f", None)`:       "sprintf: %f wants a number, got NoneType",
-		`sprintf("%c", "ab")`:       `sprintf: %c wants one character, got "ab"`,
-		`sprintf(1)`:                "sprintf: for parameter format: got int, want string",
-		`sprintf()`:                 "sprintf: missing argument for format",
-		`sprintf("%d", 1, width=2)`: `sprintf: unexpected keyword argument "width"`,
+		`sprintf("%d")`:                           "sprintf: not enough arguments for the format: 0 given",
+		`sprintf("%d", 1, 2)`:                     "sprintf: too many arguments for the format: 2 given, 1 used",
+		`sprintf("%02")`:                          `sprintf: incomplete format "%02" at the end`,
+		`sprintf("%5q", 1)`:                       "sprintf: unknown conversion %5q: the types are d i o x X e E f F g G s r c",
+		`sprintf("%x", "a")`:                      "sprintf: %x wants a number, got string",
+		`sprintf("%f", None)`:                     "sprintf: %f wants a number, got NoneType",
+		`sprintf("%c", "ab")`:                     `sprintf: %c wants one character, got "ab"`,
+		`sprintf(1)`:                              "sprintf: for parameter format: got int, want string",
+		`sprintf()`:                               "sprintf: missing argument for format",
+		`sprintf("%d", 1, width=2)`:               `sprintf: unexpected keyword argument "width"`,
+		`sprintf("%999999999d", 1)`:               "sprintf: width 999999999 is too large: at most 1000000",
+		`sprintf("%.99999999999999999999f", 1.5)`: "sprintf: precision 99999999999999999999 is too large: at most 1000000",
+		`sprintf("%*d", 2000000, 1)`:              "sprintf: width 2000000 is too large: at most 1000000",
+		`sprintf("%*d", "5", 1)`:                  "sprintf: * wants the width as an int, got string",
+		`sprintf("%.*f", 2)`:                      "sprintf: not enough arguments for the format: 1 given",
+		`sprintf("%x", 1.5)`:                      "sprintf: %x wants an int, got float: convert it with int()",
+		`sprintf("%c", 1.5)`:                      "sprintf: %c wants an int or a one-character string, got float",
 	} {
 		_, err := starlark.ExecFile(&starlark.Thread{}, "bad.star", src, pre)
 		if err == nil || !strings.HasPrefix(err.(*starlark.EvalError).Msg, msg) {

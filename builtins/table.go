@@ -103,6 +103,11 @@ var builtinTable = []function{
 		Params:     params{{Name: "src"}, {Name: "dst"}, {Name: "addr", Default: "None"}, {Name: "port", Default: "5201"}, {Name: "duration", Default: `"2s"`}},
 		Meaning:    "measure TCP throughput from namespace src to namespace dst (at addr, else dst's first IPv4 address) for duration, with a sender and a receiver of nsscript's own (no iperf needed); returns a Throughput (.bps, .mbps)",
 		Equivalent: "ip netns exec DST iperf3 -s -1 -p PORT & ip netns exec SRC iperf3 -c ADDR -p PORT -t DURATION"}},
+	{impl: (*Env).why, spec: spec{Name: "why",
+		Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "port", Default: "None"}, {Name: "proto", Default: `"icmp"`}},
+		Meaning: "follow a packet from ns to dst (\"ip\", or \"ip:port\" for TCP) and its answer back, hop by hop as the kernel would, reading routes (ip route get, with ip rule), devices, veth peers, bridge ports, neighbours, forwarding, rp_filter, iptables and NAT, and the listening socket; nothing is changed and no packet is sent; " +
+			"returns a Diagnosis, true when the way is open, whose str() is the report: the hops, the first fault, its fix as nsscript code and as a command",
+		Equivalent: "ip route get DST from SRC iif DEV; ip neigh; sysctl net.ipv4.ip_forward; iptables-save -c; ss -ltun (in each namespace on the way)"}},
 	{impl: (*Env).waitPort, spec: spec{Name: "wait_port", Params: params{{Name: "ns"}, {Name: "dst"}, {Name: "timeout", Default: `"5s"`}},
 		Meaning:    "wait until something accepts TCP connections on dst (\"ip:port\"), seen from ns: a daemon that is still starting",
 		Equivalent: "until ip netns exec NS nc -z IP PORT; do sleep 0.02; done"}},

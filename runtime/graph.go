@@ -109,7 +109,7 @@ func labGraph(lab string) (*graph.Graph, error) {
 	}
 	s, err := journal.Summarize(k, lab)
 	if err != nil {
-		return nil, err
+		return nil, rootsJournal(err, "graph "+lab, lab)
 	}
 	nss := []*kernel.NS{k.Host()}
 	for _, name := range s.Namespaces {

@@ -274,13 +274,25 @@ func FormatError(err error) string {
 	if errors.As(inner, &loadErr) {
 		msg = loadErr.Error()
 	}
-	pos := ""
-	for i := len(inner.CallStack) - 1; i >= 0; i-- {
-		fr := inner.CallStack[i]
-		if fr.Pos.Filename() != "<builtin>" {
+	// The error is where the innermost frame is, but for a library's: a
+	// call into a library (topo.single(k=0)) is reported at the script's
+	// line that made it, which the user can read and fix; the library's
+	// lines are in the backtrace. (A library's own load statement is the
+	// library's.)
+	pos, lib := "", ""
+	for i := len(inner.CallStack) - 1; i >= 0 && pos == ""; i-- {
+		switch fr := inner.CallStack[i]; {
+		case fr.Pos.Filename() == "<builtin>":
+		case strings.HasPrefix(fr.Pos.Filename(), libPrefix) && loadErr == nil:
+			if lib == "" {
+				lib = fr.Pos.String()
+			}
+		default:
 			pos = fr.Pos.String()
-			break
 		}
+	}
+	if pos == "" {
+		pos = lib
 	}
 	head := msg
 	if pos != "" {

@@ -39,8 +39,12 @@ func parseLabSel(word string) (labSel, error) {
 	if err := names.Lab(lab); err != nil {
 		return labSel{}, err
 	}
-	if pid, err := strconv.Atoi(sel); sel != "" && sel != "host" && (err != nil || pid <= 1) {
-		return labSel{}, fmt.Errorf("%q: after the lab name, @ takes the pid of its sandbox (nsscript ls shows it) or host, like %s@host", word, lab)
+	if sel != "" && sel != "host" {
+		pid, err := strconv.Atoi(sel)
+		if err != nil || pid <= 1 {
+			return labSel{}, fmt.Errorf("%q: after the lab name, @ takes the pid of its sandbox (nsscript ls shows it) or host, like %s@host", word, lab)
+		}
+		sel = strconv.Itoa(pid) // the pid as ls shows it: 0123 and +123 are 123
 	}
 	return labSel{lab, sel}, nil
 }
@@ -226,7 +230,20 @@ func Into(what string, words, argv []string, stdin *os.File, stdout, stderr io.W
 			c()
 		}
 	}()
+	privileged, rootsLabs := kernel.Privileged(), false
 	for _, p := range cands {
+		if p.sandbox == nil && !privileged {
+			// This host's: root's to go into.
+			if want != nil {
+				cmd := ""
+				if argv != nil {
+					cmd = " -- " + strings.Join(argv, " ")
+				}
+				return fail(ExitError, "lab %s is on this host, and going into its namespaces needs root: sudo nsscript %s %s %s%s (a lab run with --sandbox, which needs no root, is yours to go into)", p.lab, what, p.lab, ns, cmd)
+			}
+			rootsLabs = true
+			continue
+		}
 		nss, closeFn, err := p.namespaces(k)
 		if err != nil {
 			if want != nil {
@@ -252,7 +269,15 @@ func Into(what string, words, argv []string, stdin *os.File, stdout, stderr io.W
 		return fail(ExitUsage, "there is no lab on this host, nor in a running sandbox: run a script first (nsscript ls lists the labs)")
 	case len(found) == 0 && want != nil:
 		return fail(ExitUsage, "lab %s has no namespace %q: it has %s", lab, ns, strings.Join(has, ", "))
+	case len(found) == 0 && rootsLabs:
+		return fail(ExitUsage, "no lab of yours has a namespace %q (the labs on this host are root's: sudo nsscript %s ...); nsscript ls lists the labs", ns, what)
 	case len(found) == 0:
+		if sel, err := parseLabSel(ns); err == nil {
+			if ps, _ := places(k, &sel); len(ps) > 0 {
+				// The one word was a lab's name: the namespace is missing.
+				return fail(ExitUsage, "%s is a lab: name one of its namespaces too, as in nsscript %s %s host (nsscript ls %s lists them)", ns, what, ns, sel.lab)
+			}
+		}
 		return fail(ExitUsage, "no lab has a namespace %q: name the lab (nsscript %s LAB NS); nsscript ls lists the labs", ns, what)
 	case len(found) > 1 && want != nil:
 		return fail(ExitUsage, "%v", ambiguous(found))
@@ -265,6 +290,18 @@ func Into(what string, words, argv []string, stdin *os.File, stdout, stderr io.W
 			len(found), ns, strings.Join(which, ", "), what, found[0], ns)
 	}
 	p := found[0]
+	switch {
+	case p.sandbox != nil && p.sandbox.Rootless && kernel.EnteredUserns():
+		return fail(ExitError, "lab %s: in the user namespace of its sandbox, and still outside it", p)
+	case p.sandbox != nil && p.sandbox.Rootless:
+		// A sandbox made without root: in its user namespace first,
+		// where this runs again (see kernel.EnterSandboxUserns).
+		args := []string{what, p.String(), ns}
+		if argv != nil {
+			args = append(append(args, "--"), argv...)
+		}
+		return fail(ExitError, "lab %s: %v", p, kernel.EnterSandboxUserns(*p.sandbox, args))
+	}
 	if argv == nil {
 		argv = builtins.UserShell()
 		where := "on this host"

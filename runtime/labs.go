@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/nsscript/nsscript/builtins/journal"
@@ -117,9 +120,21 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 		return ExitError
 	}
 	code := ExitOK
+	var rootsLabs []string // this host's, left alone without root
 	for _, p := range ps {
 		lab := p.lab
 		switch {
+		case p.sandbox == nil && p.missing == "" && !kernel.Privileged():
+			if _, err := os.Lstat(filepath.Join(journal.Dir, lab)); errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(stdout, "%s: nothing to undo\n", lab)
+				continue
+			}
+			if len(sels) == 0 {
+				rootsLabs = append(rootsLabs, lab)
+				continue
+			}
+			fmt.Fprintf(stderr, "nsscript down %s: a lab on this host: undoing it changes the host's network, which needs root: sudo nsscript down %s\n", lab, lab)
+			code = ExitError
 		case p.sandbox != nil:
 			if err := k.EndSandbox(*p.sandbox); err != nil {
 				fmt.Fprintf(stderr, "nsscript down %s: %v\n", p, err)
@@ -144,6 +159,9 @@ func Down(names []string, trace bool, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "%s: undid %d changes\n", lab, n)
 			}
 		}
+	}
+	if len(rootsLabs) > 0 {
+		fmt.Fprintf(stderr, "nsscript down: left the labs on this host alone (%s): undoing them needs root: sudo nsscript down\n", strings.Join(rootsLabs, ", "))
 	}
 	return code
 }
@@ -183,12 +201,18 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		ps = named
 	}
 	sums := []*journal.Summary{}
+	rootsLabs := 0 // this host's, that only root reads
 	for _, p := range ps {
 		if p.sandbox != nil {
 			sums = append(sums, sandboxSummary(k, *p.sandbox))
 			continue
 		}
 		s, err := journal.Summarize(k, p.lab)
+		if err = rootsJournal(err, "ls "+p.lab, p.lab); errors.Is(err, errRootsLab) {
+			fmt.Fprintf(stderr, "nsscript ls: %v\n", err)
+			rootsLabs++
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "nsscript ls: %s: %v\n", p.lab, err)
 			continue
@@ -203,7 +227,7 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 		}
 		return ExitOK
 	}
-	if len(sums) == 0 {
+	if len(sums) == 0 && rootsLabs == 0 {
 		fmt.Fprintln(stdout, "no labs")
 	}
 	named := map[string]int{} // how many of each name: LAB@PID tells those apart
@@ -260,11 +284,35 @@ func Ls(words []string, asJSON bool, stdout, stderr io.Writer) int {
 	return ExitOK
 }
 
+// errRootsLab: a lab of this host's, whose journal only root reads.
+var errRootsLab = errors.New("root's lab")
+
+type rootsLabError struct{ msg string }
+
+func (e *rootsLabError) Error() string   { return e.msg }
+func (e *rootsLabError) Is(t error) bool { return t == errRootsLab }
+
+// rootsJournal is err, or, when it is a journal that this user may not
+// read (without root), says so and what to run instead (nsscript CMD).
+func rootsJournal(err error, cmd, lab string) error {
+	if errors.Is(err, fs.ErrPermission) && !kernel.Privileged() {
+		return &rootsLabError{fmt.Sprintf("%s: a lab on this host, whose journal only root reads: sudo nsscript %s", lab, cmd)}
+	}
+	return err
+}
+
 // sandboxSummary is what ls shows of a lab running in a sandbox: the
 // sandbox's pid and its namespaces (what the lab holds in them, nsscript
 // ls shows inside: nsscript exec LAB host -- nsscript ls).
 func sandboxSummary(k kernel.Reader, info kernel.SandboxInfo) *journal.Summary {
 	s := &journal.Summary{Lab: info.Lab, Sandbox: info.Pid, Namespaces: []string{}, Links: []journal.LinkSummary{}, Rules: []string{}, Processes: []journal.Proc{}}
+	if info.Rootless {
+		who := strconv.Itoa(info.Uid)
+		if u, err := user.LookupId(who); err == nil {
+			who = u.Username
+		}
+		s.Owner = "made without root by " + who
+	}
 	if sb, err := k.OpenSandbox(info); err == nil {
 		if nss, err := sb.ListNamed(); err == nil {
 			s.Namespaces = append(s.Namespaces, nss...)

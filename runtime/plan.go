@@ -165,7 +165,7 @@ func PlanDiff(lab, file string, args map[string]string, asJSON bool, stdout, std
 	}
 	have, err := journal.Inventory(k, lab)
 	if err != nil {
-		fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", err)
+		fmt.Fprintf(stderr, "nsscript plan --diff: %v\n", rootsJournal(err, "plan --diff "+lab+" "+file, lab))
 		return ExitError
 	}
 	want := rec.Model.Inventory()

@@ -90,7 +90,7 @@ var lookingNames = map[string]bool{
 	"tuple": true, "dict": true, "set": true, "sorted": true, "reversed": true, "range": true,
 	"enumerate": true, "zip": true, "min": true, "max": true, "any": true, "all": true,
 	"hasattr": true, "getattr": true, "hash": true, "abs": true,
-	"namespaces": true, "identify": true, "link": true, "ping": true,
+	"namespaces": true, "identify": true, "link": true, "ping": true, "why": true,
 }
 
 // lookingMethods are methods that change nothing (of str, dict, list and

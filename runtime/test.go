@@ -307,7 +307,10 @@ func captureDir(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return real, check(real)
+	if err := check(real); err != nil {
+		return "", err
+	}
+	return real, names.OutputDir(real)
 }
 
 // captureName is the file a test's capture is written to: the test

@@ -95,6 +95,11 @@ func (s *Session) read(so *source) {
 	var framed []byte
 	for {
 		info, err := so.Read(buf)
+		if errors.Is(err, unix.ENETDOWN) {
+			// The device of a socket bound to one went down or away: the
+			// kernel says so once, and the socket reads on when it is up.
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, os.ErrClosed) {
 				s.fail(fmt.Errorf("read packets in namespace %s: %w", so.ns, err))

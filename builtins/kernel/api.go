@@ -68,6 +68,20 @@ type Reader interface {
 	ListRules(ns *NS, c Chain) ([]string, error)
 	// ChainExists reports whether the table has the chain (iptables -S).
 	ChainExists(ns *NS, c Chain) (bool, error)
+	// What `why` reads besides: the kernel's route lookup (ip route
+	// get, policy rules included), a bridge port's STP state, the
+	// firewall (iptables-save -c, nft list tables) and the listening
+	// sockets (ss -ltun).
+	RouteGet(ns *NS, q RouteQuery) (RouteLookup, error)
+	// OpenBrief opens a namespace (a name in /run/netns, or a namespace
+	// file) until release is called (see Linux.OpenBrief).
+	OpenBrief(path string) (ns *NS, release func(), err error)
+	PortState(ns *NS, index int) (string, error)
+	IptablesSave(ns *NS, v6 bool) (string, error)
+	NftTables(ns *NS) ([]string, error)
+	Sockets(ns *NS) ([]Socket, error)
+	// NeighTable is the machine's one neighbour table, how full it is.
+	NeighTable(v6 bool) (NeighStats, error)
 	// EtcState is what a write of /etc/netns/NAME/FILE would change.
 	EtcState(name, file string) (EtcState, error)
 

@@ -174,7 +174,7 @@ func (k *Linux) addTap(ns *NS, name string, o LinkOpts) error {
 			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENXIO) {
 				return &NoDriverError{Kind: "tap", Err: fmt.Errorf("open %s: %w", tunFile, err)}
 			}
-			return fmt.Errorf("open %s: %w", tunFile, err)
+			return fmt.Errorf("open %s: %w%s", tunFile, err, tunDenied(err))
 		}
 		defer unix.Close(fd)
 		ifr, err := unix.NewIfreq(name)

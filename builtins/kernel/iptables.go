@@ -131,8 +131,11 @@ func (k *Linux) iptablesIn(ns *NS, c Chain, f func(*iptables.IPTables) error) er
 				msg = msg[i+2+j+2:]
 			}
 		}
-		msg = strings.ReplaceAll(msg, "\nTry `"+c.Program()+" -h' or '"+c.Program()+" --help' for more information.", "")
-		return &IptablesError{Msg: strings.TrimSpace(msg)}
+		msg = strings.TrimSpace(strings.ReplaceAll(msg, "\nTry `"+c.Program()+" -h' or '"+c.Program()+" --help' for more information.", ""))
+		if InUserNamespace() && iptablesLegacy(c.Program()) {
+			msg += " (" + legacyInUserns + ")"
+		}
+		return &IptablesError{Msg: msg}
 	}
 	return err
 }
@@ -199,4 +202,17 @@ func (k *Linux) NewChain(ns *NS, c Chain) error {
 // iptables refuses while the chain holds rules or a rule jumps to it.
 func (k *Linux) DeleteChain(ns *NS, c Chain) error {
 	return k.iptablesIn(ns, c, func(t *iptables.IPTables) error { return t.DeleteChain(c.Table, c.Name) })
+}
+
+// legacyInUserns is what a refusal of iptables-legacy in a sandbox made
+// without root says besides iptables' own words.
+const legacyInUserns = "this is the legacy variant of iptables, which in a sandbox made without root works only with the host's iptables modules loaded already " +
+	"(as root: modprobe ip_tables iptable_filter iptable_nat, ip6_tables ip6table_filter ip6table_nat); " +
+	"or use the nft variant (as root: update-alternatives --set iptables /usr/sbin/iptables-nft; update-alternatives --set ip6tables /usr/sbin/ip6tables-nft)"
+
+// iptablesLegacy reports whether prog (iptables, ip6tables) on PATH is
+// the legacy (x_tables) variant, as its version line says.
+func iptablesLegacy(prog string) bool {
+	out, err := exec.Command(prog, "--version").Output()
+	return err == nil && strings.Contains(string(out), "(legacy)")
 }

@@ -30,6 +30,7 @@ type LinkInfo struct {
 	MAC         string
 	MTU         int
 	Up          bool // administratively up (IFF_UP)
+	Carrier     bool // up and with a carrier (IFF_LOWER_UP): a veth whose peer is up
 	MasterIndex int
 	PeerIndex   int // veth: the peer's index in its own namespace
 	PeerNetnsID int // veth: the peer's namespace id as seen from here; -1 when in the same namespace
@@ -47,6 +48,7 @@ func info(l netlink.Link) *LinkInfo {
 		MAC:         a.HardwareAddr.String(),
 		MTU:         a.MTU,
 		Up:          a.Flags&net.FlagUp != 0,
+		Carrier:     a.RawFlags&unix.IFF_LOWER_UP != 0,
 		MasterIndex: a.MasterIndex,
 		PeerNetnsID: -1,
 		Alias:       a.Alias,

@@ -388,7 +388,11 @@ func (k *Linux) ListNamed() ([]string, error) {
 // PidInode is the inode of the network namespace a process is in.
 func PidInode(pid int) (uint64, error) {
 	var st unix.Stat_t
-	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st); err != nil {
+	err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st)
+	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
+		return 0, fmt.Errorf("process %d: %w: it is another user's, whose namespaces only root may open (nsscript as root)", pid, err)
+	}
+	if err != nil {
 		return 0, fmt.Errorf("process %d: %w", pid, err)
 	}
 	return st.Ino, nil

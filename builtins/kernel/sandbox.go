@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -65,6 +66,10 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 	}
 	defer pidW.Close()
 	mode := "init"
+	rootless := !Privileged()
+	if rootless {
+		mode += "-userns"
+	}
 	if terminal && InForeground(os.Stdin) {
 		mode += "-tty"
 		defer ReclaimTerminal(os.Stdin)
@@ -77,10 +82,20 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 		if lab != "" {
 			cmd.Env = append(cmd.Env, SandboxLabEnv+"="+lab)
 		}
+		if links := hostLinkNames(); links != "" {
+			cmd.Env = append(cmd.Env, machineLinksEnv+"="+links)
+		}
 		cmd.SysProcAttr = &unix.SysProcAttr{
 			// UTS and IPC too: nothing a script does there reaches the host.
 			Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
 			Pdeathsig:  unix.SIGKILL,
+		}
+		if rootless {
+			// A user namespace of its own, made first, owns the others:
+			// this user is its root, and has no more power over the host.
+			cmd.SysProcAttr.Cloneflags |= unix.CLONE_NEWUSER
+			cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+			cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 		}
 		return cmd
 	}
@@ -108,8 +123,11 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 		err = cmd.Start()
 	}
 	pidR.Close()
+	if err != nil && rootless {
+		return 1, sandboxStartError(err, UsernsSettings())
+	}
 	if err != nil {
-		return 1, fmt.Errorf("start sandbox (needs root, or CAP_SYS_ADMIN; nsscript doctor says what this machine allows): %w", err)
+		return 1, fmt.Errorf("start sandbox (nsscript doctor says what this machine allows): %w", err)
 	}
 	_, _ = pidW.WriteString(strconv.Itoa(cmd.Process.Pid))
 	pidW.Close()
@@ -135,6 +153,42 @@ func RunSandboxed(args []string, lab string, terminal bool) (int, error) {
 	return 1, err
 }
 
+// machineLinksEnv names the devices of the machine (of the namespace
+// nsscript --sandbox ran in) for the nsscript inside, which has none of
+// them: a script that asks for one is told so (see MachineLink).
+const machineLinksEnv = "NSSCRIPT_SANDBOX_HOST_LINKS"
+
+// machineLinks is, in a sandbox's nsscript, the devices of the machine
+// (see machineLinksEnv); read once, and the variable dropped (the init
+// passes it on).
+var machineLinks = func() []string {
+	v, ok := os.LookupEnv(machineLinksEnv)
+	if !ok || !inSandbox {
+		return nil
+	}
+	os.Unsetenv(machineLinksEnv)
+	return strings.Split(v, ",")
+}()
+
+// MachineLink reports whether, in a sandbox, name is a device of the
+// machine's (of where nsscript --sandbox ran), which the sandbox has not.
+func MachineLink(name string) bool { return inSandbox && slices.Contains(machineLinks, name) }
+
+// hostLinkNames lists the devices of this namespace but lo, by name.
+func hostLinkNames() string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	var names []string
+	for _, i := range ifs {
+		if i.Flags&net.FlagLoopback == 0 {
+			names = append(names, i.Name)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
 // MaybeSandboxInit must be called first in main. In the process that
 // RunSandboxed starts (PID 1 of the sandbox) it sets the sandbox up, runs
 // nsscript again as its only child, reaps every orphan the way init does
@@ -146,7 +200,10 @@ func MaybeSandboxInit() {
 		return
 	}
 	flags := strings.Split(mode, "-")[1:]
-	if err := SetupSandbox(slices.Contains(flags, "cgroup")); err != nil {
+	if err := SetupSandbox(slices.Contains(flags, "cgroup"), slices.Contains(flags, "userns")); err != nil {
+		if slices.Contains(flags, "userns") {
+			err = rootlessSetupError(err, UsernsSettings())
+		}
 		fmt.Fprintf(os.Stderr, "nsscript: sandbox: %v\n", err)
 		os.Exit(1)
 	}
@@ -193,7 +250,11 @@ func MaybeSandboxInit() {
 // SetupSandbox, in the sandbox's init, makes the mount namespace private
 // and gives it its own /proc, /sys, /run and /etc overlays with empty
 // /run/netns, /etc/netns and /run/nsscript, so nothing reaches the host.
-func SetupSandbox(cgroup bool) error {
+// In a user namespace of the sandbox's own (rootless), where the kernel
+// refuses an overlay (over one: the host's /etc in a container, a
+// sandbox's own /run), a tmpfs with the host's entries bound read-only
+// into it stands in for it (see shadow).
+func SetupSandbox(cgroup, rootless bool) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
@@ -225,7 +286,14 @@ func SetupSandbox(cgroup bool) error {
 	defer unix.Close(scratch)
 	overlay := func(target string, lower int, name string) error {
 		opts := fmt.Sprintf("lowerdir=/proc/self/fd/%d,upperdir=/proc/self/fd/%d/u/%s,workdir=/proc/self/fd/%d/w/%s", lower, scratch, name, scratch, name)
-		if err := unix.Mount("overlay", target, "overlay", 0, opts); err != nil {
+		err := unix.Mount("overlay", target, "overlay", 0, opts)
+		if err != nil && rootless {
+			if serr := shadow(target, lower, "netns", "nsscript"); serr != nil {
+				return fmt.Errorf("mount overlay on %s: %w; nor a tmpfs in its place: %w", target, err, serr)
+			}
+			return nil
+		}
+		if err != nil {
 			return fmt.Errorf("mount overlay on %s: %w", target, err)
 		}
 		return nil
@@ -254,6 +322,70 @@ func SetupSandbox(cgroup bool) error {
 		// The sandbox's own cgroup, as the root of its cgroup namespace.
 		// Without it (no mount point in this sysfs) labs go without.
 		_ = unix.Mount("cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	}
+	return nil
+}
+
+// shadow mounts a tmpfs on target in place of an overlay, with every
+// entry of lower (the directory target was) but those named skip in it: a
+// symbolic link as a copy, anything else bound there (with the mounts
+// under it) and made read-only, so that the sandbox sees what the host has
+// there, makes its own new entries, and writes nothing of the host's.
+func shadow(target string, lower int, skip ...string) error {
+	dir, err := unix.Openat(lower, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(dir), target)
+	ents, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(lower, &st); err != nil {
+		return err
+	}
+	if err := unix.Mount("nsscript-sandbox", target, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, fmt.Sprintf("mode=%o", st.Mode&0o7777)); err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if slices.Contains(skip, name) {
+			continue
+		}
+		src, dst := fmt.Sprintf("/proc/self/fd/%d/%s", lower, name), filepath.Join(target, name)
+		switch {
+		case e.Type()&os.ModeSymlink != 0:
+			link, err := os.Readlink(src)
+			if err == nil {
+				err = os.Symlink(link, dst)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		case e.IsDir():
+			err = os.Mkdir(dst, 0o755)
+		default:
+			var fd int
+			fd, err = unix.Open(dst, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+			if err == nil {
+				unix.Close(fd)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			// What the user may not see (a socket of root's, say) is
+			// left out.
+			_ = os.Remove(dst)
+			continue
+		}
+		// Read-only, mounts under it too; the flags the host's mounts
+		// have are theirs still (the kernel locks them).
+		_ = unix.MountSetattr(-1, dst, unix.AT_RECURSIVE, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY})
 	}
 	return nil
 }

@@ -18,12 +18,16 @@ import (
 // RunSandboxed starts for a lab (PID 1 inside the sandbox) carries the
 // lab's name in the environment it is started with, which /proc shows as
 // it was then. nsscript ls, shell, exec and down look through /proc for
-// such processes: root's (this user's), the init of a PID namespace made
-// from this one, in this user namespace, started as a sandbox's init. No
-// file on the host names a sandbox, so none is left behind when one is
-// killed, and there is nothing stale to trust: a process is taken for a
-// sandbox only once a pidfd holds it and it is checked again (see open),
-// so a pid that ended and was reused in between is no sandbox.
+// such processes: the init of a PID namespace made from this one, started
+// as a sandbox's init, and either root's (this user's) in this user
+// namespace, or (a sandbox made without root, see userns.go) in a user
+// namespace made from this one by the user the init runs as, who owns it:
+// this user's own, or anyone's for root (who goes into one only as its
+// owner, see EnterUserns). No file on the host names a sandbox, so none is
+// left behind when one is killed, and there is nothing stale to trust: a
+// process is taken for a sandbox only once a pidfd holds it and it is
+// checked again (see open), so a pid that ended and was reused in between
+// is no sandbox.
 
 // SandboxLabEnv is the lab of the sandbox's init (see RunSandboxed).
 const SandboxLabEnv = "NSSCRIPT_SANDBOX_LAB"
@@ -33,6 +37,10 @@ type SandboxInfo struct {
 	Lab   string `json:"lab"`
 	Pid   int    `json:"pid"`   // its init (PID 1 inside it), as this PID namespace sees it
 	Start uint64 `json:"start"` // the init's start time: tells it from a later process with its pid
+	// Made without root: in a user namespace of its own, which Uid owns
+	// (as this user namespace knows the user).
+	Rootless bool `json:"rootless,omitempty"`
+	Uid      int  `json:"uid"`
 }
 
 // sandboxAt reads what /proc says of process pid, and whether that is a
@@ -43,13 +51,15 @@ func sandboxAt(pid int) (SandboxInfo, bool) {
 	if err != nil {
 		return info, false
 	}
-	uid := strconv.Itoa(os.Geteuid())
 	var uidOK, initOK bool
 	for _, l := range strings.Split(string(status), "\n") {
 		f := strings.Fields(l)
 		switch {
 		case len(f) == 5 && f[0] == "Uid:":
-			uidOK = f[1] == uid && f[2] == uid && f[3] == uid && f[4] == uid
+			// One uid, real, effective, saved and for files alike.
+			uid, err := strconv.Atoi(f[1])
+			uidOK = err == nil && f[2] == f[1] && f[3] == f[1] && f[4] == f[1]
+			info.Uid = uid
 		case len(f) >= 1 && f[0] == "NSpid:":
 			// Its pid here, and 1 in a PID namespace of its own, one
 			// level down: a nested sandbox's is a sandbox's business.
@@ -59,11 +69,11 @@ func sandboxAt(pid int) (SandboxInfo, bool) {
 	if !uidOK || !initOK {
 		return info, false
 	}
-	var own, its unix.Stat_t
-	if unix.Stat("/proc/self/ns/user", &own) != nil || unix.Stat(fmt.Sprintf("/proc/%d/ns/user", pid), &its) != nil ||
-		own.Ino != its.Ino || own.Dev != its.Dev {
+	rootless, ok := sandboxUserns(pid, info.Uid)
+	if !ok {
 		return info, false
 	}
+	info.Rootless = rootless
 	env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 	if err != nil {
 		return info, false
@@ -82,6 +92,83 @@ func sandboxAt(pid int) (SandboxInfo, bool) {
 	}
 	info.Start = ProcStart(pid)
 	return info, info.Start != 0
+}
+
+// sandboxUserns checks the user namespace of process pid, which runs as
+// uid: this one, when uid is this user's (a sandbox made with root's
+// powers); or one made from this one, that uid owns, when uid is this
+// user's or this user is root (a sandbox made without, see userns.go),
+// and that owns the process's network, mount, PID, UTS and IPC
+// namespaces, as it does when all of them are made at once.
+func sandboxUserns(pid, uid int) (rootless, ok bool) {
+	own, err := nsID("/proc/self/ns/user")
+	if err != nil {
+		return false, false
+	}
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/user", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, false
+	}
+	defer unix.Close(fd)
+	its, err := fdID(fd)
+	if err != nil {
+		return false, false
+	}
+	if its == own {
+		return false, uid == os.Geteuid()
+	}
+	if uid != os.Geteuid() && !Privileged() {
+		return false, false
+	}
+	owner, err := unix.IoctlGetUint32(fd, unix.NS_GET_OWNER_UID)
+	if err != nil || int(owner) != uid {
+		return false, false
+	}
+	if parent, err := related(fd, unix.NS_GET_PARENT); err != nil || parent != own {
+		return false, false
+	}
+	for _, kind := range []string{"net", "mnt", "pid", "uts", "ipc"} {
+		nfd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", pid, kind), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return false, false
+		}
+		owner, err := related(nfd, unix.NS_GET_USERNS)
+		unix.Close(nfd)
+		if err != nil || owner != its {
+			return false, false
+		}
+	}
+	return true, true
+}
+
+// related identifies the namespace an ioctl (NS_GET_PARENT, NS_GET_USERNS)
+// finds from the namespace open as fd.
+func related(fd int, req uint) (nsKey, error) {
+	rfd, err := unix.IoctlRetInt(fd, req)
+	if err != nil {
+		return nsKey{}, err
+	}
+	defer unix.Close(rfd)
+	return fdID(rfd)
+}
+
+// nsKey tells namespaces apart (their nsfs device and inode).
+type nsKey struct{ dev, ino uint64 }
+
+func nsID(path string) (nsKey, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return nsKey{}, err
+	}
+	return nsKey{st.Dev, st.Ino}, nil
+}
+
+func fdID(fd int) (nsKey, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nsKey{}, err
+	}
+	return nsKey{st.Dev, st.Ino}, nil
 }
 
 // open returns a pidfd on the sandbox's init, once the process it holds
@@ -285,7 +372,7 @@ func (s *Sandbox) do(ns *NS, fn func() error) error {
 		if err := unix.Unshare(unix.CLONE_FS); err != nil {
 			return fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
 		}
-		if err := unix.Setns(s.pidfd, unix.CLONE_NEWNS|unix.CLONE_NEWPID|unix.CLONE_NEWUTS|unix.CLONE_NEWIPC|unix.CLONE_NEWCGROUP); err != nil {
+		if err := unix.Setns(s.pidfd, s.joins()); err != nil {
 			return fmt.Errorf("enter sandbox %d: %w", s.Pid, err)
 		}
 		if err := unix.Setns(ns.fd, unix.CLONE_NEWNET); err != nil {
@@ -293,6 +380,25 @@ func (s *Sandbox) do(ns *NS, fn func() error) error {
 		}
 		return fn()
 	})
+}
+
+// joins are the namespaces do enters: the sandbox's mount, PID, UTS, IPC
+// and cgroup namespaces, those that are not this process's own already.
+// (A sandbox without a cgroup of its own is in nsscript's cgroup
+// namespace, which one made without root could not enter again.)
+func (s *Sandbox) joins() int {
+	flags := 0
+	for _, ns := range []struct {
+		name string
+		flag int
+	}{{"mnt", unix.CLONE_NEWNS}, {"pid", unix.CLONE_NEWPID}, {"uts", unix.CLONE_NEWUTS}, {"ipc", unix.CLONE_NEWIPC}, {"cgroup", unix.CLONE_NEWCGROUP}} {
+		own, err1 := nsID("/proc/self/ns/" + ns.name)
+		its, err2 := nsID(fmt.Sprintf("/proc/%d/ns/%s", s.Pid, ns.name))
+		if err1 != nil || err2 != nil || own != its {
+			flags |= ns.flag
+		}
+	}
+	return flags
 }
 
 // EndSandbox ends a running sandbox: TERM to its init (which passes it on

@@ -441,16 +441,20 @@ type ShapeSupport struct {
 	BPF    string // cls_bpf
 	Mirred string // act_mirred
 	Tun    string // /dev/net/tun
+	// TunDenied: /dev/net/tun is there, but this user may not open it
+	// (a sandbox made without root, where it is root's alone).
+	TunDenied bool
 }
 
 // Fallback is what the forwarder needs and the kernel lacks (none: it
-// has all).
+// has all); a /dev/net/tun this user may not open is not in it (see
+// TunDenied).
 func (s ShapeSupport) Fallback() []string {
 	var miss []string
 	for _, m := range []struct{ what, why string }{
 		{"the clsact qdisc (sch_ingress)", s.Clsact}, {"cls_bpf", s.BPF}, {"act_mirred", s.Mirred}, {"tun (/dev/net/tun)", s.Tun},
 	} {
-		if m.why != "" {
+		if m.why != "" && !(s.TunDenied && m.why == s.Tun) {
 			miss = append(miss, m.what)
 		}
 	}

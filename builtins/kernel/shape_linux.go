@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"runtime"
@@ -73,7 +74,7 @@ func probeShaping() ShapeSupport {
 			_ = h.QdiscDel(cls)
 		}
 		if f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0); err != nil {
-			s.Tun = err.Error()
+			s.Tun, s.TunDenied = err.Error(), errors.Is(err, fs.ErrPermission)
 		} else {
 			f.Close()
 		}

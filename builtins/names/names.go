@@ -17,6 +17,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 )
 
 // Limits.
@@ -228,6 +230,32 @@ func OutputFile(p string) error {
 		if p == dir || strings.HasPrefix(p, dir+"/") {
 			return fmt.Errorf("%s is under %s, which is not for a script's files: write it elsewhere, e.g. /tmp/%s", p, dir, path.Base(p))
 		}
+	}
+	return nil
+}
+
+// kernelFS are the kernel's pseudo-filesystems, by statfs magic: a file
+// there is the kernel's (a sysctl, a trigger, a cgroup's control), and
+// writing it changes the system instead of making a file.
+var kernelFS = map[uint32]string{
+	unix.PROC_SUPER_MAGIC: "proc", unix.SYSFS_MAGIC: "sysfs", unix.CGROUP_SUPER_MAGIC: "cgroup",
+	unix.CGROUP2_SUPER_MAGIC: "cgroup2", unix.DEBUGFS_MAGIC: "debugfs", unix.TRACEFS_MAGIC: "tracefs",
+	unix.SECURITYFS_MAGIC: "securityfs", unix.BPF_FS_MAGIC: "bpf", unix.EFIVARFS_MAGIC: "efivarfs",
+	unix.PSTOREFS_MAGIC: "pstore", unix.NSFS_MAGIC: "nsfs", unix.DEVPTS_SUPER_MAGIC: "devpts",
+	unix.SELINUX_MAGIC: "selinuxfs", unix.SMACK_MAGIC: "smackfs",
+}
+
+// OutputDir checks the directory a file of OutputFile is made in, as it
+// is mounted: not on one of the kernel's pseudo-filesystems, wherever it
+// is mounted (OutputFile refuses /proc and /sys by name; a proc mounted
+// at /mnt/p is refused here).
+func OutputDir(dir string) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return nil // (what opens the file there says why not)
+	}
+	if fs, ok := kernelFS[uint32(st.Type)]; ok {
+		return fmt.Errorf("%s is on a %s filesystem, the kernel's, where writing changes the system instead of making a file: write it elsewhere, e.g. in /tmp", dir, fs)
 	}
 	return nil
 }

@@ -50,6 +50,22 @@ func TestOutputFile(t *testing.T) {
 	}
 }
 
+// OutputDir refuses the kernel's pseudo-filesystems by what they are,
+// wherever they are mounted; a directory that is not there is left to
+// what opens the file.
+func TestOutputDir(t *testing.T) {
+	for _, d := range []string{t.TempDir(), "/", "/nonexistent/dir"} {
+		if err := OutputDir(d); err != nil {
+			t.Errorf("%q refused: %v", d, err)
+		}
+	}
+	for d, fs := range map[string]string{"/proc": "proc", "/proc/sys/net/ipv4": "proc", "/sys/class/net": "sysfs"} {
+		if err := OutputDir(d); err == nil || !strings.Contains(err.Error(), "on a "+fs+" filesystem") {
+			t.Errorf("%q: error %v, want one saying it is on a %s filesystem", d, err, fs)
+		}
+	}
+}
+
 func TestSysctlKey(t *testing.T) {
 	for key, want := range map[string]string{
 		"net.ipv4.ip_forward":              "/proc/sys/net/ipv4/ip_forward",

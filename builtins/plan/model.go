@@ -229,6 +229,7 @@ func (r *Model) info(l *rlink) *kernel.LinkInfo {
 	if l.master != nil {
 		li.MasterIndex = l.master.index
 	}
+	li.Carrier = l.up && (l.peer == nil || l.peer.up)
 	if l.dev != nil {
 		d := *l.dev
 		li.Device = &d

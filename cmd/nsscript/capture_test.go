@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+	"golang.org/x/sys/unix"
 )
 
 // The capture builtin's own checks are testdata/builtins/capture.star;
@@ -273,4 +275,39 @@ d = capture(red, file = "/run/all.pcapng")
 		"ip netns exec red tcpdump -U -i b -s 128 -w /run/nsscript/tr/captures/capture-1.pcapng 'icmp or arp' &  # until stop() or the run's end",
 		"ip netns exec red tcpdump -U -i any -w /run/all.pcapng &  # until stop() or the run's end",
 	})
+}
+
+// TestCaptureFileOfAnotherRun: a file that a capture of another run is
+// writing (here the test holds its lock, as that run's capture does) is
+// refused, and left as it was: not truncated under the other capture.
+func TestCaptureFileOfAnotherRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	shared := filepath.Join(dir, "shared.pcapng")
+	mustRun(t, `
+c = capture(host, file = args["file"])
+ping(host, "127.0.0.1")
+c.wait(count = 2)
+c.stop()
+`, "file="+shared)
+	f, err := os.OpenFile(shared, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sandboxed(t, "t.star", `capture(host, file = args["file"])`, "file="+shared)
+	want := "t.star:1:8: capture: for parameter file: another capture is writing " + shared + " (another run of nsscript): give another file"
+	if r.code != 1 || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and %q", r.code, r.stderr, want)
+	}
+	if after, _ := os.ReadFile(shared); !bytes.Equal(after, before) || len(before) == 0 {
+		t.Errorf("the other run's file was %d bytes, now %d", len(before), len(after))
+	}
 }

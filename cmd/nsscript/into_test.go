@@ -97,12 +97,19 @@ var heldPid = regexp.MustCompile(`the sandbox stays, with lab \S+ in sandbox (\d
 // sandbox is held.
 func startHeld(t *testing.T, lab, script, flag string) *held {
 	t.Helper()
-	dir := t.TempDir()
+	return startHeldCmd(t, lab, script, exec.Command(bin, "--sandbox", flag, "--lab", lab, "topo.star"), t.TempDir())
+}
+
+// startHeldCmd is startHeld with the command prepared (the binary, its
+// flags, its user) and the directory it runs in.
+func startHeldCmd(t *testing.T, lab, script string, cmd *exec.Cmd, dir string) *held {
+	t.Helper()
+	flag := cmd.Args[2]
 	if err := os.WriteFile(filepath.Join(dir, "topo.star"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h := &held{t: t, lab: lab, dir: dir, done: make(chan struct{})}
-	h.cmd = exec.Command(bin, "--sandbox", flag, "--lab", lab, "topo.star")
+	h.cmd = cmd
 	h.cmd.Dir = dir
 	h.cmd.Stderr = lockedWriter{h}
 	if err := h.cmd.Start(); err != nil {
@@ -290,6 +297,10 @@ func TestIntoSandbox(t *testing.T) {
 		{"--lab without a namespace", []string{"--lab", lab, "shell"}, "with --lab LAB, name the namespace only"},
 		{"--lab and a lab word", []string{"--lab", lab, "shell", lab, "red"}, "with --lab LAB, name the namespace only"},
 		{"shell under --sandbox", []string{"--sandbox", "shell", lab, "red"}, "--sandbox would make a fresh sandbox with no lab in it"},
+		// (down in a fresh sandbox would find nothing, and say "nothing to
+		// end" of the lab that runs on.)
+		{"down under --sandbox", []string{"--sandbox", "down", lab}, "nsscript down: --sandbox would make a fresh sandbox with no lab in it: down ends a running lab"},
+		{"ls under --sandbox", []string{"--sandbox", "ls"}, "nsscript ls: --sandbox would make a fresh sandbox with no lab in it: ls lists the labs (those --sandbox runs hold too) without it"},
 	} {
 		wantCode(t, c.what, nsscript(t, h.dir, c.args...), 2, c.want)
 	}
@@ -332,6 +343,11 @@ func TestIntoAmbiguous(t *testing.T) {
 		t.Fatalf("a refused down ended a sandbox:\n%s\n%s", a.errText(), b.errText())
 	}
 	wantCode(t, "exec LAB@PID", nsscript(t, a.dir, "exec", fmt.Sprintf("%s@%d", lab, b.pid), "red", "--", "true"), 0)
+	// The pid as a number: written 0PID, it is still that sandbox (and
+	// down does not say "nothing to end" of one that runs).
+	wantCode(t, "exec LAB@0PID", nsscript(t, a.dir, "exec", fmt.Sprintf("%s@0%d", lab, b.pid), "red", "--", "true"), 0)
+	wantCode(t, "exec LAB@PID without NS", nsscript(t, a.dir, "exec", fmt.Sprintf("%s@%d", lab, b.pid), "--", "true"), 2,
+		fmt.Sprintf("%s@%d is a lab: name one of its namespaces too, as in nsscript exec %s@%d host", lab, b.pid, lab, b.pid))
 
 	wantCode(t, "down LAB@PID", nsscript(t, a.dir, "down", fmt.Sprintf("%s@%d", lab, a.pid)), 0, fmt.Sprintf("%s: ended its sandbox (pid %d)", lab, a.pid))
 	a.wait("down " + lab)
@@ -484,11 +500,10 @@ echo $! >> pids
 	h.wait("down")
 }
 
-// TestReplShell: shell(ns) in the REPL gives the terminal to a shell in
-// the namespace, and the session goes on when it exits.
-func TestReplShell(t *testing.T) {
-	t.Parallel()
-	s := startREPL(t, t.TempDir(), shellEnv)
+// replShellChecks builds intoTopo in a REPL at its prompt, and checks
+// shell(red) there as shellChecks does, back to the prompt.
+func replShellChecks(t *testing.T, s *session) {
+	t.Helper()
 	for _, l := range strings.Split(strings.TrimSpace(intoTopo), "\n") {
 		s.do(l)
 	}
@@ -496,6 +511,14 @@ func TestReplShell(t *testing.T) {
 	shellChecks(t, s)
 	s.expect("the shell exited with code 3")
 	s.expect(">>> ")
+}
+
+// TestReplShell: shell(ns) in the REPL gives the terminal to a shell in
+// the namespace, and the session goes on when it exits.
+func TestReplShell(t *testing.T) {
+	t.Parallel()
+	s := startREPL(t, t.TempDir(), shellEnv)
+	replShellChecks(t, s)
 	wantIn(t, "the session after the shell", s.do("1 + 1"), "\n2\n")
 	wantIn(t, "shell() of a name, not a namespace", s.do(`shell("red")`), `want a Namespace, got the string "red"`)
 	s.quit()

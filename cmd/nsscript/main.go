@@ -38,22 +38,26 @@ const usage = `usage:
                                                in a sandbox (nsscript ls shows it; LAB@PID: the one in sandbox PID)
   nsscript doctor                              what on this machine changes how labs behave, and what to do;
                                                changes nothing (exit 1 when something blocks labs)
+  nsscript why [LAB] SRC DST[:PORT]            follow a packet from namespace SRC (or host) to DST and back, and name
+                                               what stops it, with the fix (--proto udp; exit 1 when something does)
 
 flags:
   --sandbox     run inside a fresh private network + mount namespace; all of it vanishes at exit
+                (needs no root: without it, in a user namespace of yours)
   --lab NAME    the lab this run belongs to (default: the script's name without .star)
   --trace       print each kernel change as the equivalent command
   --keep        on error, leave what was built instead of rolling back; with --sandbox, keep the
                 sandbox after the script until Ctrl-C or nsscript down LAB (go in with nsscript shell)
   --hold        the same as --keep
-  --json        machine-readable output (ls, plan, graph, test, doctor)
+  --json        machine-readable output (ls, plan, graph, test, doctor, why)
+  --proto P     why: icmp (a ping, the default), tcp or udp (DST:PORT alone means tcp)
   --history F   the REPL's history file (default $NSSCRIPT_HISTORY, else ~/.nsscript_history)
 `
 
 type cli struct {
 	sandbox, trace, keep, json, help bool
 	diff                             bool
-	lab, interactive, format         string
+	lab, interactive, format, proto  string
 	program                          *string // -c PROGRAM
 	history                          string
 	parallel                         int
@@ -114,6 +118,8 @@ func parse(args []string) (*cli, error) {
 			c.history, err = value()
 		case "format":
 			c.format, err = value()
+		case "proto":
+			c.proto, err = value()
 		case "run":
 			c.runRE, err = value()
 		case "junit":
@@ -184,8 +190,10 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	cmd, words := c.command()
 	repl := c.program == nil && (cmd == "repl" || cmd == "" && c.interactive != "" || cmd == "" && len(words) == 0 && term.IsTerminal(int(stdin.Fd())))
-	if c.sandbox && (cmd == "shell" || cmd == "exec") {
-		fmt.Fprintf(stderr, "nsscript %s: --sandbox would make a fresh sandbox with no lab in it: %s goes into a running lab (one a --sandbox --keep run holds too) without it\n", cmd, cmd)
+	if c.sandbox && (cmd == "shell" || cmd == "exec" || cmd == "down" || cmd == "ls") {
+		does := map[string]string{"shell": "goes into a running lab", "exec": "goes into a running lab",
+			"down": "ends a running lab", "ls": "lists the labs"}[cmd]
+		fmt.Fprintf(stderr, "nsscript %s: --sandbox would make a fresh sandbox with no lab in it: %s %s (those --sandbox runs hold too) without it\n", cmd, cmd, does)
 		return runtime.ExitUsage
 	}
 	if c.sandbox && !kernel.InSandbox() {
@@ -193,6 +201,9 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		if err != nil {
 			fmt.Fprintf(stderr, "nsscript: %v\n", err)
 		}
+		return code
+	}
+	if code := c.refuseHost(cmd, words, repl, stderr); code != runtime.ExitOK {
 		return code
 	}
 	defer profile(os.Getenv("NSSCRIPT_CPUPROFILE"))()
@@ -267,6 +278,8 @@ func run(argv []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return c.into(cmd, words, stdin, stdout, stderr)
 	case "doctor":
 		return runtime.Doctor(words, c.json, stdout, stderr)
+	case "why":
+		return runtime.WhyCommand(words, c.proto, c.json, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "nsscript %s: not available in this version\n", cmd)
 		return runtime.ExitUsage
@@ -291,12 +304,37 @@ func (c *cli) runProgram(cmd string, words []string, stdout, stderr io.Writer) i
 	return runtime.Run("<command line>", *c.program, args, opts)
 }
 
+// refuseHost refuses, before anything is touched, a run on this host's
+// own network (a script, a program, the REPL) without root's powers, and
+// says that --sandbox needs none.
+func (c *cli) refuseHost(cmd string, words []string, repl bool, stderr io.Writer) int {
+	if cmd != "" && cmd != "run" && cmd != "repl" || kernel.InSandbox() || kernel.Privileged() {
+		return runtime.ExitOK
+	}
+	what, sandboxed := "", "nsscript --sandbox"
+	switch {
+	case c.program != nil:
+		what, sandboxed = "the program", sandboxed+" -c PROGRAM"
+	case repl:
+		what = "the REPL"
+	case len(words) == 0:
+		what, sandboxed = "the script on standard input", sandboxed+" < FILE.star"
+	default:
+		what, sandboxed = words[0], sandboxed+" "+words[0]
+	}
+	fmt.Fprintf(stderr, "nsscript: %s would change this host's network, which needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN); nothing was done. In a sandbox it needs no root: %s\n", what, sandboxed)
+	if why := kernel.UsernsBlocked(kernel.UsernsSettings()); why != "" {
+		fmt.Fprintf(stderr, "nsscript: but this system keeps a sandbox from being made without root: %s\n", why)
+	}
+	return runtime.ExitUsage
+}
+
 // command is the subcommand ("" for a script or the REPL) and the words
 // after it.
 func (c *cli) command() (string, []string) {
 	if len(c.words) > 0 {
 		switch c.words[0] {
-		case "run", "repl", "down", "ls", "test", "plan", "graph", "shell", "exec", "doctor", "__test":
+		case "run", "repl", "down", "ls", "test", "plan", "graph", "shell", "exec", "doctor", "why", "__test":
 			return c.words[0], c.words[1:]
 		}
 	}

@@ -52,7 +52,13 @@ func startREPL(t *testing.T, dir string, env []string, args ...string) *session 
 // HOME=dir and env added to the environment.
 func startTerminal(t *testing.T, dir string, env []string, args ...string) *session {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	return startTerminalCmd(t, exec.Command(bin, args...), dir, env)
+}
+
+// startTerminalCmd starts a prepared nsscript command on a terminal, as
+// startTerminal does.
+func startTerminalCmd(t *testing.T, cmd *exec.Cmd, dir string, env []string) *session {
+	t.Helper()
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "NSSCRIPT_HISTORY=") && !strings.HasPrefix(kv, "HOME=") && !strings.HasPrefix(kv, "TERM=") {

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/nsscript/nsscript/builtins/kernel"
 )
 
 // checkRoot: nsscript changes network namespaces, which needs root.
@@ -16,8 +18,8 @@ func checkRoot(f *facts) []Finding {
 		return []Finding{{Level: OK, Title: "running as root"}}
 	}
 	return []Finding{{Level: Blocker, Title: fmt.Sprintf("not running as root (uid %d)", f.sys.Euid()),
-		Meaning: "nsscript makes namespaces, devices and rules, and --sandbox makes namespaces of its own: both need root (CAP_SYS_ADMIN and CAP_NET_ADMIN); doctor itself cannot probe the kernel's features or read the labs",
-		Fix:     "sudo nsscript doctor (and sudo nsscript ... for labs)"}}
+		Meaning: "nsscript makes namespaces, devices and rules on this host, which needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN); doctor itself cannot probe the kernel's features or read the labs. A sandbox needs no root (nsscript --sandbox FILE, nsscript test): it is made in a user namespace of yours, where the user namespace finding allows it",
+		Fix:     "sudo nsscript doctor (and sudo nsscript ... for labs on this host; --sandbox needs no root)"}}
 }
 
 // feature is a kernel feature doctor looks for, and what a lab loses
@@ -488,17 +490,10 @@ func nameservers(conf string) []string {
 func checkUserns(f *facts) []Finding {
 	type stop struct{ what, fix string }
 	var stops []stop
-	if v, ok := f.sysctl("kernel.unprivileged_userns_clone"); ok && v == "0" {
-		stops = append(stops, stop{"kernel.unprivileged_userns_clone=0 (Debian's switch) forbids them",
-			"sysctl -w kernel.unprivileged_userns_clone=1 (to keep it: echo kernel.unprivileged_userns_clone=1 > /etc/sysctl.d/90-userns.conf)"})
-	}
-	if v, ok := f.sysctl("kernel.apparmor_restrict_unprivileged_userns"); ok && v == "1" {
-		stops = append(stops, stop{"kernel.apparmor_restrict_unprivileged_userns=1 (Ubuntu 23.10 and later): an unconfined program gets a user namespace without capabilities in it, so it cannot make network namespaces",
-			"sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or allow nsscript alone with an AppArmor profile: printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\nprofile nsscript /usr/local/bin/nsscript flags=(unconfined) {\\n  userns,\\n}\\n' > /etc/apparmor.d/nsscript && apparmor_parser -r /etc/apparmor.d/nsscript"})
-	}
-	if v, ok := f.sysctl("user.max_user_namespaces"); ok && v == "0" {
-		stops = append(stops, stop{"user.max_user_namespaces=0 allows none",
-			"sysctl -w user.max_user_namespaces=15000 (any number above 0; keep it in /etc/sysctl.d/)"})
+	for _, s := range kernel.UsernsSettingsOf(f.sysctl) {
+		if s.Blocks {
+			stops = append(stops, stop{s.Key + " " + s.Why, s.Fix})
+		}
 	}
 	perr := f.sys.ProbeUserns()
 	meaning := "a sandbox without root (an ordinary user's --sandbox and nsscript test) makes its namespaces inside a user namespace; root does not need one"

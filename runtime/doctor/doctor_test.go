@@ -521,9 +521,9 @@ func TestUserns(t *testing.T) {
 	}
 	refused := errors.New("unshare: unshare failed: Operation not permitted")
 	for _, c := range []struct{ key, value, says, fix string }{
-		{"kernel.unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone=0 (Debian's switch)", "sysctl -w kernel.unprivileged_userns_clone=1"},
-		{"kernel.apparmor_restrict_unprivileged_userns", "1", "kernel.apparmor_restrict_unprivileged_userns=1 (Ubuntu", "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"},
-		{"user.max_user_namespaces", "0", "user.max_user_namespaces=0 allows none", "sysctl -w user.max_user_namespaces=15000"},
+		{"kernel.unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone is 0 (Debian's switch)", "sysctl -w kernel.unprivileged_userns_clone=1"},
+		{"kernel.apparmor_restrict_unprivileged_userns", "1", "kernel.apparmor_restrict_unprivileged_userns is 1 (Ubuntu", "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"},
+		{"user.max_user_namespaces", "0", "user.max_user_namespaces is 0: no user namespace may be made", "sysctl -w user.max_user_namespaces=15000"},
 	} {
 		m := healthy()
 		m.sysctl(c.key, c.value)
