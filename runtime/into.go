@@ -368,6 +368,11 @@ func holdSignals(held bool) chan os.Signal {
 // how to go in and how to end it, and waits for Ctrl-C, SIGTERM or SIGHUP
 // (nsscript down LAB sends the sandbox SIGTERM), unless one came already.
 func hold(k kernel.Reader, opts Options, held chan os.Signal) {
+	// One Ctrl-C reaches this process more than once (from the terminal,
+	// and passed on by the sandbox's init and the nsscript outside it):
+	// once it has ended the hold, the copies that follow must not kill
+	// the exit (128+SIGINT instead of 0).
+	defer signal.Ignore(os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
 	select {
 	case <-held:
 		return
