@@ -160,6 +160,18 @@ func kindKnown(h *netlink.Handle, kind string) bool {
 // tunFile is the tun driver's control device.
 const tunFile = "/dev/net/tun"
 
+// attachTap attaches fd, an open tunFile, to the tap device name (made
+// if there is none), without packet information (ip tuntap's default)
+// and with the IFF_* flags more: TUNSETIFF, as every tap here is made.
+func attachTap(fd int, name string, more uint16) error {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return err
+	}
+	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | more)
+	return unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr)
+}
+
 // addTap makes a persistent tap device that no process holds open: the
 // kernel refuses tun and tap devices over netlink ("tun/tap creation via
 // rtnetlink is not supported"), so it is made as `ip tuntap add` makes
@@ -177,12 +189,7 @@ func (k *Linux) addTap(ns *NS, name string, o LinkOpts) error {
 			return fmt.Errorf("open %s: %w%s", tunFile, err, tunDenied(err))
 		}
 		defer unix.Close(fd)
-		ifr, err := unix.NewIfreq(name)
-		if err != nil {
-			return err
-		}
-		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_TUN_EXCL)
-		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		if err := attachTap(fd, name, unix.IFF_TUN_EXCL); err != nil {
 			if errors.Is(err, unix.EBUSY) {
 				err = unix.EEXIST // IFF_TUN_EXCL: the name is taken
 			}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -40,7 +39,29 @@ var ErrNotProbed = errors.New("not probed")
 // only where that cannot happen, or the module is already loaded.
 func (k *Linux) ProbeFeatures(features []string) (map[string]error, error) {
 	out := map[string]error{}
-	err := k.Do(k.host, func() error {
+	err := k.inThrowawayNS(func(h *netlink.Handle) {
+		for _, f := range Probes {
+			for _, want := range features {
+				if want == f {
+					out[f] = probe(h, f)
+				}
+			}
+		}
+	})
+	for _, f := range features {
+		if _, ok := out[f]; !ok && err == nil {
+			out[f] = fmt.Errorf("%w: no probe %q", ErrNotProbed, f)
+		}
+	}
+	return out, err
+}
+
+// inThrowawayNS runs fn on a throwaway thread in a network namespace of
+// its own, made for fn and gone after it, with a netlink handle there:
+// where the probes try what the kernel has without touching anything
+// else.
+func (k *Linux) inThrowawayNS(fn func(h *netlink.Handle)) error {
+	return k.Do(k.host, func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("make a network namespace: %w", err)
 		}
@@ -49,21 +70,9 @@ func (k *Linux) ProbeFeatures(features []string) (map[string]error, error) {
 			return fmt.Errorf("open netlink: %w", err)
 		}
 		defer h.Close()
-		for _, f := range Probes {
-			for _, want := range features {
-				if want == f {
-					out[f] = probe(h, f)
-				}
-			}
-		}
+		fn(h)
 		return nil
 	})
-	for _, f := range features {
-		if _, ok := out[f]; !ok && err == nil {
-			out[f] = fmt.Errorf("%w: no probe %q", ErrNotProbed, f)
-		}
-	}
-	return out, err
 }
 
 // Names of what the probes make, all in the throwaway namespace.
@@ -134,16 +143,13 @@ func probe(h *netlink.Handle, f string) error {
 // probeTap makes a tap device the way a program does (open /dev/net/tun,
 // TUNSETIFF), not persistent: it goes when the descriptor is closed.
 func probeTap() error {
-	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(tunFile, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("open /dev/net/tun: %w", err)
+		return fmt.Errorf("open %s: %w", tunFile, err)
 	}
 	defer unix.Close(fd)
-	var req [unix.IFNAMSIZ + 64]byte
-	copy(req[:], "probe-tap")
-	*(*uint16)(unsafe.Pointer(&req[unix.IFNAMSIZ])) = unix.IFF_TAP | unix.IFF_NO_PI
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(unix.TUNSETIFF), uintptr(unsafe.Pointer(&req[0]))); errno != 0 {
-		return fmt.Errorf("TUNSETIFF: %w", errno)
+	if err := attachTap(fd, "probe-tap", 0); err != nil {
+		return fmt.Errorf("TUNSETIFF: %w", err)
 	}
 	return nil
 }

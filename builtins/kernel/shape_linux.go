@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"runtime"
 	"strings"
 	"syscall"
 
@@ -28,26 +27,13 @@ var ErrForeignQdisc = errors.New("a root qdisc that nsscript did not make")
 // /dev/net/tun. Where it cannot probe, it reports everything there, and
 // the shaping itself says what fails.
 func (k *Linux) ShapeSupport() ShapeSupport {
-	k.shapeOnce.Do(func() { k.shapeSup = probeShaping() })
+	k.shapeOnce.Do(func() { k.shapeSup = k.probeShaping() })
 	return k.shapeSup
 }
 
-func probeShaping() ShapeSupport {
+func (k *Linux) probeShaping() ShapeSupport {
 	var s ShapeSupport
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// Never unlocked: the thread ends with this goroutine, in the
-		// namespace it made for the probe, which goes with it.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return
-		}
-		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-		if err != nil {
-			return
-		}
-		defer h.Close()
+	_ = k.inThrowawayNS(func(h *netlink.Handle) {
 		try := func(q netlink.Qdisc) string {
 			if err := h.QdiscAdd(q); err != nil {
 				return err.Error()
@@ -73,13 +59,12 @@ func probeShaping() ShapeSupport {
 			}
 			_ = h.QdiscDel(cls)
 		}
-		if f, err := os.OpenFile("/dev/net/tun", os.O_RDWR, 0); err != nil {
+		if f, err := os.OpenFile(tunFile, os.O_RDWR, 0); err != nil {
 			s.Tun, s.TunDenied = err.Error(), errors.Is(err, fs.ErrPermission)
 		} else {
 			f.Close()
 		}
-	}()
-	<-done
+	})
 	return s
 }
 
