@@ -288,6 +288,9 @@ func (a *ruleArg) Unpack(v starlark.Value) error {
 		return fmt.Errorf("rule is empty: give matches and a target, e.g. \"-p tcp --dport 80 -j ACCEPT\"")
 	}
 	for _, w := range words {
+		if strings.IndexByte(w, 0) >= 0 {
+			return fmt.Errorf("rule word %q contains a NUL byte, which no program argument can hold: remove it", w)
+		}
 		if slices.Contains(commandFlags, w) {
 			return fmt.Errorf("rule contains the iptables command %s: give only matches and a target (e.g. \"-p tcp --dport 80 -j ACCEPT\"); nsscript adds -t TABLE -A CHAIN", w)
 		}
