@@ -433,3 +433,14 @@ func (a *LinkArg) Unpack(v starlark.Value) error {
 	a.Link = l
 	return nil
 }
+
+// noNUL refuses a word that holds a NUL byte: no program argument can
+// (the kernel's exec would refuse it, with a bare "invalid argument").
+func noNUL(words []string, what string) error {
+	for _, w := range words {
+		if strings.IndexByte(w, 0) >= 0 {
+			return fmt.Errorf("%s %q contains a NUL byte, which no program argument can hold: remove it", what, w)
+		}
+	}
+	return nil
+}

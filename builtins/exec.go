@@ -288,6 +288,9 @@ func (c *cmdArg) Unpack(v starlark.Value) error {
 		if strings.TrimSpace(string(x)) == "" {
 			return fmt.Errorf("command is empty: give a shell command like \"ip addr\" or an argv list like [\"ip\", \"addr\"]")
 		}
+		if err := noNUL([]string{string(x)}, "command"); err != nil {
+			return err
+		}
 		*c = []string{"/bin/sh", "-c", string(x)}
 		return nil
 	case *starlark.List, starlark.Tuple:
@@ -299,6 +302,9 @@ func (c *cmdArg) Unpack(v starlark.Value) error {
 		// name read from a command's output is "", records it).
 		if len(argv) == 0 {
 			return fmt.Errorf("argv is empty: give the program to run first")
+		}
+		if err := noNUL(argv, "argv word"); err != nil {
+			return err
 		}
 		*c = argv
 		return nil

@@ -287,10 +287,10 @@ func (a *ruleArg) Unpack(v starlark.Value) error {
 	if len(words) == 0 {
 		return fmt.Errorf("rule is empty: give matches and a target, e.g. \"-p tcp --dport 80 -j ACCEPT\"")
 	}
+	if err := noNUL(words, "rule word"); err != nil {
+		return err
+	}
 	for _, w := range words {
-		if strings.IndexByte(w, 0) >= 0 {
-			return fmt.Errorf("rule word %q contains a NUL byte, which no program argument can hold: remove it", w)
-		}
 		if slices.Contains(commandFlags, w) {
 			return fmt.Errorf("rule contains the iptables command %s: give only matches and a target (e.g. \"-p tcp --dport 80 -j ACCEPT\"); nsscript adds -t TABLE -A CHAIN", w)
 		}
