@@ -24,7 +24,7 @@ func TestHelpEquivalents(t *testing.T) {
 func TestParams(t *testing.T) {
 	for name, want := range map[string][]string{
 		"veth":            {"name", "peer", "ns", "peer_ns", "addr", "peer_addr", "master", "peer_master", "mtu", "up", "rate", "delay", "jitter", "loss", "mac", "peer_mac"},
-		"namespace":       {"name", "lo", "pid", "timeout", "path"},
+		"namespace":       {"name", "lo", "ipv6", "pid", "timeout", "path"},
 		"link.set_master": {"bridge"},
 		"link.set":        {"mtu", "mac", "name"},
 		"nat.dnat":        {"port", "to", "ns", "proto", "in_", "dst"},

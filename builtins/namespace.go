@@ -3,6 +3,7 @@ package builtins
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -218,9 +219,9 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	var name NSName
 	var pid starlark.Value = starlark.None
 	var path string
-	lo := true
+	lo, ipv6 := true, true
 	timeout := Duration(5 * time.Second)
-	if err := unpack(b, args, kwargs, &name, &lo, &pid, &path, &timeout); err != nil {
+	if err := unpack(b, args, kwargs, &name, &lo, &pid, &path, &timeout, &ipv6); err != nil {
 		return nil, err
 	}
 	given := 0
@@ -232,12 +233,15 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	if given != 1 {
 		return nil, errorf(b.Name(), "give exactly one of name, pid= or path= (e.g. namespace(\"red\"))")
 	}
+	if !ipv6 && name == "" {
+		return nil, errorf(b.Name(), "ipv6=False is for a namespace by name, which nsscript makes or adopts; in one attached with pid= or path=, set %s with ns.sysctl(%q, \"1\") (down puts it back)", kernel.DisableIPv6Key, kernel.DisableIPv6Key)
+	}
 	var ns *kernel.NS
 	var err error
 	created := false
 	switch {
 	case name != "":
-		ns, created, err = e.K.CreateNamed(string(name), lo, nil)
+		ns, created, err = e.K.CreateNamed(string(name), kernel.NetnsSetup{Lo: lo, NoIPv6: !ipv6}, nil)
 	case pid != starlark.None:
 		p, perr := asInt(pid, "a process id")
 		if perr != nil || p <= 0 {
@@ -259,13 +263,59 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	}
 	n := e.wrapNS(ns)
 	n.deleted = false
-	if lo && name != "" && !created {
-		// (A namespace CreateNamed made has lo up already.)
-		if err = e.K.SetUpByName(ns, "lo"); err != nil {
-			return nil, errorf(b.Name(), "set lo up in %s: %w", n.Name(), err)
+	if name != "" && !created {
+		// (A namespace CreateNamed made is set up already.)
+		if err := n.convergeIPv6(b.Name(), string(name), ipv6); err != nil {
+			return nil, err
+		}
+		if lo {
+			if err = e.K.SetUpByName(ns, "lo"); err != nil {
+				return nil, errorf(b.Name(), "set lo up in %s: %w", n.Name(), err)
+			}
 		}
 	}
 	return n, nil
+}
+
+// convergeIPv6 makes a namespace that was there already what ipv6= asks
+// (see namespace): with False, IPv6 off from now on, journaled (down
+// puts it back in a namespace the lab did not make). With True, a
+// namespace an earlier run of the lab made with ipv6=False gets its IPv6
+// back, as a run from nothing would make it: every device's, except the
+// bridge ports', which the lab makes without.
+func (n *Namespace) convergeIPv6(fn, name string, ipv6 bool) error {
+	e := n.env
+	if !ipv6 {
+		if n.ns.Host {
+			return errorf(fn, "namespace %s is the host's own namespace (/run/netns/%s is bound to it): ipv6=False would turn IPv6 off for the whole machine; choose another name", name, name)
+		}
+		if _, err := e.K.WriteSysctl(n.ns, kernel.DisableIPv6Key, "1"); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return errorf(fn, "turn IPv6 off in %s: %w", n.Name(), err)
+		}
+		return nil
+	}
+	if !e.Own.Mine(n.ns, "") {
+		return nil // someone else's: as it is
+	}
+	const dflt = "net.ipv6.conf.default.disable_ipv6"
+	if v, err := e.K.ReadSysctl(n.ns, dflt); err != nil || v != "1" {
+		return nil
+	}
+	if _, err := e.K.WriteSysctl(n.ns, kernel.DisableIPv6Key, "0"); err != nil {
+		return errorf(fn, "turn IPv6 back on in %s: %w", n.Name(), err)
+	}
+	links, err := e.K.Links(n.ns)
+	if err != nil {
+		return errorf(fn, "%w", err)
+	}
+	for _, li := range links {
+		if li.MasterIndex != 0 && e.Own.Mine(n.ns, li.Name) {
+			if _, err := e.K.WriteSysctl(n.ns, kernel.PortSysctl(li.Name), "1"); err != nil {
+				return errorf(fn, "%w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // namespaces is the namespaces builtin: the named namespaces.

@@ -13,7 +13,7 @@ import (
 // help() and the README.
 func TestUsage(t *testing.T) {
 	for name, want := range map[string]string{
-		"namespace":       `namespace(name, lo=True), namespace(pid=N, timeout="5s") or namespace(path=P)`,
+		"namespace":       `namespace(name, lo=True, ipv6=True), namespace(pid=N, timeout="5s") or namespace(path=P)`,
 		"namespaces":      `namespaces()`,
 		"veth":            `veth(name, peer, ns=host, peer_ns=host, addr=None, peer_addr=None, master=None, peer_master=None, mtu=None, up=True, rate=None, delay=None, jitter=None, loss=None, mac=None, peer_mac=None)`,
 		"exec":            `exec(ns, cmd, check=True, timeout="30s", background=False, env=None, stdin=None, restart=False, ready=None)`,
@@ -129,21 +129,21 @@ func TestUnpackForms(t *testing.T) {
 	var name NSName
 	var pid starlark.Value = starlark.None
 	var path string
-	lo := true
+	lo, ipv6 := true, true
 	var timeout Duration
 	b := starlark.NewBuiltin("namespace", nil)
-	err := unpack(b, nil, []starlark.Tuple{{starlark.String("path"), starlark.String("/p")}}, &name, &lo, &pid, &path, &timeout)
+	err := unpack(b, nil, []starlark.Tuple{{starlark.String("path"), starlark.String("/p")}}, &name, &lo, &pid, &path, &timeout, &ipv6)
 	if err != nil || path != "/p" || name != "" || !lo {
 		t.Errorf("namespace(path=\"/p\"): %v, path %q, name %q", err, path, name)
 	}
 	// The position of a parameter is its place in Params, not in its form.
-	err = unpack(b, starlark.Tuple{starlark.String("red"), starlark.False, starlark.None, starlark.String("/q")}, nil, &name, &lo, &pid, &path, &timeout)
+	err = unpack(b, starlark.Tuple{starlark.String("red"), starlark.False, starlark.None, starlark.String("/q")}, nil, &name, &lo, &pid, &path, &timeout, &ipv6)
 	if err != nil || name != "red" || lo || path != "/q" {
 		t.Errorf("namespace(\"red\", False, None, \"/q\"): %v, name %q, path %q", err, name, path)
 	}
-	err = explainArgs("namespace", unpack(b, starlark.Tuple{starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None}, nil, &name, &lo, &pid, &path, &timeout))
+	err = explainArgs("namespace", unpack(b, starlark.Tuple{starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None}, nil, &name, &lo, &pid, &path, &timeout, &ipv6))
 	var ae *argError
-	if !errors.As(err, &ae) || !strings.HasSuffix(err.Error(), `; usage: namespace(name, lo=True), namespace(pid=N, timeout="5s") or namespace(path=P)`) {
-		t.Errorf("namespace with 6 arguments: %v", err)
+	if !errors.As(err, &ae) || !strings.HasSuffix(err.Error(), `; usage: namespace(name, lo=True, ipv6=True), namespace(pid=N, timeout="5s") or namespace(path=P)`) {
+		t.Errorf("namespace with 7 arguments: %v", err)
 	}
 }

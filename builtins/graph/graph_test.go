@@ -346,7 +346,7 @@ func TestTunnels(t *testing.T) {
 	ns := map[string]*kernel.NS{}
 	for _, n := range []string{"m1", "m2", "m3", "g1", "g2"} {
 		var err error
-		ns[n], _, err = m.CreateNamed(n, true, nil)
+		ns[n], _, err = m.CreateNamed(n, kernel.NetnsSetup{Lo: true}, nil)
 		must(err)
 	}
 	underlay := func(a, b, aIP, bIP string) {

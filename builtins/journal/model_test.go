@@ -91,7 +91,7 @@ func newUserWorld(t *testing.T) *userWorld {
 		}
 	}
 	mk(k.ReplaceRoute(host, kernel.RouteInfo{Dst: cidr("10.60.0.0/16"), Via: net.ParseIP("192.168.5.254").To4()}))
-	un, _, err := k.CreateNamed("user", true, nil)
+	un, _, err := k.CreateNamed("user", kernel.NetnsSetup{Lo: true}, nil)
 	mk(err)
 	_, _, err = k.AddVeth(host, "uv0", un, "uv1", kernel.LinkOpts{})
 	mk(err)

@@ -13,9 +13,9 @@ import (
 // CreateNamed journals the namespace, with what identifies it, before it
 // gets its name; if another process took the name meanwhile, the record
 // is taken back and the namespace is adopted (the lab did not make it).
-func (k *Kernel) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
+func (k *Kernel) CreateNamed(name string, setup kernel.NetnsSetup, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
 	for {
-		ns, created, err := k.createNamed(name, lo, claim)
+		ns, created, err := k.createNamed(name, setup, claim)
 		if err == nil && !created && k.owned(ns) {
 			k.declare("netns " + name) // the lab's, from an earlier run
 		}
@@ -37,7 +37,7 @@ func (k *Kernel) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 	}
 }
 
-func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
+func (k *Kernel) createNamed(name string, setup kernel.NetnsSetup, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
 	if ns, err := k.Reader.OpenNamed(name); err == nil {
 		return ns, false, nil
 	}
@@ -48,7 +48,7 @@ func (k *Kernel) createNamed(name string, lo bool, claim func(kernel.NetnsClaim)
 	}
 	var mark int64 = -1
 	var key uint64
-	ns, created, err := k.in.CreateNamed(name, lo, func(c kernel.NetnsClaim) error {
+	ns, created, err := k.in.CreateNamed(name, setup, func(c kernel.NetnsClaim) error {
 		if claim != nil {
 			if err := claim(c); err != nil {
 				return err

@@ -45,7 +45,7 @@ func neighWorld(t *testing.T) (w *userWorld, j *Kernel, before []string) {
 func buildDevices(t *testing.T, j *Kernel) {
 	t.Helper()
 	host := j.Host()
-	m1, _, err := j.CreateNamed("m1", true, nil)
+	m1, _, err := j.CreateNamed("m1", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	_, _, err = j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{})
 	must(t, err)
@@ -114,7 +114,7 @@ func TestNeighRerun(t *testing.T) {
 	j, err := Open(m, "lab")
 	must(t, err)
 	host := j.Host()
-	m1, created, err := j.CreateNamed("m1", true, nil)
+	m1, created, err := j.CreateNamed("m1", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	if created {
 		t.Fatal("m1 made again")
@@ -150,7 +150,7 @@ func TestNeighRerun(t *testing.T) {
 	// A run that makes only m1 and its veth: the rest is pruned.
 	j, err = Open(m, "lab")
 	must(t, err)
-	m1, _, err = j.CreateNamed("m1", true, nil)
+	m1, _, err = j.CreateNamed("m1", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	if _, _, err := j.AddVeth(host, "u0", m1, "eth0", kernel.LinkOpts{}); err != kernel.ErrExist {
 		t.Fatalf("veth: %v", err)
@@ -241,7 +241,7 @@ func TestMACRerun(t *testing.T) {
 	var warns warnings
 	run := func(mac string, fail bool) {
 		t.Helper()
-		red, _, err := j.CreateNamed("red", true, nil)
+		red, _, err := j.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 		must(t, err)
 		_, _, err = j.AddVeth(red, "a0", red, "b0", kernel.LinkOpts{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, MACChosen: true})
 		if err != nil && err != kernel.ErrExist {

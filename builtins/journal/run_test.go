@@ -31,9 +31,9 @@ var (
 func buildLab(t *testing.T, j *Kernel) {
 	t.Helper()
 	host := j.Host()
-	red, created, err := j.CreateNamed("red", true, nil)
+	red, created, err := j.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
-	blue, created2, err := j.CreateNamed("blue", true, nil)
+	blue, created2, err := j.CreateNamed("blue", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	if !created || !created2 {
 		t.Fatal("the namespaces were there already")
@@ -159,7 +159,7 @@ func TestRollback(t *testing.T) {
 func foreignChanges(t *testing.T, j *Kernel) {
 	t.Helper()
 	host := j.Host()
-	red, _, err := j.CreateNamed("red", true, nil)
+	red, _, err := j.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	nic, br := index(t, j, host, "nic0"), index(t, j, host, "ubr")
 	must(t, j.SetMTU(host, nic, 1200))
@@ -237,7 +237,7 @@ func TestForeignDevices(t *testing.T) {
 func TestDeleteNamedGivesBack(t *testing.T) {
 	w, j, before := openLab(t)
 	host := w.k.Host()
-	red, _, err := j.CreateNamed("red", true, nil)
+	red, _, err := j.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	must(t, j.SetMaster(host, index(t, j, host, "nic0"), index(t, j, host, "ubr")))
 	must(t, j.Move(host, index(t, j, host, "nic0"), red))
@@ -263,7 +263,7 @@ func TestDeleteNamedGivesBack(t *testing.T) {
 func TestUndoLeavesReplaced(t *testing.T) {
 	w, j, _ := openLab(t)
 	m, host := w.k, w.k.Host()
-	_, _, err := j.CreateNamed("red", true, nil)
+	_, _, err := j.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	_, _, err = j.AddVeth(host, "lv0", host, "lv1", kernel.LinkOpts{})
 	must(t, err)
@@ -283,7 +283,7 @@ func TestUndoLeavesReplaced(t *testing.T) {
 	red, err := m.OpenNamed("red")
 	must(t, err)
 	must(t, m.DeleteNamed(red))
-	_, _, err = m.CreateNamed("red", true, nil)
+	_, _, err = m.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	_, err = m.WriteEtc("red", "hosts", []byte("the user's\n"))
 	must(t, err)
@@ -328,7 +328,7 @@ func TestCommitPrunes(t *testing.T) {
 	// The second run, as the builtins make it.
 	j, err := Open(m, "lab")
 	must(t, err)
-	red, created, err := j.CreateNamed("red", true, nil)
+	red, created, err := j.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	if created {
 		t.Fatal("red was made again")
@@ -430,7 +430,7 @@ func TestLegacyLab(t *testing.T) {
 		return li, fmt.Sprintf(`"ns":%s,"name":%q,"index":%d,"mac":%q`, ref(ns), name, li.Index, li.MAC)
 	}
 	journal := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
-	red, _, err := m.CreateNamed("red", true, nil)
+	red, _, err := m.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	journal(`{"op":"netns","ns":%s}`, ref(red))
 	journal(`{"op":"link","kind":"bridge","ns":%s,"name":"br0","mac":"02:aa:00:00:00:01"}`, ref(host))
@@ -473,7 +473,7 @@ func TestLegacyLab(t *testing.T) {
 	if len(j.Problems) > 0 {
 		t.Fatalf("the legacy journal was not read whole: %v", j.Problems)
 	}
-	if _, created, err := j.CreateNamed("red", true, nil); err != nil || created {
+	if _, created, err := j.CreateNamed("red", kernel.NetnsSetup{Lo: true}, nil); err != nil || created {
 		t.Fatalf("red: made again %v, %v", created, err)
 	}
 	if err := j.AddBridge(host, "br0", kernel.LinkOpts{}); err != kernel.ErrExist {
@@ -518,7 +518,7 @@ func TestForgetDeleted(t *testing.T) {
 	host := w.k.Host()
 	cycle := func(i int, proc bool) {
 		t.Helper()
-		ns, _, err := j.CreateNamed("cycle", true, nil)
+		ns, _, err := j.CreateNamed("cycle", kernel.NetnsSetup{Lo: true}, nil)
 		must(t, err)
 		eth, _, err := j.AddVeth(ns, "eth0", host, "cycle-br", kernel.LinkOpts{})
 		must(t, err)

@@ -117,13 +117,27 @@ type Reader interface {
 	Shaping(ns *NS, index int) (*Shaping, error)
 }
 
+// NetnsSetup is what CreateNamed does in a namespace it makes, before
+// the namespace has its name (a namespace it only opens is left as it is).
+type NetnsSetup struct {
+	// Lo sets the loopback device up: ip -n NAME link set lo up.
+	Lo bool
+	// NoIPv6 turns IPv6 off for every device of the namespace, lo
+	// included, before any is up: ip netns exec NAME sysctl -w
+	// net.ipv6.conf.all.disable_ipv6=1 (which sets .default too).
+	NoIPv6 bool
+}
+
+// DisableIPv6Key is the sysctl that NetnsSetup.NoIPv6 sets to 1.
+const DisableIPv6Key = "net.ipv6.conf.all.disable_ipv6"
+
 // Writer is every change.
 type Writer interface {
 	// Namespaces: ip netns add/del.
 	// CreateNamed creates (or opens, reporting false) /run/netns/NAME,
-	// with lo up when lo is set; claim (which may be nil) is told what
+	// set up as setup says; claim (which may be nil) is told what
 	// identifies a namespace it creates before the name appears.
-	CreateNamed(name string, lo bool, claim func(NetnsClaim) error) (*NS, bool, error)
+	CreateNamed(name string, setup NetnsSetup, claim func(NetnsClaim) error) (*NS, bool, error)
 	// ReleaseClaimed undoes CreateNamed for a namespace known only by its
 	// claim; ErrNotOurs when the name is something else's now.
 	ReleaseClaimed(name string, c NetnsClaim) error

@@ -58,9 +58,9 @@ type NetnsClaim struct {
 // appear, by linking a file made with O_TMPFILE into /run/netns, which
 // fails if another process took the name meanwhile. Then CreateNamed
 // reports false and opens that namespace, once its maker has mounted it.
-// With lo, loopback is up before the namespace has a name, so no one
-// ever sees it down.
-func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) (*NS, bool, error) {
+// Loopback is up (setup.Lo), and IPv6 off (setup.NoIPv6), before the
+// namespace has a name, so no one ever sees it otherwise.
+func (k *Linux) CreateNamed(name string, setup NetnsSetup, claim func(NetnsClaim) error) (*NS, bool, error) {
 	if err := names.Netns(name); err != nil {
 		return nil, false, err
 	}
@@ -72,7 +72,7 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 	if err := k.ensureNetnsDir(); err != nil {
 		return nil, false, err
 	}
-	s := k.unnamed(lo)
+	s := k.unnamed(setup)
 	fd, err := s.fd, s.err
 	c := NetnsClaim{Cookie: s.cookie}
 	closeAll := s.close
@@ -134,13 +134,13 @@ func (k *Linux) CreateNamed(name string, lo bool, claim func(NetnsClaim) error) 
 
 // unnamedNS is a new network namespace, made but not named yet (see
 // CreateNamed): its descriptor, nsscript's netlink handle in it (nil if
-// that failed: Handle opens one later), its cookie, and whether lo is up.
+// that failed: Handle opens one later), its cookie, and how it is set up.
 type unnamedNS struct {
 	fd     int
 	h      *netlink.Handle
 	raw    *nl.NetlinkSocket // nil: rawSocket opens one later
 	cookie uint64
-	lo     bool
+	setup  NetnsSetup
 	err    error
 }
 
@@ -161,13 +161,13 @@ func (s unnamedNS) close() {
 // none.
 const aheadAfter = 4
 
-// unnamed returns a new namespace, with lo up if lo. Making one takes
+// unnamed returns a new namespace, set up as setup says. Making one takes
 // the kernel about as long as building a host's links does, most of it
 // outside the RTNL lock; so once a run has made a few, the next one is
 // made ahead on another thread while the run builds with the last. The
 // one made ahead is unnamed, like any before its name is claimed: if
 // nsscript ends first, it goes with nsscript.
-func (k *Linux) unnamed(lo bool) unnamedNS {
+func (k *Linux) unnamed(setup NetnsSetup) unnamedNS {
 	k.aheadMu.Lock()
 	defer k.aheadMu.Unlock()
 	k.made++
@@ -175,24 +175,25 @@ func (k *Linux) unnamed(lo bool) unnamedNS {
 	if k.ahead != nil {
 		s = <-k.ahead
 		k.ahead = nil
-		if s.err != nil || s.lo != lo {
+		if s.err != nil || s.setup != setup {
 			s.close()
-			s = makeUnnamed(k, lo)
+			s = makeUnnamed(k, setup)
 		}
 	} else {
-		s = makeUnnamed(k, lo)
+		s = makeUnnamed(k, setup)
 	}
 	if s.err == nil && k.made >= aheadAfter {
 		k.ahead = make(chan unnamedNS, 1)
-		go func(c chan<- unnamedNS) { c <- makeUnnamed(k, lo) }(k.ahead)
+		go func(c chan<- unnamedNS) { c <- makeUnnamed(k, setup) }(k.ahead)
 	}
 	return s
 }
 
 // makeUnnamed makes a namespace on a thread that then opens nsscript's
-// netlink handle there, reads its cookie and sets lo up: one trip.
-func makeUnnamed(k *Linux, lo bool) unnamedNS {
-	s := unnamedNS{fd: -1, lo: lo}
+// netlink handle there, reads its cookie, turns IPv6 off and sets lo up,
+// as setup says: one trip.
+func makeUnnamed(k *Linux, setup NetnsSetup) unnamedNS {
+	s := unnamedNS{fd: -1, setup: setup}
 	s.err = k.spawn(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("unshare: %w", err)
@@ -204,7 +205,15 @@ func makeUnnamed(k *Linux, lo bool) unnamedNS {
 		s.cookie = ownCookie()
 		s.h, _ = netlink.NewHandle(unix.NETLINK_ROUTE) // if not, Handle opens one later
 		s.raw, _ = openRaw()
-		if lo && s.h != nil {
+		if setup.NoIPv6 {
+			// The thread is in the namespace: so is /proc/sys/net.
+			p, _ := names.SysctlKey(DisableIPv6Key)
+			// (A kernel without IPv6 has no such file: nothing to do.)
+			if err := os.WriteFile(p, []byte("1"), 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("turn IPv6 off (%s=1): %w", DisableIPv6Key, err)
+			}
+		}
+		if setup.Lo && s.h != nil {
 			if err := s.h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: LoopbackIndex}}); err != nil {
 				return fmt.Errorf("set lo up: %w", err)
 			}

@@ -271,8 +271,9 @@ func (l *rlink) setMAC(mac net.HardwareAddr) {
 func (r *Model) Host() *kernel.NS { return r.host.ns }
 
 // CreateNamed is `ip netns add NAME` (nothing when it exists).
-// With lo, also `ip -n NAME link set lo up`.
-func (r *Model) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
+// With setup.Lo, also `ip -n NAME link set lo up`; with setup.NoIPv6,
+// net.ipv6.conf.all.disable_ipv6 (and .default) is 1 there.
+func (r *Model) CreateNamed(name string, setup kernel.NetnsSetup, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
 	r.mu.Lock()
 	if n := r.named(name); n != nil {
 		r.mu.Unlock()
@@ -287,7 +288,10 @@ func (r *Model) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) 
 			return nil, false, err
 		}
 	}
-	if lo {
+	if setup.NoIPv6 {
+		r.noIPv6(n)
+	}
+	if setup.Lo {
 		r.setUp(n.links[0], true)
 	}
 	r.mu.Unlock()
@@ -507,9 +511,21 @@ func (r *Model) sysctl(ns *kernel.NS, key string, value *string) (string, error)
 			n.sysctl["net.ipv4.conf.all.forwarding"] = *value
 		} else if key == "net.ipv4.conf.all.forwarding" {
 			n.sysctl["net.ipv4.ip_forward"] = *value
+		} else if key == kernel.DisableIPv6Key {
+			// As the kernel does: .all sets .default, and every device.
+			n.sysctl["net.ipv6.conf.default.disable_ipv6"] = *value
+			for _, l := range n.links {
+				delete(n.sysctl, "net.ipv6.conf."+l.name+".disable_ipv6")
+			}
 		}
 	}
 	return old, nil
+}
+
+// noIPv6 is a namespace made with IPv6 off (kernel.NetnsSetup.NoIPv6).
+func (r *Model) noIPv6(n *rns) {
+	n.sysctl[kernel.DisableIPv6Key] = "1"
+	n.sysctl["net.ipv6.conf.default.disable_ipv6"] = "1"
 }
 
 // deviceSysctl reads a key of one device's (net.ipv4.conf.DEV.KEY,

@@ -39,7 +39,7 @@ func link(t *testing.T, m *Model, ns *kernel.NS, name string) *kernel.LinkInfo {
 
 func namespace(t *testing.T, m *Model, name string) *kernel.NS {
 	t.Helper()
-	ns, created, err := m.CreateNamed(name, true, nil)
+	ns, created, err := m.CreateNamed(name, kernel.NetnsSetup{Lo: true}, nil)
 	must(t, err)
 	if !created {
 		t.Fatalf("namespace %s was there", name)

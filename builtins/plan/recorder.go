@@ -96,14 +96,19 @@ func (r *Recorder) linkSet(ns *kernel.NS, dev string, args ...string) Op {
 
 // --- namespaces ---
 
-// CreateNamed is `ip netns add NAME` when it creates the namespace, and
-// with lo `ip -n NAME link set lo up` (made before the name is).
-func (r *Recorder) CreateNamed(name string, lo bool, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
-	ns, created, err := r.in.CreateNamed(name, lo, claim)
+// CreateNamed is `ip netns add NAME` when it creates the namespace, with
+// setup.NoIPv6 `ip netns exec NAME sysctl -w
+// net.ipv6.conf.all.disable_ipv6=1`, and with setup.Lo `ip -n NAME link
+// set lo up` (made before the name is).
+func (r *Recorder) CreateNamed(name string, setup kernel.NetnsSetup, claim func(kernel.NetnsClaim) error) (*kernel.NS, bool, error) {
+	ns, created, err := r.in.CreateNamed(name, setup, claim)
 	if created || err != nil {
 		r.emit(Op{Op: "netns_add", NS: name, Cmd: r.R.NetnsAdd(name)}, err)
 	}
-	if created && lo {
+	if created && setup.NoIPv6 {
+		r.emit(Op{Op: "sysctl", NS: ns.Label(), Key: kernel.DisableIPv6Key, Value: "1", Cmd: r.R.Sysctl(ns, kernel.DisableIPv6Key, "1")}, nil)
+	}
+	if created && setup.Lo {
 		up := true
 		op := r.linkSet(ns, "lo", "up")
 		op.Up = &up

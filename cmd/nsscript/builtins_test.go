@@ -129,3 +129,56 @@ func TestBridgePortLimit(t *testing.T) {
 		t.Fatalf("stderr does not match %s:\n%s", want, r.stderr)
 	}
 }
+
+// TestNamespaceIPv6Down: namespace(name, ipv6=) across runs and down, with
+// nested runs of one lab in one sandbox. A namespace the lab did not make
+// gets its IPv6 back from down; a re-run that drops ipv6=False gives the
+// lab's own namespace its IPv6 back, as a run from nothing would (bridge
+// ports made by the lab stay without).
+func TestNamespaceIPv6Down(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"off.star": `other = namespace("other", ipv6 = False)
+h = namespace("h", ipv6 = False)
+sw = bridge("sw", ns = h)
+veth("p1", "e1", ns = h, peer_ns = other, master = sw)
+`,
+		"on.star": `other = namespace("other")
+h = namespace("h")
+sw = bridge("sw", ns = h)
+veth("p1", "e1", ns = h, peer_ns = other, master = sw)
+`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, `
+def nsscript(*words):
+    r = exec(host, [args["bin"], "--lab", "l"] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
+    assert.eq(r.code, 0, r.stderr)
+
+# (By name, with ip: this outer script must not adopt the lab's namespaces.)
+def v6(ns, dev = "all"):
+    return exec(host, "ip netns exec %s cat /proc/sys/net/ipv6/conf/%s/disable_ipv6" % (ns, dev)).stdout.strip()
+
+other, h = "other", "h"
+exec(host, "ip netns add other")
+nsscript(args["dir"] + "/off.star")
+assert.eq([v6(other), v6(other, "e1"), v6(h), v6(h, "lo"), v6(h, "sw"), v6(h, "p1")], ["1", "1", "1", "1", "1", "1"])
+# A re-run without ipv6=False: IPv6 back in h (the lab's), but not on
+# its bridge port; and in other, whose change the run no longer asks for
+# (the lab puts back what it changed in a namespace it did not make).
+nsscript(args["dir"] + "/on.star")
+assert.eq([v6(h), v6(h, "lo"), v6(h, "sw"), v6(h, "p1")], ["0", "0", "0", "1"])
+assert.true("inet6 ::1" in exec(host, "ip -n h -6 addr show dev lo").stdout)
+assert.eq(v6(other), "0")
+# Off again, then down: other, the user's, is as it was before the lab.
+nsscript(args["dir"] + "/off.star")
+assert.eq(v6(other), "1")
+nsscript("down", "l")
+assert.eq(exec(host, "ip netns list").stdout.strip(), "other")
+assert.eq([v6(other), v6(other, "default"), v6(other, "lo")], ["0", "0", "0"])
+`, "bin="+bin, "dir="+dir)
+}
