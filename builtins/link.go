@@ -361,7 +361,9 @@ func (l *Link) setMaster(fn string, li *kernel.LinkInfo, br *Link, always bool) 
 	if li.MasterIndex == want && !always {
 		return nil
 	}
-	l.env.portsChanged()
+	if li.MasterIndex != 0 {
+		l.env.portsChanged() // (a port that joins takes no carrier away)
+	}
 	if err := l.env.K.SetMaster(l.ns.ns, l.index, want); err != nil {
 		if errors.Is(err, errFull) {
 			return errorf(fn, "cannot add %q to bridge %q: the bridge is full; the kernel has 1024 port numbers per bridge (BR_MAX_PORTS) and number 0 is reserved, so a bridge holds at most 1023 ports: spread the ports over several bridges", l.name, br.name)

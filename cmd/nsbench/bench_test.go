@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "__one" {
 		os.Exit(one(os.Args[2:]))
 	}
-	if len(os.Args) == 6 && os.Args[1] == "__netlink" {
+	if len(os.Args) == 7 && os.Args[1] == "__netlink" {
 		os.Exit(netlinkWay(os.Args[2:]))
 	}
 	// Every measurement runs in a sandbox: the host must be as it was
@@ -87,7 +87,7 @@ func TestBench(t *testing.T) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("the ip way needs iproute2")
 	}
-	o := options{ns: []int{5}, perBridge: 2, hostIPv6: true, ways: []string{"nsscript", "netlink", "tuned", "ip"},
+	o := options{ns: []int{5}, perBridge: 2, hostIPv6: true, hostsIPv6: true, ways: []string{"nsscript", "netlink", "tuned", "ip"},
 		nsscript: buildNsscript(t), scripts: scriptsDir(t), calls: 3, runs: 1, rounds: 1, tests: 2, cycles: 20}
 	rep := measure(o)
 	if len(rep.Errors) > 0 {
@@ -143,12 +143,12 @@ func TestBenchCatchesDifferentStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed := strings.Replace(string(src), `namespace("h%d" % i)`, `namespace("h%d" % i, lo = False)`, 1)
+	changed := strings.Replace(string(src), `namespace("h%d" % i, ipv6 = IPV6)`, `namespace("h%d" % i, ipv6 = IPV6, lo = False)`, 1)
 	if changed == string(src) {
 		t.Fatal("the bench script no longer names its hosts as this test expects: update the test")
 	}
 	os.WriteFile(filepath.Join(dir, "hosts.star"), []byte(changed), 0o644)
-	o := options{ns: []int{4}, perBridge: 2, hostIPv6: false, ways: []string{"netlink", "nsscript"},
+	o := options{ns: []int{4}, perBridge: 2, hostIPv6: false, hostsIPv6: true, ways: []string{"netlink", "nsscript"},
 		nsscript: buildNsscript(t), scripts: dir, runs: 1}
 	rep := measure(o)
 	errs := strings.Join(rep.Errors, "\n")
@@ -167,7 +167,7 @@ func BenchmarkHosts200(b *testing.B) {
 		b.Run(way, func(b *testing.B) {
 			var build, down time.Duration
 			for range b.N {
-				r := sandboxed("build", way, "200", "250", bin, scriptsDir(b), "", "true")
+				r := sandboxed("build", way, "200", "250", bin, scriptsDir(b), "", "true", "true")
 				if r.Err != "" {
 					b.Fatal(r.Err)
 				}
@@ -239,5 +239,43 @@ func TestCombine(t *testing.T) {
 	if r.Empty != 20*time.Millisecond || r.Exec["nsscript"] != 20 || r.Cycles["rss 10"] != 20 ||
 		len(r.Rows) != 1 || r.Rows[0].Ways["nsscript"].Build != 20 || r.Rows[0].Ways["nsscript"].RSS != 20 {
 		t.Errorf("not the medians: %+v %+v", r, r.Rows)
+	}
+}
+
+// TestBenchHostsWithoutIPv6: with -hosts-ipv6=false every way makes the
+// hosts' namespaces without IPv6 (the states, compared as in TestBench,
+// hold no IPv6 address: not even lo's ::1), and the table says so.
+func TestBenchHostsWithoutIPv6(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("the ip way needs iproute2")
+	}
+	o := options{ns: []int{3}, perBridge: 2, hostIPv6: true, hostsIPv6: false, ways: []string{"nsscript", "netlink", "tuned", "ip"},
+		nsscript: buildNsscript(t), scripts: scriptsDir(t), runs: 1}
+	rep := measure(o)
+	if len(rep.Errors) > 0 {
+		t.Fatalf("errors:\n%s", strings.Join(rep.Errors, "\n"))
+	}
+	for _, w := range o.ways {
+		if r := rep.Rows[0].Ways[w]; r == nil || r.Build <= 0 || r.Ping <= 0 {
+			t.Errorf("%s: not measured: %+v", w, r)
+		}
+	}
+	var out bytes.Buffer
+	rep.print(&out)
+	if !strings.Contains(out.String(), "hosts without IPv6 (-hosts-ipv6=false)") {
+		t.Errorf("the table does not say the hosts had no IPv6:\n%s", out.String())
+	}
+	// The state itself, from one build: lo in h1 has 127.0.0.1 only.
+	r := sandboxed("build", "netlink", "3", "2", o.nsscript, o.scripts, "", "true", "false")
+	if r.Err != "" {
+		t.Fatal(r.Err)
+	}
+	r2 := sandboxed("build", "netlink", "3", "2", o.nsscript, o.scripts, "", "true", "true")
+	if r2.Err != "" {
+		t.Fatal(r2.Err)
+	}
+	if !strings.Contains(r.State, "h1 link lo device up=true master= 127.0.0.1/8\n") || !strings.Contains(r2.State, "::1/128") {
+		t.Errorf("without IPv6, lo should have 127.0.0.1/8 only, and ::1 with:\nwithout:\n%s\nwith:\n%s", r.State, r2.State)
 	}
 }

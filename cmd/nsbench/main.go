@@ -64,6 +64,7 @@ type options struct {
 	tests     int
 	cycles    int
 	hostIPv6  bool
+	hostsIPv6 bool
 	json      bool
 }
 
@@ -72,7 +73,7 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "__one" {
 		os.Exit(one(os.Args[2:]))
 	}
-	if len(os.Args) == 6 && os.Args[1] == "__netlink" {
+	if len(os.Args) == 7 && os.Args[1] == "__netlink" {
 		os.Exit(netlinkWay(os.Args[2:]))
 	}
 	var o options
@@ -89,6 +90,7 @@ func main() {
 	flag.IntVar(&o.tests, "tests", 20, "tests per nsscript test run (0: skip)")
 	flag.IntVar(&o.cycles, "cycles", 1000, "namespaces made and deleted in one run, for its memory (0: skip)")
 	flag.BoolVar(&o.hostIPv6, "host-ipv6", true, "IPv6 on the bridges and ports in the host namespace (false: disable_ipv6 there, inside each sandbox)")
+	flag.BoolVar(&o.hostsIPv6, "hosts-ipv6", true, "IPv6 in the hosts' namespaces (false: each made without, as namespace(name, ipv6=False) makes it, each way alike)")
 	flag.BoolVar(&o.json, "json", false, "print the results as JSON")
 	var from string
 	flag.StringVar(&from, "from", "", "measure nothing: print the medians of earlier runs' -json results (files, comma-separated)")
@@ -216,12 +218,13 @@ func one(args []string) int {
 }
 
 // netlinkWay is the direct-netlink program: __netlink build|down N
-// PER_BRIDGE TUNED (see direct.Topo).
+// PER_BRIDGE TUNED HOSTS_IPV6 (see direct.Topo).
 func netlinkWay(args []string) int {
 	var t direct.Topo
 	t.Hosts, _ = strconv.Atoi(args[1])
 	t.PerBridge, _ = strconv.Atoi(args[2])
 	t.Tuned = args[3] == "true"
+	t.NoIPv6 = args[4] == "false"
 	var err error
 	if args[0] == "build" {
 		var lab *direct.Lab

@@ -17,14 +17,18 @@ import (
 // buildDown (in a sandbox) builds N hosts one way, pings end to end (the
 // same native ping for each way, timed apart),
 // records the state, tears it down and checks that the state before is
-// back: WAY N PER_BRIDGE NSSCRIPT SCRIPTS PROFILE_DIR HOST_IPV6
+// back: WAY N PER_BRIDGE NSSCRIPT SCRIPTS PROFILE_DIR HOST_IPV6 HOSTS_IPV6
 func buildDown(args []string) (result, error) {
 	var r result
 	way := args[0]
 	n, _ := strconv.Atoi(args[1])
 	per, _ := strconv.Atoi(args[2])
 	nsscript, scripts, profile := args[3], args[4], args[5]
-	t := direct.Topo{Hosts: n, PerBridge: per}
+	t := direct.Topo{Hosts: n, PerBridge: per, NoIPv6: args[7] == "false"}
+	ipv6 := "yes"
+	if t.NoIPv6 {
+		ipv6 = "no"
+	}
 	if args[6] == "false" {
 		// In the sandbox's own namespace only: devices made there from
 		// now on get no IPv6, so no fe80::/64 route each.
@@ -64,13 +68,13 @@ func buildDown(args []string) (result, error) {
 	start := time.Now()
 	switch way {
 	case "nsscript":
-		err = run(prof("build"), nsscript, "--lab", "bench", filepath.Join(scripts, "hosts.star"), "n="+args[1], "per_bridge="+args[2], "ping=no")
+		err = run(prof("build"), nsscript, "--lab", "bench", filepath.Join(scripts, "hosts.star"), "n="+args[1], "per_bridge="+args[2], "ping=no", "ipv6="+ipv6)
 		down = func() error { return run(prof("down"), nsscript, "down", "bench") }
 	case "netlink", "tuned":
 		// A program of its own, like the others: this one, re-run.
 		tuned := strconv.FormatBool(way == "tuned")
-		err = run(nil, "/proc/self/exe", "__netlink", "build", args[1], args[2], tuned)
-		down = func() error { return run(nil, "/proc/self/exe", "__netlink", "down", args[1], args[2], tuned) }
+		err = run(nil, "/proc/self/exe", "__netlink", "build", args[1], args[2], tuned, args[7])
+		down = func() error { return run(nil, "/proc/self/exe", "__netlink", "down", args[1], args[2], tuned, args[7]) }
 	case "ip":
 		bs, ds := t.IPScripts()
 		dir, derr := os.MkdirTemp("", "nsbench-ip")

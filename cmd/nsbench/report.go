@@ -19,10 +19,13 @@ type row struct {
 }
 
 type report struct {
-	Rows      []row         `json:"rows"`
-	Empty     time.Duration `json:"empty_script"`
-	Ping      time.Duration `json:"ping"`
-	Reachable time.Duration `json:"assert_reachable"`
+	// HostsNoIPv6: the hosts' namespaces were made without IPv6
+	// (-hosts-ipv6=false).
+	HostsNoIPv6 bool          `json:"hosts_without_ipv6,omitempty"`
+	Rows        []row         `json:"rows"`
+	Empty       time.Duration `json:"empty_script"`
+	Ping        time.Duration `json:"ping"`
+	Reachable   time.Duration `json:"assert_reachable"`
 	// Exec is one exec(ns, ["true"]) in a named namespace ("nsscript")
 	// and each of what it is compared to, by name (see execs).
 	Exec map[string]time.Duration `json:"exec,omitempty"`
@@ -37,7 +40,7 @@ type report struct {
 }
 
 func measure(o options) *report {
-	rep := &report{}
+	rep := &report{HostsNoIPv6: !o.hostsIPv6}
 	fail := func(what string, r result) bool {
 		if r.Err == "" {
 			return false
@@ -91,7 +94,7 @@ func measure(o options) *report {
 					continue
 				}
 				fmt.Fprintf(os.Stderr, "nsbench: %d hosts, %s, run %d of %d\n", n, w, i+1, o.runs)
-				r := sandboxed("build", w, strconv.Itoa(n), strconv.Itoa(o.perBridge), o.nsscript, o.scripts, o.profile, strconv.FormatBool(o.hostIPv6))
+				r := sandboxed("build", w, strconv.Itoa(n), strconv.Itoa(o.perBridge), o.nsscript, o.scripts, o.profile, strconv.FormatBool(o.hostIPv6), strconv.FormatBool(o.hostsIPv6))
 				if fail(fmt.Sprintf("%d hosts, %s", n, w), r) {
 					failed[w] = true
 					continue
@@ -138,9 +141,15 @@ func combine(files []string) (*report, error) {
 		if err := json.Unmarshal(b, &r); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
+		if len(reps) > 0 && r.HostsNoIPv6 != reps[0].HostsNoIPv6 {
+			return nil, fmt.Errorf("%s: measured with -hosts-ipv6=%v, %s with %v: combine runs of one kind", f, !r.HostsNoIPv6, files[0], !reps[0].HostsNoIPv6)
+		}
 		reps = append(reps, r)
 	}
 	out := &report{Exec: map[string]time.Duration{}, Tests: map[string]time.Duration{}, Cycles: map[string]int64{}}
+	if len(reps) > 0 {
+		out.HostsNoIPv6 = reps[0].HostsNoIPv6
+	}
 	durations := func(f func(r *report) time.Duration) time.Duration {
 		var ds []time.Duration
 		for i := range reps {
@@ -292,6 +301,9 @@ func (rep *report) print(w io.Writer) {
 	fmt.Fprintln(w, "ms; ns = nsscript (a .star script, process start included), nl = direct netlink calls (Go), nl+ = the same")
 	fmt.Fprintln(w, "program tuned as nsscript is (bridge ports without IPv6, namespaces made ahead), ip = an ip command script;")
 	fmt.Fprintln(w, "cpu: the build's processor time per host; rss: its largest resident size, MB")
+	if rep.HostsNoIPv6 {
+		fmt.Fprintln(w, "hosts without IPv6 (-hosts-ipv6=false): each host's namespace made as namespace(name, ipv6=False) makes it, each way alike")
+	}
 	fmt.Fprintf(w, "%5s %3s | %8s %8s %8s %8s | %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %4s %4s\n",
 		"hosts", "br", "build ns", "nl", "nl+", "ip", "ns/nl", "ns/nl+", "ip/nl", "ns/host", "nl/host", "nl+/host", "cpu ns", "nl", "nl+", "rss ns", "nl")
 	for _, rw := range rep.Rows {

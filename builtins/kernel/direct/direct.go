@@ -34,6 +34,10 @@ type Topo struct {
 	// (disable_ipv6 before it comes up), and each host's namespace made
 	// ahead, on another thread, while the last one's links are built.
 	Tuned bool
+	// NoIPv6 makes each host's namespace without IPv6, as
+	// namespace(name, ipv6=False) does: net.ipv6.conf.all.disable_ipv6=1
+	// there, before lo is up.
+	NoIPv6 bool
 }
 
 // Bridges is how many bridges the hosts fill.
@@ -68,7 +72,8 @@ const netnsDir = "/run/netns"
 // Build makes the topology in the calling process's namespace. Equivalent
 // to: ip link add brB type bridge; ip addr add ... dev brB; ip link set brB
 // up; sysctl net.ipv4.ip_forward=1 (more than one bridge); then per host:
-// ip netns add hI; ip -n hI link set lo up; ip link add hI-br type veth
+// ip netns add hI; [NoIPv6: ip netns exec hI sysctl -w
+// net.ipv6.conf.all.disable_ipv6=1;] ip -n hI link set lo up; ip link add hI-br type veth
 // peer name eth0 netns hI; [Tuned: sysctl net.ipv6.conf.hI-br.disable_ipv6=1;]
 // ip link set hI-br master brB up; ip -n hI addr add ADDR dev eth0; ip -n
 // hI link set eth0 up; ip -n hI route add default via GW.
@@ -115,7 +120,7 @@ func Build(t Topo) (*Lab, error) {
 		err error
 	}
 	mk := func(i int) made {
-		ns, err := addNamed(fmt.Sprintf("h%d", i))
+		ns, err := addNamed(fmt.Sprintf("h%d", i), t.NoIPv6)
 		if err != nil {
 			return made{ns, err}
 		}
@@ -187,8 +192,9 @@ func Build(t Topo) (*Lab, error) {
 
 // addNamed is `ip netns add NAME`: a thread unshares a new network
 // namespace and bind-mounts it at /run/netns/NAME; it also opens the
-// netlink handle there while it is inside, then goes back.
-func addNamed(name string) (hostNS, error) {
+// netlink handle there while it is inside (and with noIPv6 turns IPv6
+// off there), then goes back.
+func addNamed(name string, noIPv6 bool) (hostNS, error) {
 	p := filepath.Join(netnsDir, name)
 	f, err := os.OpenFile(p, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0)
 	if err != nil {
@@ -203,6 +209,9 @@ func addNamed(name string) (hostNS, error) {
 		}
 		if err == nil {
 			ns.h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+		}
+		if err == nil && noIPv6 {
+			err = os.WriteFile("/proc/sys/net/ipv6/conf/all/disable_ipv6", []byte("1"), 0o644)
 		}
 		return err
 	})
@@ -381,6 +390,9 @@ func (t Topo) IPScripts() (build, teardown string) {
 		br := t.Bridge(i)
 		gw, _, _ := net.ParseCIDR(t.BridgeAddr(br))
 		fmt.Fprintf(&b, "ip netns add h%d\n", i)
+		if t.NoIPv6 {
+			fmt.Fprintf(&b, "ip netns exec h%d sysctl -qw net.ipv6.conf.all.disable_ipv6=1\n", i)
+		}
 		fmt.Fprintf(&b, "ip -n h%d link set lo up\n", i)
 		fmt.Fprintf(&b, "ip link add h%d-br type veth peer name eth0 netns h%d\n", i, i)
 		fmt.Fprintf(&b, "ip link set h%d-br master br%d up\n", i, br)
