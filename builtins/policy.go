@@ -209,8 +209,11 @@ func fwmarkArg(v starlark.Value) (mark, mask uint32, err error) {
 			return 0, 0, fmt.Errorf("%s, got %q", want, string(x))
 		}
 		if hasMask {
-			if mask, err = parse(k); err != nil || mask == 0 {
-				return 0, 0, fmt.Errorf("%s with a mask that is not 0, got %q", want, string(x))
+			if mask, err = parse(k); err != nil {
+				return 0, 0, fmt.Errorf("%s, got %q: the mask is not a number from 0x1 to 0xffffffff (32 bits)", want, string(x))
+			}
+			if mask == 0 {
+				return 0, 0, fmt.Errorf("%s, got %q: a mask of 0 keeps no bit of the mark, so the rule would match every packet; leave the mask out to compare the whole mark", want, string(x))
 			}
 		}
 	default:

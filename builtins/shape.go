@@ -42,7 +42,7 @@ func (r *Rate) Unpack(v starlark.Value) error {
 			return fmt.Errorf("rate %s is not a number of bits per second from 8 up: write it like \"10mbit\"", x)
 		}
 		if n > 8*math.MaxUint32*1000 {
-			return fmt.Errorf("rate %s is too high", x)
+			return fmt.Errorf("rate %s is too high: tc takes at most %s (a 32-bit count of bytes per millisecond)", x, kernel.MaxRateText)
 		}
 		*r = Rate(n / 8 * 8)
 		return nil

@@ -115,6 +115,9 @@ func ParseWhy(dst string, port int, proto string) (WhyArgs, error) {
 	if a.Dst.IsUnspecified() || a.Dst.IsMulticast() {
 		return a, fmt.Errorf("for parameter dst: %s is no address a packet is sent to", a.Dst)
 	}
+	if a.Dst.Equal(net.IPv4bcast) {
+		return a, fmt.Errorf("for parameter dst: %s is the limited broadcast, which every host on a link takes and no router passes on: why follows a packet to one host, so give that host's address", a.Dst)
+	}
 	return a, nil
 }
 

@@ -278,6 +278,10 @@ func splitNumber(s string) (float64, string, error) {
 	return f, strings.TrimSpace(s[i:]), nil
 }
 
+// MaxRateText is the highest rate tc sets, 8 * (2^32 - 1) * 1000 bits per
+// second, as a user would write it.
+const MaxRateText = "34359gbit"
+
 // ParseRate reads a rate as tc does: a number and a unit of rateUnits
 // ("10mbit"; "1mbps" is a megabyte per second); a bare number is bits per
 // second. It returns bits per second, rounded down to whole bytes.
@@ -300,7 +304,7 @@ func ParseRate(s string) (uint64, error) {
 	case bits < 8:
 		return 0, fmt.Errorf("rate %q is under 8bit (a byte per second), the least tc sets", s)
 	case bits > 8*float64(math.MaxUint32)*1000:
-		return 0, fmt.Errorf("rate %q is too high", s)
+		return 0, fmt.Errorf("rate %q is too high: tc takes at most %s (a 32-bit count of bytes per millisecond)", s, MaxRateText)
 	}
 	return uint64(bits) / 8 * 8, nil
 }
