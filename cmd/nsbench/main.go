@@ -15,7 +15,7 @@
 //
 // Run it from the repository root, as root:
 //
-//	go run ./cmd/nsbench [-n 10,100,200,1000] [-per-bridge 250] [-ways nsscript,netlink,tuned,ip] [-profile DIR] [-json]
+//	go run ./cmd/nsbench [-n 10,100,200,1000] [-per-bridge 250] [-ways nsscript,netlink,tuned,ip] [-hosts-ipv6=false] [-profile DIR] [-json]
 //	go run ./cmd/nsbench -from run1.json,run2.json,run3.json   # the medians of several -json runs
 package main
 
