@@ -31,6 +31,7 @@ type Capture struct {
 	planPid int // a plan's: the pid of the tcpdump that stands for it
 
 	sess *capture.Session
+	keep int // how many packets .packets keeps
 	file *os.File
 	// first names the interface block of a capture that saw nothing.
 	first, firstNS string
@@ -56,7 +57,11 @@ func (c *Capture) String() string {
 	if c.target != nil {
 		what = strings.TrimSuffix(strings.TrimPrefix(c.target.String(), "<"), ">")
 	}
-	return fmt.Sprintf("<capture of %s: %d packets, %s, file %s>", what, n, state, c.path)
+	kept := ""
+	if n > c.keep {
+		kept = fmt.Sprintf(" (the first %d kept in .packets)", c.keep)
+	}
+	return fmt.Sprintf("<capture of %s: %d packets%s, %s, file %s>", what, n, kept, state, c.path)
 }
 
 // running reports whether the capture reads; a plan's runs until stop(),
@@ -76,7 +81,7 @@ func (c *Capture) Truth() starlark.Bool  { return true }
 func (c *Capture) Hash() (uint32, error) { return 0, errors.New("unhashable: Capture") }
 
 func (c *Capture) AttrNames() []string {
-	return sortedNames([]string{"file", "filter", "packets", "running", "target"}, captureMethods.names())
+	return sortedNames([]string{"count", "file", "filter", "packets", "running", "target"}, captureMethods.names())
 }
 
 func (c *Capture) Attr(name string) (starlark.Value, error) {
@@ -97,6 +102,11 @@ func (c *Capture) Attr(name string) (starlark.Value, error) {
 		return starlark.Bool(c.running()), nil
 	case "packets":
 		return starlark.NewList(c.packets()), nil
+	case "count":
+		if c.sess == nil {
+			return starlark.MakeInt(0), nil
+		}
+		return starlark.MakeInt(c.sess.Count()), nil
 	}
 	return nil, nil
 }
@@ -155,6 +165,24 @@ func (t *captureTarget) Unpack(v starlark.Value) error {
 }
 
 // snaplen unpacks how many bytes of each packet a capture keeps.
+// keepCount is capture()'s keep=: how many packets .packets keeps.
+type keepCount int
+
+// defaultKeep is keep='s default: about 5 MB of packets in memory.
+const defaultKeep = 10000
+
+func (k *keepCount) Unpack(v starlark.Value) error {
+	n, err := asInt(v, "a number of packets")
+	if err != nil {
+		return err
+	}
+	if n < 0 || n > 10_000_000 {
+		return fmt.Errorf("%d is not between 0 and 10000000: give how many packets .packets keeps in memory (the file gets them all; 0: none)", n)
+	}
+	*k = keepCount(n)
+	return nil
+}
+
 type snaplen int
 
 func (s *snaplen) Unpack(v starlark.Value) error {
@@ -190,7 +218,8 @@ func (e *Env) capture(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	var target captureTarget
 	var file, filter optString
 	snap := snaplen(capture.MaxSnaplen)
-	if err := unpack(b, args, kwargs, &target, &file, &filter, &snap); err != nil {
+	keep := keepCount(defaultKeep)
+	if err := unpack(b, args, kwargs, &target, &file, &filter, &snap, &keep); err != nil {
 		return nil, err
 	}
 	spec := kernel.CaptureSpec{Filter: string(filter), Snaplen: int(snap)}
@@ -232,7 +261,7 @@ func (e *Env) capture(thread *starlark.Thread, b *starlark.Builtin, args starlar
 	if first == "any" {
 		first = "lo"
 	}
-	c := &Capture{env: e, target: tv, filter: string(filter), first: first, firstNS: target.ns.Name(), remove: map[uint64]func(){}}
+	c := &Capture{env: e, target: tv, filter: string(filter), first: first, firstNS: target.ns.Name(), keep: int(keep), remove: map[uint64]func(){}}
 	if p := e.Planner; p != nil {
 		// A plan sends no packets: the capture stays empty, and stands
 		// for the tcpdump that would capture the same.
@@ -259,7 +288,7 @@ func (e *Env) capture(thread *starlark.Thread, b *starlark.Builtin, args starlar
 		return nil, errorf(b.Name(), "for parameter file: %v", err)
 	}
 	spec.File, c.path, c.file = f.Name(), f.Name(), f
-	c.sess = capture.NewSession(f, int(snap), string(filter))
+	c.sess = capture.NewSession(f, int(snap), string(filter), int(keep))
 	if err := c.add(target.ns, spec, ""); err != nil {
 		_ = c.stop()
 		os.Remove(spec.File)
@@ -526,7 +555,7 @@ func (e *Env) CaptureLab(path string) error {
 	if err != nil {
 		return err
 	}
-	c := &Capture{env: e, path: path, file: f, sess: capture.NewSession(f, capture.MaxSnaplen, ""),
+	c := &Capture{env: e, path: path, file: f, sess: capture.NewSession(f, capture.MaxSnaplen, "", 0),
 		first: "lo", firstNS: "host", remove: map[uint64]func(){}}
 	start := func(n *Namespace) {
 		if err := c.add(n, kernel.CaptureSpec{Snaplen: capture.MaxSnaplen, File: path}, n.ns.Label()+"/"); err != nil {

@@ -95,10 +95,10 @@ var builtinTable = []function{
 		Meaning:    "append an iptables rule (a rulespec, str or list) to a chain of a namespace, unless it is there already; family=\"ipv6\" is ip6tables (a rule that matches only the other family's packets is an error); position=N inserts it as the chain's Nth; a chain that is not built in is one of the lab's, made with its first rule and removed by down once empty (a rule jumps to it with -j CHAIN, after its rules are added); returns a Rule",
 		Equivalent: "ip netns exec NS iptables|ip6tables -t TABLE [-N CHAIN] -A CHAIN | -I CHAIN POSITION RULE..."}},
 	{impl: (*Env).capture, spec: spec{Name: "capture",
-		Params: params{{Name: "target"}, {Name: "file", Default: "None"}, {Name: "filter", Default: "None"}, {Name: "snaplen", Default: "262144"}},
+		Params: params{{Name: "target"}, {Name: "file", Default: "None"}, {Name: "filter", Default: "None"}, {Name: "snaplen", Default: "262144"}, {Name: "keep", Default: "10000"}},
 		Note:   "target: a Link, or a Namespace for all its devices",
 		Meaning: "start capturing packets in the target's namespace (AF_PACKET sockets, no tcpdump needed) into a pcapng file (file=, else one in the lab's directory /run/nsscript/LAB/captures) that tcpdump -r and Wireshark read; " +
-			"filter= is a pcap filter (tcpdump's syntax, compiled by libpcap, which it needs); returns a Capture: .packets (time, link, src, dst, proto, sport, dport, length, summary), .wait(), .stop(), .file",
+			"filter= is a pcap filter (tcpdump's syntax, compiled by libpcap, which it needs); returns a Capture: .packets (time, link, src, dst, proto, sport, dport, length, summary: the first keep= packets; the file gets them all), .count (all of them), .wait(), .stop(), .file",
 		Equivalent: "ip netns exec NS tcpdump -U -i DEV|any [-s SNAPLEN] -w FILE 'FILTER' &"}},
 	{impl: (*Env).throughput, spec: spec{Name: "throughput",
 		Params:     params{{Name: "src"}, {Name: "dst"}, {Name: "addr", Default: "None"}, {Name: "port", Default: "5201"}, {Name: "duration", Default: `"2s"`}},

@@ -40,7 +40,9 @@ type Session struct {
 	mu      sync.Mutex
 	ng      *pcapgo.NgWriter
 	ifaces  map[ifaceKey]int // the interface block of each device
-	packets []Packet
+	packets []Packet         // the first keep frames' descriptions
+	keep    int
+	count   int           // frames written, kept or not
 	notify  chan struct{} // closed (and replaced) when a frame comes
 	err     error         // the first write that failed
 	sources []*source
@@ -64,9 +66,10 @@ func (so *source) close() { so.once.Do(func() { so.Close() }) }
 
 // NewSession starts a capture that writes to w: frames up to snaplen
 // bytes, through the filter expression (for the file's interface blocks;
-// the sources apply it).
-func NewSession(w io.Writer, snaplen int, filter string) *Session {
-	return &Session{w: w, snaplen: snaplen, filter: filter, start: time.Now(),
+// the sources apply it). It keeps the descriptions of the first keep
+// frames in memory (Packets); the file gets every frame.
+func NewSession(w io.Writer, snaplen int, filter string, keep int) *Session {
+	return &Session{w: w, snaplen: snaplen, filter: filter, keep: max(keep, 0), start: time.Now(),
 		ifaces: map[ifaceKey]int{}, notify: make(chan struct{})}
 }
 
@@ -161,9 +164,15 @@ func (s *Session) record(so *source, info kernel.PacketInfo, data []byte, wire i
 	if name == "" {
 		name = "if" + strconv.Itoa(info.Index)
 	}
-	p := Decode(layers.LinkTypeEthernet, data, info.Length)
-	p.Time = info.Time.Sub(s.start)
-	p.Link = name
+	s.mu.Lock()
+	full := len(s.packets) >= s.keep
+	s.mu.Unlock()
+	var p Packet
+	if !full {
+		p = Decode(layers.LinkTypeEthernet, data, info.Length)
+		p.Time = info.Time.Sub(s.start)
+		p.Link = name
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := ifaceKey{so, info.Index}
@@ -188,7 +197,10 @@ func (s *Session) record(so *source, info kernel.PacketInfo, data []byte, wire i
 	if err != nil {
 		s.failLocked(fmt.Errorf("write the capture: %w", err))
 	}
-	s.packets = append(s.packets, p)
+	if !full && len(s.packets) < s.keep {
+		s.packets = append(s.packets, p)
+	}
+	s.count++
 	close(s.notify)
 	s.notify = make(chan struct{})
 }
@@ -233,11 +245,11 @@ func (s *Session) Packets() []Packet {
 	return s.packets[:len(s.packets):len(s.packets)]
 }
 
-// Count is how many frames have come.
+// Count is how many frames have come, kept or not.
 func (s *Session) Count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.packets)
+	return s.count
 }
 
 // Wait waits until count frames have come, the capture stops, timeout
@@ -247,7 +259,7 @@ func (s *Session) Wait(count int, timeout time.Duration, done <-chan struct{}) i
 	defer t.Stop()
 	for {
 		s.mu.Lock()
-		n, ch, stopped := len(s.packets), s.notify, s.stopped
+		n, ch, stopped := s.count, s.notify, s.stopped
 		s.mu.Unlock()
 		if n >= count || stopped {
 			return n

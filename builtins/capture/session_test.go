@@ -26,7 +26,7 @@ func capture(t *testing.T, want int, add func(*Session)) (*Session, string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	s := NewSession(f, MaxSnaplen, "")
+	s := NewSession(f, MaxSnaplen, "", 1000)
 	add(s)
 	if n := s.Wait(want, 5*time.Second, nil); n != want {
 		t.Fatalf("Wait: %d frames, want %d", n, want)
@@ -148,7 +148,7 @@ func TestSessionEmpty(t *testing.T) {
 func TestSessionWait(t *testing.T) {
 	req := icmpEcho(t, "10.0.0.1", "10.0.0.2", false, 1, 1)
 	src := newFakeSource(map[int]string{2: "eth0"}, fakeFrame{data: req, index: 2, hatype: unix.ARPHRD_ETHER})
-	s := NewSession(io.Discard, MaxSnaplen, "icmp")
+	s := NewSession(io.Discard, MaxSnaplen, "icmp", 1000)
 	s.Add(src, "host", "")
 	if n := s.Wait(1, 5*time.Second, nil); n != 1 {
 		t.Fatalf("Wait(1) = %d", n)
