@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -245,6 +246,16 @@ func report(opts TestOptions, r *TestResult) {
 // kept only when the test fails.
 func runOneTest(file, name, capture string) *TestResult {
 	start := time.Now()
+	var warn string
+	if capture != "" {
+		f, path, err := claimCapture(capture)
+		if err != nil {
+			warn, capture = fmt.Sprintf("nsscript: warning: --capture-on-failure: %v\n", err), ""
+		} else {
+			defer f.Close() // (the lock goes with it)
+			capture = path
+		}
+	}
 	args := []string{"--sandbox", "__test", file, name}
 	if capture != "" {
 		args = append(args, capture)
@@ -253,7 +264,7 @@ func runOneTest(file, name, capture string) *TestResult {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
-	r := &TestResult{File: file, Name: name, Seconds: time.Since(start).Seconds(), Output: out.String(), Status: "pass"}
+	r := &TestResult{File: file, Name: name, Seconds: time.Since(start).Seconds(), Output: warn + out.String(), Status: "pass"}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -277,6 +288,38 @@ func runOneTest(file, name, capture string) *TestResult {
 		}
 	}
 	return r
+}
+
+// claimCapture opens a test's capture file for this run alone and locks
+// it until the run is done with it: a file that another run of nsscript
+// test is writing (it holds the lock: the same test, the same directory)
+// is left to it, and this run takes NAME.2.pcapng, NAME.3.pcapng, ...
+// instead; a file an earlier run left is replaced.
+func claimCapture(path string) (*os.File, string, error) {
+	base := strings.TrimSuffix(path, ".pcapng")
+	for i := 1; i <= 100; i++ {
+		p := path
+		if i > 1 {
+			p = fmt.Sprintf("%s.%d.pcapng", base, i)
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				continue // another run's
+			}
+			return nil, "", err
+		}
+		if err := f.Truncate(0); err != nil {
+			f.Close()
+			return nil, "", err
+		}
+		return f, p, nil
+	}
+	return nil, "", fmt.Errorf("%s and 99 more of its names are being written by other runs: give this run a directory of its own", path)
 }
 
 // captureDir makes the directory for --capture-on-failure and returns

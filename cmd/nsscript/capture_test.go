@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -186,6 +188,74 @@ def test_fails():
 	if _, err := os.Stat("/run/nsscript-captures"); err == nil {
 		os.Remove("/run/nsscript-captures")
 		t.Errorf("--capture-on-failure made /run/nsscript-captures, which it refused")
+	}
+}
+
+// TestCaptureOnFailureTwoRuns: two runs of nsscript test at once, with
+// one --capture-on-failure directory and the same failing test, each keep
+// their own file (the second run's is NAME.2.pcapng), and a passing test
+// of one run does not remove the other's; a later run replaces the file
+// an earlier one left.
+func TestCaptureOnFailureTwoRuns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := `
+def test_fails():
+    red = namespace("red")
+    assert.true(ping(red, "127.0.0.1"))
+    sleep("1500ms")  # long enough for the other run to start
+    assert.eq(1, 2, "fails on purpose")
+`
+	if err := os.WriteFile(filepath.Join(dir, "two_test.star"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "captures")
+	var wg sync.WaitGroup
+	rs := make([]result, 2)
+	for i := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rs[i] = nsscript(t, dir, "test", "--capture-on-failure", out)
+		}()
+		time.Sleep(300 * time.Millisecond) // the first has claimed its file
+	}
+	wg.Wait()
+	first, second := filepath.Join(out, "two_test.test_fails.pcapng"), filepath.Join(out, "two_test.test_fails.2.pcapng")
+	got := map[string]bool{}
+	for _, r := range rs {
+		if r.code != 1 || !strings.Contains(r.stdout, "0 passed, 1 failed") {
+			t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		for _, f := range []string{first, second} {
+			if strings.Contains(r.stdout, "    packets: "+f+"\n") {
+				got[f] = true
+			}
+		}
+	}
+	if !got[first] || !got[second] {
+		t.Fatalf("the two runs did not name a file each (%v):\n%s\n%s", got, rs[0].stdout, rs[1].stdout)
+	}
+	for _, f := range []string{first, second} {
+		seen := false
+		for _, p := range readPcapng(t, f) {
+			seen = seen || p.iface == "red/lo" && p.proto == "icmpv4"
+		}
+		if !seen {
+			t.Errorf("%s lacks its run's ping on red/lo", f)
+		}
+	}
+	// A later run, alone: the first name, replaced.
+	before, err := os.Stat(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := nsscript(t, dir, "test", "--capture-on-failure", out)
+	if r.code != 1 || !strings.Contains(r.stdout, "    packets: "+first+"\n") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if after, err := os.Stat(first); err != nil || !after.ModTime().After(before.ModTime()) {
+		t.Errorf("the later run did not write %s again: %v", first, err)
 	}
 }
 
