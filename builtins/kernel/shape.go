@@ -164,7 +164,7 @@ func (s *Shaping) String() string {
 	}
 	w = append(w, s.netemWords(false)...)
 	if s.Stale {
-		w = append(w, "(its forwarder is gone)")
+		w = append(w, "(its forwarder is gone, and what the device sends is dropped: shape it again, or run the script again)")
 	}
 	return strings.Join(w, " ")
 }
