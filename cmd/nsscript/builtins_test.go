@@ -182,3 +182,46 @@ assert.eq(exec(host, "ip netns list").stdout.strip(), "other")
 assert.eq([v6(other), v6(other, "default"), v6(other, "lo")], ["0", "0", "0"])
 `, "bin="+bin, "dir="+dir)
 }
+
+// TestNamespaceIPv6Adopted: ipv6=False on namespaces the user made, whose
+// IPv6 settings are not the kernel's defaults. .all=1 sets .default and
+// every device's too, whatever .all was: the run turns IPv6 off on every
+// device even where .all was 1 already, and down puts back each of them
+// as it was, not only .all.
+func TestNamespaceIPv6Adopted(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "off.star"), []byte(`namespace("u", ipv6 = False)
+namespace("w", ipv6 = False)
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, `
+def nsscript(*words):
+    r = exec(host, [args["bin"], "--lab", "l"] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
+    assert.eq(r.code, 0, r.stderr)
+
+def v6(ns):
+    """Every disable_ipv6 of ns, by the directory it is in."""
+    return exec(host, ["ip", "netns", "exec", ns, "grep", "-r", "", "/proc/sys/net/ipv6/conf", "--include", "disable_ipv6"]).stdout
+
+# u: new devices without IPv6 (.default), and u1 without; .all is 0.
+exec(host, "ip netns add u")
+exec(host, "ip -n u link add u1 type veth peer name u2")
+exec(host, "ip netns exec u sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.u1.disable_ipv6=1")
+# w: .all is 1, but lo and new devices have IPv6.
+exec(host, "ip netns add w")
+exec(host, "ip netns exec w sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.lo.disable_ipv6=0")
+exec(host, "ip -n w link set lo up")
+before = {ns: v6(ns) for ns in ["u", "w"]}
+assert.true("inet6 ::1" in exec(host, "ip -n w -6 addr show dev lo").stdout)
+
+nsscript(args["dir"] + "/off.star")
+for ns in ["u", "w"]:
+    assert.true(":0" not in v6(ns), v6(ns))
+assert.eq(exec(host, "ip -n w -6 addr show dev lo").stdout, "")
+
+nsscript("down", "l")
+assert.eq({ns: v6(ns) for ns in ["u", "w"]}, before)
+`, "bin="+bin, "dir="+dir)
+}
