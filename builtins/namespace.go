@@ -221,7 +221,7 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	var path string
 	lo, ipv6 := true, true
 	timeout := Duration(5 * time.Second)
-	if err := unpack(b, args, kwargs, &name, &lo, &pid, &path, &timeout, &ipv6); err != nil {
+	if err := unpack(b, args, kwargs, &name, &lo, &ipv6, &pid, &path, &timeout); err != nil {
 		return nil, err
 	}
 	given := 0
