@@ -92,6 +92,7 @@ type Kernel struct {
 	wantIdx      map[idxKey]string  // the MACs of wants by where the device is
 	thisMACs     map[string]bool    // of the devices this run made
 	rollbackOnly bool               // what is written now is for a rollback only
+	superseded   map[string]bool    // keys of earlier records this run replaced: neither kept nor undone
 	where        map[string]place
 	origins      map[linkKey]origin
 }
@@ -118,7 +119,7 @@ func Open(inner kernel.Kernel, lab string) (*Kernel, error) {
 	k := &Kernel{Reader: inner, in: inner, Lab: lab, dir: filepath.Join(Dir, lab),
 		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
 		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{}, bgSeen: map[string]int{}, wants: map[string]*wanted{}, wantIdx: map[idxKey]string{}, thisMACs: map[string]bool{},
-		where: map[string]place{}, origins: map[linkKey]origin{}}
+		where: map[string]place{}, origins: map[linkKey]origin{}, superseded: map[string]bool{}}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
@@ -114,6 +115,9 @@ func (k *Kernel) WriteSysctl(ns *kernel.NS, key, value string) (string, error) {
 	if !k.owned(ns) {
 		return k.sharedSysctl(ns, key, value)
 	}
+	if sysctlFile(key) == sysctlFile(kernel.DisableIPv6Key) {
+		return k.switchIPv6(ns, key, value)
+	}
 	// Journaled whenever the value changes, also when an earlier run set
 	// it (then the run declares it too): a rollback of this run puts back
 	// the earlier run's value; the journal keeps the oldest's (Commit).
@@ -129,4 +133,67 @@ func (k *Kernel) WriteSysctl(ns *kernel.NS, key, value string) (string, error) {
 		}
 	}
 	return k.in.WriteSysctl(ns, key, value)
+}
+
+// switchIPv6 is net.ipv6.conf.all.disable_ipv6 in a namespace the lab
+// made: IPv6 off or on for all of it, as namespace(ipv6=) makes it. Its
+// record is for a rollback of this run only: every run's namespace()
+// says again whether the namespace has IPv6, so a later run must not
+// undo the switch (a run that no longer asks for ipv6=False has turned
+// IPv6 back on, and one that asks for it has turned it off). The kernel
+// sets .default's and every device's disable_ipv6 with it, so what
+// earlier runs set on those is superseded: their records go, undone
+// neither now nor later (which would give a device of a namespace
+// without IPv6 its IPv6 back). Turned on, the lab's bridge ports stay
+// without, as the lab makes them (kernel.LinkOpts.PortOnly): all of them,
+// though one put on a bridge after it was made had IPv6 before.
+func (k *Kernel) switchIPv6(ns *kernel.NS, key, value string) (string, error) {
+	old, err := k.Reader.ReadSysctl(ns, key)
+	if err != nil {
+		return "", err
+	}
+	if old != value {
+		if old == "0" {
+			// A rollback turns IPv6 on again, then the ports off.
+			if err := k.portsOff(ns, func(port string) error {
+				return k.write(Record{Op: "sysctl", NS: k.ref(ns), Name: port, OldValue: "1", Within: k.within(ns, 0), Rollback: true})
+			}); err != nil {
+				return "", err
+			}
+		}
+		if err := k.write(Record{Op: "sysctl", NS: k.ref(ns), Name: key, OldValue: old, Within: k.within(ns, 0), Rollback: true}); err != nil {
+			return "", err
+		}
+		nk := k.nsKey(ns)
+		for _, r := range k.earlier {
+			if f := sysctlFile(r.Name); r.Op == "sysctl" && refKey(r.NS) == nk &&
+				strings.HasPrefix(f, "net%ipv6%conf%") && strings.HasSuffix(f, "%disable_ipv6") {
+				k.superseded[recKey(r)] = true
+			}
+		}
+	}
+	if _, err := k.in.WriteSysctl(ns, key, value); err != nil || value != "0" || old == value {
+		return old, err
+	}
+	return old, k.portsOff(ns, func(port string) error {
+		_, err := k.in.WriteSysctl(ns, port, "1")
+		return err
+	})
+}
+
+// portsOff calls f with the disable_ipv6 key of each bridge port in ns
+// (see switchIPv6).
+func (k *Kernel) portsOff(ns *kernel.NS, f func(key string) error) error {
+	links, err := k.Reader.Links(ns)
+	if err != nil {
+		return err
+	}
+	for _, li := range links {
+		if li.MasterIndex != 0 {
+			if err := f(kernel.PortSysctl(li.Name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

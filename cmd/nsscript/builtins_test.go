@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -181,6 +182,98 @@ nsscript("down", "l")
 assert.eq(exec(host, "ip netns list").stdout.strip(), "other")
 assert.eq([v6(other), v6(other, "default"), v6(other, "lo")], ["0", "0", "0"])
 `, "bin="+bin, "dir="+dir)
+}
+
+// TestNamespaceIPv6Rerun: re-runs of one lab that ask for a namespace
+// with IPv6, then without, then with again, in any order, leave it as a
+// run from nothing would: what one run switches, a later run neither
+// undoes nor leaves half done (a device of a namespace without IPv6
+// given its IPv6 back by the undo of what an earlier run set on it).
+func TestNamespaceIPv6Rerun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "h.star"), []byte(`h = namespace("h", ipv6 = args["v6"] == "1")
+sw = bridge("sw", ns = h)
+veth("p.1", "e1", ns = h, master = sw)
+a, b = veth("a", "b", ns = h, peer_ns = h)
+if args.get("b") == "1":
+    h.sysctl("net.ipv6.conf.b.disable_ipv6", "1")
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, `
+def nsscript(*words):
+    r = exec(host, [args["bin"], "--lab", "l"] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
+    assert.eq(r.code, 0, r.stderr)
+
+def state():
+    """Every disable_ipv6 of h; and whether a device without IPv6 has
+    an IPv6 address (when the bridge gets one is a matter of timing)."""
+    v6 = exec(host, ["ip", "netns", "exec", "h", "grep", "-r", "", "/proc/sys/net/ipv6/conf", "--include", "disable_ipv6"]).stdout
+    off = [l.split("/")[-2] for l in v6.split("\n") if l.endswith(":1")]
+    devs = [l.split()[1] for l in exec(host, "ip -n h -6 -o addr").stdout.strip().split("\n") if l]
+    return v6, [d for d in devs if d in off]
+
+def run(*runs):
+    for r in runs:
+        nsscript(args["dir"] + "/h.star", *r.split())
+    s = state()
+    nsscript("down", "l")
+    return s
+
+fresh = {v: run("v6=" + v) for v in ["0", "1"]}
+assert.true(":0" not in fresh["0"][0] and ":1" in fresh["1"][0], fresh)
+for runs in [["v6=0", "v6=1"], ["v6=0", "v6=1", "v6=1"], ["v6=0", "v6=1", "v6=0"], ["v6=1", "v6=0", "v6=0"], ["v6=1", "v6=0", "v6=1", "v6=1"]]:
+    assert.eq(run(*runs), fresh[runs[-1][-1]], runs)
+
+# A device the script took IPv6 off, then the namespace without IPv6 and
+# that line gone: the device stays without.
+assert.eq(run("v6=1 b=1", "v6=0"), fresh["0"])
+`, "bin="+bin, "dir="+dir)
+}
+
+// TestNamespaceIPv6PlanTrace: a namespace given its IPv6 back keeps its
+// bridge ports without; the plan shows the same sysctls as the trace of
+// a real run (a port's name with a dot is written as sysctl(8) takes it).
+func TestNamespaceIPv6PlanTrace(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := `h = namespace("h", ipv6 = False)
+sw = bridge("sw", ns = h)
+veth("p.1", "e1", ns = h, master = sw)
+namespace("h")
+assert.eq(h.sysctl("net.ipv6.conf.p/1.disable_ipv6"), "1")
+assert.eq(h.sysctl("net.ipv6.conf.all.disable_ipv6"), "0")
+`
+	if err := os.WriteFile(filepath.Join(dir, "p.star"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sysctls := func(out string) []string {
+		var l []string
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "sysctl -w") {
+				l = append(l, line)
+			}
+		}
+		return l
+	}
+	plan := nsscript(t, dir, "plan", "p.star")
+	run := nsscript(t, dir, "--sandbox", "--trace", "p.star")
+	if plan.code != 0 || run.code != 0 {
+		t.Fatalf("plan exited %d, run %d:\n%s%s\n%s", plan.code, run.code, plan.stdout, plan.stderr, run.stderr)
+	}
+	want := []string{
+		"ip netns exec h sysctl -w net.ipv6.conf.all.disable_ipv6=1",
+		"ip netns exec h sysctl -w net.ipv6.conf.p/1.disable_ipv6=1",
+		"ip netns exec h sysctl -w net.ipv6.conf.all.disable_ipv6=0",
+		"ip netns exec h sysctl -w net.ipv6.conf.p/1.disable_ipv6=1",
+	}
+	if got := sysctls(plan.stdout); !slices.Equal(got, want) {
+		t.Errorf("plan's sysctls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := sysctls(run.stderr); !slices.Equal(got, want) {
+		t.Errorf("trace's sysctls:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }
 
 // TestNamespaceIPv6Adopted: ipv6=False on namespaces the user made, whose
