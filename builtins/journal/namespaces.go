@@ -152,6 +152,9 @@ func (k *Kernel) switchIPv6(ns *kernel.NS, key, value string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if old != value && value == "0" && k.othersSet(ns, key) {
+		return old, nil // another lab that uses the namespace turned IPv6 off: its down turns it on
+	}
 	if old != value {
 		if old == "0" {
 			// A rollback turns IPv6 on again, then the ports off.
@@ -179,6 +182,17 @@ func (k *Kernel) switchIPv6(ns *kernel.NS, key, value string) (string, error) {
 		_, err := k.in.WriteSysctl(ns, port, "1")
 		return err
 	})
+}
+
+// othersSet reports whether other labs changed key in ns, a namespace
+// they adopted from this lab (see sharedSysctl).
+func (k *Kernel) othersSet(ns *kernel.NS, key string) bool {
+	others := false
+	_ = withEntry(sharedDir, k.nsKey(ns), sysctlFile(key), func(e *shared) (*shared, error) {
+		others = e != nil && len(e.liveUsers(k.Lab)) > 0
+		return e, nil
+	})
+	return others
 }
 
 // portsOff calls f with the disable_ipv6 key of each bridge port in ns

@@ -276,6 +276,41 @@ assert.eq(h.sysctl("net.ipv6.conf.all.disable_ipv6"), "0")
 	}
 }
 
+// TestNamespaceIPv6OtherLab: lab b adopts lab a's namespace with
+// ipv6=False; a re-run of a, which asks for IPv6 there, leaves it
+// without while b uses it, and b's down gives it back.
+func TestNamespaceIPv6OtherLab(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"a.star": "x = namespace(\"x\")\nveth(\"a1\", \"a2\", ns = x, peer_ns = x)\n",
+		"b.star": "x = namespace(\"x\", ipv6 = False)\nveth(\"b1\", \"b2\", ns = x, peer_ns = x)\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, `
+def nsscript(lab, *words):
+    r = exec(host, [args["bin"], "--lab", lab] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
+    assert.eq(r.code, 0, r.stderr)
+
+def on():
+    """The devices of x with IPv6."""
+    v6 = exec(host, ["ip", "netns", "exec", "x", "grep", "-r", "", "/proc/sys/net/ipv6/conf", "--include", "disable_ipv6"]).stdout
+    return [l.split("/")[-2] for l in v6.split("\n") if l.endswith(":0")]
+
+nsscript("a", args["dir"] + "/a.star")
+nsscript("b", args["dir"] + "/b.star")
+assert.eq(on(), [])
+nsscript("a", args["dir"] + "/a.star")
+assert.eq(on(), [])
+nsscript("b", "down", "b")
+assert.eq(on(), ["a1", "a2", "all", "default", "lo"])
+nsscript("a", "down", "a")
+`, "bin="+bin, "dir="+dir)
+}
+
 // TestNamespaceIPv6Adopted: ipv6=False on namespaces the user made, whose
 // IPv6 settings are not the kernel's defaults. .all=1 sets .default and
 // every device's too, whatever .all was: the run turns IPv6 off on every
