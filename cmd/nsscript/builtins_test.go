@@ -229,6 +229,19 @@ for runs in [["v6=0", "v6=1"], ["v6=0", "v6=1", "v6=1"], ["v6=0", "v6=1", "v6=0"
 # A device the script took IPv6 off, then the namespace without IPv6 and
 # that line gone: the device stays without.
 assert.eq(run("v6=1 b=1", "v6=0"), fresh["0"])
+
+# plan --diff sees what a run would switch.
+def diff(v6):
+    r = exec(host, [args["bin"], "plan", "--diff", "l", args["dir"] + "/h.star", "v6=" + v6], env = {"NSSCRIPT_IN_SANDBOX": ""})
+    return [l for l in r.stdout.split("\n") if l and not l.startswith("#")]
+
+nsscript(args["dir"] + "/h.star", "v6=0")
+assert.eq(diff("0"), [])
+assert.eq(diff("1"), ["- sysctl h net.ipv6.conf.all.disable_ipv6=1", "- sysctl h net.ipv6.conf.default.disable_ipv6=1"])
+nsscript(args["dir"] + "/h.star", "v6=1")
+assert.eq(diff("1"), [])
+assert.eq(diff("0"), ["+ sysctl h net.ipv6.conf.all.disable_ipv6=1", "+ sysctl h net.ipv6.conf.default.disable_ipv6=1"])
+nsscript("down", "l")
 `, "bin="+bin, "dir="+dir)
 }
 
