@@ -19,6 +19,9 @@ func (k *Kernel) CreateNamed(name string, setup kernel.NetnsSetup, claim func(ke
 		ns, created, err := k.createNamed(name, setup, claim)
 		if err == nil && !created && k.owned(ns) {
 			k.declare("netns " + name) // the lab's, from an earlier run
+			if nk := k.nsKey(ns); k.ipv6Switched[nk] {
+				k.supersedeIPv6(nk) // by a run killed before it ended
+			}
 		}
 		if err != nil || created || k.owned(ns) {
 			if created {
@@ -167,13 +170,7 @@ func (k *Kernel) switchIPv6(ns *kernel.NS, key, value string) (string, error) {
 		if err := k.write(Record{Op: "sysctl", NS: k.ref(ns), Name: key, OldValue: old, Within: k.within(ns, 0), Rollback: true}); err != nil {
 			return "", err
 		}
-		nk := k.nsKey(ns)
-		for _, r := range k.earlier {
-			if f := sysctlFile(r.Name); r.Op == "sysctl" && refKey(r.NS) == nk &&
-				strings.HasPrefix(f, "net%ipv6%conf%") && strings.HasSuffix(f, "%disable_ipv6") {
-				k.superseded[recKey(r)] = true
-			}
-		}
+		k.supersedeIPv6(k.nsKey(ns))
 	}
 	if _, err := k.in.WriteSysctl(ns, key, value); err != nil || value != "0" || old == value {
 		return old, err
@@ -182,6 +179,21 @@ func (k *Kernel) switchIPv6(ns *kernel.NS, key, value string) (string, error) {
 		_, err := k.in.WriteSysctl(ns, port, "1")
 		return err
 	})
+}
+
+// supersedeIPv6 drops the records earlier runs left of disable_ipv6 in
+// the namespace nk of the lab's, when this run switched it (see
+// switchIPv6) or finds it switched by a run that was killed before it
+// ended: that run's record of the switch, which was for its rollback
+// only, and what was set on the devices before the switch.
+func (k *Kernel) supersedeIPv6(nk uint64) {
+	delete(k.ipv6Switched, nk)
+	for _, r := range k.earlier {
+		if f := sysctlFile(r.Name); r.Op == "sysctl" && refKey(r.NS) == nk &&
+			strings.HasPrefix(f, "net%ipv6%conf%") && strings.HasSuffix(f, "%disable_ipv6") {
+			k.superseded[recKey(r)] = true
+		}
+	}
 }
 
 // othersSet reports whether other labs changed key in ns, a namespace

@@ -198,6 +198,9 @@ veth("p.1", "e1", ns = h, master = sw)
 a, b = veth("a", "b", ns = h, peer_ns = h)
 if args.get("b") == "1":
     h.sysctl("net.ipv6.conf.b.disable_ipv6", "1")
+if args.get("stop") == "1":
+    print("STOPPED")
+    sleep(3600)  # the test kills it here
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +232,24 @@ for runs in [["v6=0", "v6=1"], ["v6=0", "v6=1", "v6=1"], ["v6=0", "v6=1", "v6=0"
 # A device the script took IPv6 off, then the namespace without IPv6 and
 # that line gone: the device stays without.
 assert.eq(run("v6=1 b=1", "v6=0"), fresh["0"])
+
+# A run killed after it switched: the next run, which asks the same,
+# leaves it so (the killed run's record of the switch was for its
+# rollback only).
+def killed(v6):
+    p = exec(host, [args["bin"], "--lab", "l", args["dir"] + "/h.star", "v6=" + v6, "stop=1"], env = {"NSSCRIPT_IN_SANDBOX": ""}, background = True)
+    for _ in range(3000):
+        if "STOPPED" in p.stdout or not p.running:
+            break
+        sleep("20ms")
+    assert.true(p.running, p.stderr)
+    exec(host, ["kill", "-9", str(p.pid)])
+    p.wait(timeout = "10s")
+
+for first, then in [("0", "1"), ("1", "0")]:
+    nsscript(args["dir"] + "/h.star", "v6=" + first)
+    killed(then)
+    assert.eq(run("v6=" + then), fresh[then], "killed")
 
 # plan --diff sees what a run would switch.
 def diff(v6):
