@@ -184,6 +184,32 @@ assert.eq([v6(other), v6(other, "default"), v6(other, "lo")], ["0", "0", "0"])
 `, "bin="+bin, "dir="+dir)
 }
 
+// ipv6Labs runs script in a sandbox, with the files (name: source) in
+// args["dir"] and the helpers of the nested runs below: lab_run runs
+// nsscript as a lab (not sandboxed again) and requires it to succeed,
+// nsscript is lab_run of lab l, and v6 lists every disable_ipv6 of a
+// namespace ("/proc/sys/net/ipv6/conf/DEV/disable_ipv6:VALUE" lines).
+func ipv6Labs(t *testing.T, files map[string]string, script string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, `
+def lab_run(lab, *words):
+    r = exec(host, [args["bin"], "--lab", lab] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
+    assert.eq(r.code, 0, r.stderr)
+
+def nsscript(*words):
+    lab_run("l", *words)
+
+def v6(ns):
+    return exec(host, ["ip", "netns", "exec", ns, "grep", "-r", "", "/proc/sys/net/ipv6/conf", "--include", "disable_ipv6"]).stdout
+`+script, "bin="+bin, "dir="+dir)
+}
+
 // TestNamespaceIPv6Rerun: re-runs of one lab that ask for a namespace
 // with IPv6, then without, then with again, in any order, leave it as a
 // run from nothing would: what one run switches, a later run neither
@@ -191,8 +217,7 @@ assert.eq([v6(other), v6(other, "default"), v6(other, "lo")], ["0", "0", "0"])
 // given its IPv6 back by the undo of what an earlier run set on it).
 func TestNamespaceIPv6Rerun(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "h.star"), []byte(`h = namespace("h", ipv6 = args["v6"] == "1")
+	ipv6Labs(t, map[string]string{"h.star": `h = namespace("h", ipv6 = args["v6"] == "1")
 sw = bridge("sw", ns = h)
 veth("p.1", "e1", ns = h, master = sw)
 a, b = veth("a", "b", ns = h, peer_ns = h)
@@ -201,21 +226,13 @@ if args.get("b") == "1":
 if args.get("stop") == "1":
     print("STOPPED")
     sleep(3600)  # the test kills it here
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, `
-def nsscript(*words):
-    r = exec(host, [args["bin"], "--lab", "l"] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
-    assert.eq(r.code, 0, r.stderr)
-
+`}, `
 def state():
     """Every disable_ipv6 of h; and whether a device without IPv6 has
     an IPv6 address (when the bridge gets one is a matter of timing)."""
-    v6 = exec(host, ["ip", "netns", "exec", "h", "grep", "-r", "", "/proc/sys/net/ipv6/conf", "--include", "disable_ipv6"]).stdout
-    off = [l.split("/")[-2] for l in v6.split("\n") if l.endswith(":1")]
+    off = [l.split("/")[-2] for l in v6("h").split("\n") if l.endswith(":1")]
     devs = [l.split()[1] for l in exec(host, "ip -n h -6 -o addr").stdout.strip().split("\n") if l]
-    return v6, [d for d in devs if d in off]
+    return v6("h"), [d for d in devs if d in off]
 
 def run(*runs):
     for r in runs:
@@ -263,7 +280,7 @@ nsscript(args["dir"] + "/h.star", "v6=1")
 assert.eq(diff("1"), [])
 assert.eq(diff("0"), ["+ sysctl h net.ipv6.conf.all.disable_ipv6=1", "+ sysctl h net.ipv6.conf.default.disable_ipv6=1"])
 nsscript("down", "l")
-`, "bin="+bin, "dir="+dir)
+`)
 }
 
 // TestNamespaceIPv6PlanTrace: a namespace given its IPv6 back keeps its
@@ -315,34 +332,23 @@ assert.eq(h.sysctl("net.ipv6.conf.all.disable_ipv6"), "0")
 // without while b uses it, and b's down gives it back.
 func TestNamespaceIPv6OtherLab(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	for name, src := range map[string]string{
+	ipv6Labs(t, map[string]string{
 		"a.star": "x = namespace(\"x\")\nveth(\"a1\", \"a2\", ns = x, peer_ns = x)\n",
 		"b.star": "x = namespace(\"x\", ipv6 = False)\nveth(\"b1\", \"b2\", ns = x, peer_ns = x)\n",
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustRun(t, `
-def nsscript(lab, *words):
-    r = exec(host, [args["bin"], "--lab", lab] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
-    assert.eq(r.code, 0, r.stderr)
-
+	}, `
 def on():
     """The devices of x with IPv6."""
-    v6 = exec(host, ["ip", "netns", "exec", "x", "grep", "-r", "", "/proc/sys/net/ipv6/conf", "--include", "disable_ipv6"]).stdout
-    return [l.split("/")[-2] for l in v6.split("\n") if l.endswith(":0")]
+    return [l.split("/")[-2] for l in v6("x").split("\n") if l.endswith(":0")]
 
-nsscript("a", args["dir"] + "/a.star")
-nsscript("b", args["dir"] + "/b.star")
+lab_run("a", args["dir"] + "/a.star")
+lab_run("b", args["dir"] + "/b.star")
 assert.eq(on(), [])
-nsscript("a", args["dir"] + "/a.star")
+lab_run("a", args["dir"] + "/a.star")
 assert.eq(on(), [])
-nsscript("b", "down", "b")
+lab_run("b", "down", "b")
 assert.eq(on(), ["a1", "a2", "all", "default", "lo"])
-nsscript("a", "down", "a")
-`, "bin="+bin, "dir="+dir)
+lab_run("a", "down", "a")
+`)
 }
 
 // TestNamespaceIPv6Adopted: ipv6=False on namespaces the user made, whose
@@ -352,21 +358,9 @@ nsscript("a", "down", "a")
 // as it was, not only .all.
 func TestNamespaceIPv6Adopted(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "off.star"), []byte(`namespace("u", ipv6 = False)
+	ipv6Labs(t, map[string]string{"off.star": `namespace("u", ipv6 = False)
 namespace("w", ipv6 = False)
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustRun(t, `
-def nsscript(*words):
-    r = exec(host, [args["bin"], "--lab", "l"] + list(words), env = {"NSSCRIPT_IN_SANDBOX": ""}, check = False)
-    assert.eq(r.code, 0, r.stderr)
-
-def v6(ns):
-    """Every disable_ipv6 of ns, by the directory it is in."""
-    return exec(host, ["ip", "netns", "exec", ns, "grep", "-r", "", "/proc/sys/net/ipv6/conf", "--include", "disable_ipv6"]).stdout
-
+`}, `
 # u: new devices without IPv6 (.default), and u1 without; .all is 0.
 exec(host, "ip netns add u")
 exec(host, "ip -n u link add u1 type veth peer name u2")
@@ -385,5 +379,5 @@ assert.eq(exec(host, "ip -n w -6 addr show dev lo").stdout, "")
 
 nsscript("down", "l")
 assert.eq({ns: v6(ns) for ns in ["u", "w"]}, before)
-`, "bin="+bin, "dir="+dir)
+`)
 }
