@@ -19,6 +19,9 @@ func (e *Env) bridge(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		return nil, err
 	}
 	n := ns.or(e.host)
+	if err := n.checkIPv6Addr(fn, "addr", addr.IPNet, false); err != nil {
+		return nil, err
+	}
 	l, created, err := e.device(fn, "bridge", n, string(name), func() error {
 		return e.K.AddBridge(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)})
 	})
@@ -49,6 +52,9 @@ func (e *Env) dummy(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		return nil, err
 	}
 	n := ns.or(e.host)
+	if err := n.checkIPv6Addr(fn, "addr", addr.IPNet, false); err != nil {
+		return nil, err
+	}
 	l, created, err := e.device(fn, "dummy", n, string(name), func() error {
 		return e.K.AddDummy(n.ns, string(name), kernel.LinkOpts{Want: wantOf(0, nil, addr.IPNet, up)})
 	})

@@ -176,6 +176,9 @@ func (e *Env) onParent(fn string, parent *Link, d kernel.Device, name OptIfName,
 // what d asks for is an error; the lab's own, from an earlier run of an
 // edited script, is made again.
 func (e *Env) makeDevice(fn string, n *Namespace, name string, d kernel.Device, lower string, mtu MTU, master *Link, addr *net.IPNet, up bool) (starlark.Value, error) {
+	if err := n.checkIPv6Addr(fn, "addr", addr, false); err != nil {
+		return nil, err
+	}
 	l, created, err := e.device(fn, d.Kind, n, name, func() error {
 		return e.K.AddDevice(n.ns, name, d, kernel.LinkOpts{Want: wantOf(mtu, master, addr, up)})
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.starlark.net/starlark"
+	"golang.org/x/sys/unix"
 
 	"github.com/nsscript/nsscript/builtins/kernel"
 )
@@ -283,9 +284,45 @@ func linkAddr(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple,
 // addr replace`); the journal learns that the script still wants it.
 func (l *Link) ensureAddr(fn string, c *net.IPNet) error {
 	if err := l.env.K.AddAddr(l.ns.ns, l.index, c); err != nil {
+		if c.IP.To4() == nil && errors.Is(err, unix.EACCES) {
+			if why := l.noIPv6(); why != "" {
+				return errorf(fn, "add %s to %q in %s: %s", c, l.name, l.ns.Name(), why)
+			}
+		}
 		return errorf(fn, "add %s to %q in %s: %w", c, l.name, l.ns.Name(), err)
 	}
 	return nil
+}
+
+// checkIPv6Addr refuses, before a device is made in n, an IPv6 address
+// (of parameter param) that the kernel would refuse it: n makes its
+// devices without IPv6 (namespace(ipv6=False)), or the device is made as
+// a bridge port (port: veth(master=)), also without.
+func (n *Namespace) checkIPv6Addr(fn, param string, c *net.IPNet, port bool) error {
+	if c == nil || c.IP.To4() != nil {
+		return nil
+	}
+	if port {
+		return errorf(fn, "for parameter %s: %s is an IPv6 address, and nsscript makes a bridge port without IPv6 of its own: put the address on the bridge, or make the veth without master= and put it on the bridge with set_master() (a device put there so keeps its IPv6)", param, c)
+	}
+	const dflt = "net.ipv6.conf.default.disable_ipv6"
+	if v, err := n.env.K.ReadSysctl(n.ns, dflt); err == nil && v == "1" {
+		return errorf(fn, "for parameter %s: %s is an IPv6 address, and namespace %s makes its devices without IPv6 (namespace(..., ipv6 = False), or %s = 1): use IPv4 there, or leave ipv6=False out", param, c, n.Name(), dflt)
+	}
+	return nil
+}
+
+// noIPv6 says why the device has IPv6 off, and what to do, when it has
+// ("" when it has not): the kernel refuses it an IPv6 address.
+func (l *Link) noIPv6() string {
+	k, ns := l.env.K, l.ns.ns
+	if v, err := k.ReadSysctl(ns, kernel.PortSysctl(l.name)); err != nil || v != "1" {
+		return ""
+	}
+	if v, err := k.ReadSysctl(ns, kernel.DisableIPv6Key); err == nil && v == "1" {
+		return fmt.Sprintf("namespace %s has IPv6 off (namespace(..., ipv6 = False), or %s = 1), so its devices take no IPv6 address or route: use IPv4 there, or leave ipv6=False out", l.ns.Name(), kernel.DisableIPv6Key)
+	}
+	return fmt.Sprintf("%q has IPv6 off (%s = 1; nsscript makes a bridge port so, as veth(master=) does), so it takes no IPv6 address or route: put them on the bridge, or turn IPv6 on for the device first with ns.sysctl(%q, \"0\")", l.name, kernel.PortSysctl(l.name), kernel.PortSysctl(l.name))
 }
 
 // linkDelAddr is the link.del_addr method.

@@ -221,7 +221,7 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	var path string
 	lo, ipv6 := true, true
 	timeout := Duration(5 * time.Second)
-	if err := unpack(b, args, kwargs, &name, &lo, &pid, &path, &timeout, &ipv6); err != nil {
+	if err := unpack(b, args, kwargs, &name, &lo, &ipv6, &pid, &path, &timeout); err != nil {
 		return nil, err
 	}
 	given := 0
@@ -282,7 +282,8 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 // puts it back in a namespace the lab did not make). With True, a
 // namespace an earlier run of the lab made with ipv6=False gets its IPv6
 // back, as a run from nothing would make it: every device's, except the
-// bridge ports', which the lab makes without.
+// bridge ports', which the lab makes without (the journal keeps them so:
+// see journal.switchIPv6).
 func (n *Namespace) convergeIPv6(fn, name string, ipv6 bool) error {
 	e := n.env
 	if !ipv6 {
@@ -303,17 +304,6 @@ func (n *Namespace) convergeIPv6(fn, name string, ipv6 bool) error {
 	}
 	if _, err := e.K.WriteSysctl(n.ns, kernel.DisableIPv6Key, "0"); err != nil {
 		return errorf(fn, "turn IPv6 back on in %s: %w", n.Name(), err)
-	}
-	links, err := e.K.Links(n.ns)
-	if err != nil {
-		return errorf(fn, "%w", err)
-	}
-	for _, li := range links {
-		if li.MasterIndex != 0 && e.Own.Mine(n.ns, li.Name) {
-			if _, err := e.K.WriteSysctl(n.ns, kernel.PortSysctl(li.Name), "1"); err != nil {
-				return errorf(fn, "%w", err)
-			}
-		}
 	}
 	return nil
 }

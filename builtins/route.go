@@ -124,6 +124,11 @@ func (e *Env) route(thread *starlark.Thread, b *starlark.Builtin, args starlark.
 		if errors.Is(err, unix.ENETDOWN) && devLink != nil {
 			return nil, errorf(fn, "device %q is down: set it up first (%s.set_up())", devLink.name, devLink.name)
 		}
+		if errors.Is(err, unix.EACCES) && devLink != nil {
+			if why := devLink.noIPv6(); why != "" {
+				return nil, errorf(fn, "%s", why)
+			}
+		}
 		return nil, errorf(fn, "%w", err)
 	}
 	if r.Table == 0 {

@@ -132,16 +132,17 @@ func TestUnpackForms(t *testing.T) {
 	lo, ipv6 := true, true
 	var timeout Duration
 	b := starlark.NewBuiltin("namespace", nil)
-	err := unpack(b, nil, []starlark.Tuple{{starlark.String("path"), starlark.String("/p")}}, &name, &lo, &pid, &path, &timeout, &ipv6)
+	err := unpack(b, nil, []starlark.Tuple{{starlark.String("path"), starlark.String("/p")}}, &name, &lo, &ipv6, &pid, &path, &timeout)
 	if err != nil || path != "/p" || name != "" || !lo {
 		t.Errorf("namespace(path=\"/p\"): %v, path %q, name %q", err, path, name)
 	}
 	// The position of a parameter is its place in Params, not in its form.
-	err = unpack(b, starlark.Tuple{starlark.String("red"), starlark.False, starlark.None, starlark.String("/q")}, nil, &name, &lo, &pid, &path, &timeout, &ipv6)
-	if err != nil || name != "red" || lo || path != "/q" {
-		t.Errorf("namespace(\"red\", False, None, \"/q\"): %v, name %q, path %q", err, name, path)
+	// namespace(name, lo=True, ipv6=True) is called with them in that order.
+	err = unpack(b, starlark.Tuple{starlark.String("red"), starlark.False, starlark.False, starlark.None, starlark.String("/q")}, nil, &name, &lo, &ipv6, &pid, &path, &timeout)
+	if err != nil || name != "red" || lo || ipv6 || path != "/q" {
+		t.Errorf("namespace(\"red\", False, False, None, \"/q\"): %v, name %q, ipv6 %v, path %q", err, name, ipv6, path)
 	}
-	err = explainArgs("namespace", unpack(b, starlark.Tuple{starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None}, nil, &name, &lo, &pid, &path, &timeout, &ipv6))
+	err = explainArgs("namespace", unpack(b, starlark.Tuple{starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None, starlark.None}, nil, &name, &lo, &ipv6, &pid, &path, &timeout))
 	var ae *argError
 	if !errors.As(err, &ae) || !strings.HasSuffix(err.Error(), `; usage: namespace(name, lo=True, ipv6=True), namespace(pid=N, timeout="5s") or namespace(path=P)`) {
 		t.Errorf("namespace with 7 arguments: %v", err)

@@ -14,9 +14,8 @@ import (
 // builtinTable are the builtins every script sees.
 var builtinTable = []function{
 	{impl: (*Env).namespace, spec: spec{Name: "namespace",
-		Params: params{{Name: "name"}, {Name: "lo", Default: "True"},
-			{Name: "pid", Default: "N", Form: 1}, {Name: "path", Default: "P", Form: 2}, {Name: "timeout", Default: `"5s"`, Form: 1},
-			{Name: "ipv6", Default: "True"}},
+		Params: params{{Name: "name"}, {Name: "lo", Default: "True"}, {Name: "ipv6", Default: "True"},
+			{Name: "pid", Default: "N", Form: 1}, {Name: "path", Default: "P", Form: 2}, {Name: "timeout", Default: `"5s"`, Form: 1}},
 		Meaning:    "create or adopt the named network namespace /run/netns/NAME and bring its loopback up; ipv6=False turns IPv6 off for every device of the namespace, lo included, before any is up (in a namespace that is there already, from then on; down puts back one the lab did not make); with pid= or path=, attach to an existing namespace (never deleted); pid= waits (timeout=) for a process that is making its own namespace",
 		Equivalent: "ip netns add NAME; [ipv6=False: ip netns exec NAME sysctl -w net.ipv6.conf.all.disable_ipv6=1;] ip -n NAME link set lo up"}},
 	{impl: (*Env).namespaces, spec: spec{Name: "namespaces",

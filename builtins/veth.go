@@ -45,6 +45,12 @@ func (e *Env) veth(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err := e.checkShaping(fn, shaping); err != nil {
 		return nil, err
 	}
+	if err := n.checkIPv6Addr(fn, "addr", addr.IPNet, master.Link != nil); err != nil {
+		return nil, err
+	}
+	if err := pn.checkIPv6Addr(fn, "peer_addr", peerAddr.IPNet, peerMaster.Link != nil); err != nil {
+		return nil, err
+	}
 
 	// Create first: on a first run the names are free, and asking first
 	// would cost two round trips per veth. Only when the kernel says a

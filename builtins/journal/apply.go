@@ -271,9 +271,12 @@ func (k *Kernel) Commit(u *Undoer) []error {
 	keep := k.kept(k.earlier)
 	var prune []Record
 	for i, r := range k.earlier {
-		if !keep[i] {
+		switch {
+		case k.superseded[recKey(r)]:
+			keep[i] = false // what this run did replaced it (see switchIPv6)
+		case !keep[i]:
 			prune = append(prune, r)
-		} else if r.Op == "proc" {
+		case r.Op == "proc":
 			u.Spare = append(u.Spare, r.Pid)
 		}
 	}
@@ -292,7 +295,7 @@ func (k *Kernel) Commit(u *Undoer) []error {
 	// Whether the journal needs rewriting shows in what this run wrote,
 	// which it keeps (a thousand hosts' records take a while to read
 	// back): the file is read only when it does.
-	if len(prune) == 0 && !k.dups && !slices.ContainsFunc(k.thisRun, func(r Record) bool { return r.Rollback }) &&
+	if len(prune) == 0 && len(k.superseded) == 0 && !k.dups && !slices.ContainsFunc(k.thisRun, func(r Record) bool { return r.Rollback }) &&
 		!k.withWants(append(slices.Clone(recs), k.thisRun...)) {
 		return nil
 	}
@@ -305,7 +308,7 @@ func (k *Kernel) Commit(u *Undoer) []error {
 	n := len(mine)
 	mine = slices.DeleteFunc(mine, func(r Record) bool { return r.Rollback || k.forgotten(r) })
 	recs = merge(append(recs, mine...))
-	if wants := k.withWants(recs); len(prune) == 0 && !k.dups && !wants && n == len(mine) {
+	if wants := k.withWants(recs); len(prune) == 0 && len(k.superseded) == 0 && !k.dups && !wants && n == len(mine) {
 		return nil
 	}
 	return errList(k.rewrite(recs))

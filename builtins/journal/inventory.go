@@ -32,6 +32,13 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 				if r.Op == "netns" {
 					labNS = append(labNS, ns)
 					inLab[ns.Inode] = true
+					// Without IPv6 (namespace(ipv6=False)), as the model
+					// lists one made so.
+					for _, key := range []string{kernel.DisableIPv6Key, "net.ipv6.conf.default.disable_ipv6"} {
+						if v, err := k.ReadSysctl(ns, key); err == nil && v == "1" {
+							out = append(out, plan.ItemSysctl(ns.Label(), key, v))
+						}
+					}
 				}
 				out = append(out, plan.ItemNetns(r.NS.Name))
 			}

@@ -92,6 +92,8 @@ type Kernel struct {
 	wantIdx      map[idxKey]string  // the MACs of wants by where the device is
 	thisMACs     map[string]bool    // of the devices this run made
 	rollbackOnly bool               // what is written now is for a rollback only
+	superseded   map[string]bool    // keys of earlier records this run replaced: neither kept nor undone
+	ipv6Switched map[uint64]bool    // the lab's namespaces with a record of an IPv6 switch (switchIPv6) left by a killed run
 	where        map[string]place
 	origins      map[linkKey]origin
 }
@@ -118,7 +120,7 @@ func Open(inner kernel.Kernel, lab string) (*Kernel, error) {
 	k := &Kernel{Reader: inner, in: inner, Lab: lab, dir: filepath.Join(Dir, lab),
 		createdNS: map[uint64]bool{}, createdLinks: map[linkKey]string{}, ownedIdx: map[idxKey]ownedDev{},
 		earlierKeys: map[string]bool{}, declared: map[string]bool{}, thisKeys: map[string]bool{}, madeNS: map[uint64]bool{}, claimedAt: map[string]int{}, bgSeen: map[string]int{}, wants: map[string]*wanted{}, wantIdx: map[idxKey]string{}, thisMACs: map[string]bool{},
-		where: map[string]place{}, origins: map[linkKey]origin{}}
+		where: map[string]place{}, origins: map[linkKey]origin{}, superseded: map[string]bool{}, ipv6Switched: map[uint64]bool{}}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		return nil, err
@@ -134,6 +136,9 @@ func Open(inner kernel.Kernel, lab string) (*Kernel, error) {
 	for _, r := range recs {
 		k.note(r)
 		k.earlierKeys[recKey(r)] = true
+		if r.Op == "sysctl" && sysctlFile(r.Name) == sysctlFile(kernel.DisableIPv6Key) {
+			k.ipv6Switched[refKey(r.NS)] = true
+		}
 	}
 	if len(recs) > 0 || len(probs) > 0 {
 		// The lab exists: take it now, so that a second run of a lab

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -223,12 +224,17 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 			return e, err
 		}
 		old = cur
-		if e == nil && cur == value {
+		var side map[string]string
+		if e == nil || cur == value {
+			side = k.sideEffects(ns, key)
+		}
+		spread := spreads(key, value, side)
+		if e == nil && cur == value && !spread {
 			return nil, nil // as wanted, and no lab changed it: nothing to undo
 		}
 		entry := e
 		if entry == nil {
-			entry = &shared{Orig: cur, Side: k.sideEffects(ns, key)}
+			entry = &shared{Orig: cur, Side: side}
 		}
 		rec := Record{Op: "shared_sysctl", NS: k.ref(ns), Name: key, OldValue: cur, Lab: k.Lab}
 		if slices.Contains(entry.Users, k.Lab) && k.declare(recKey(rec)) && cur != value {
@@ -248,7 +254,7 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 				entry.Users = append(entry.Users, k.Lab)
 			}
 		}
-		set = cur != value
+		set = cur != value || spread
 		return entry, nil
 	}, func() error {
 		if !set {
@@ -262,17 +268,27 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 
 // sideEffects are the sysctls the kernel changes when key changes, with
 // their values now: turning net.ipv4.ip_forward on or off sets
-// conf.all.accept_redirects and every device's conf.forwarding. Undo
-// puts them back after the key, so that a hardening setting the machine
-// had does not come back changed.
+// conf.all.accept_redirects and every device's conf.forwarding;
+// net.ipv6.conf.all.disable_ipv6 sets conf.default's and every
+// device's disable_ipv6. Undo puts them back after the key, so that a
+// hardening setting the machine had (or a device the user keeps without
+// IPv6) does not come back changed.
 func (k *Kernel) sideEffects(ns *kernel.NS, key string) map[string]string {
-	if key != "net.ipv4.ip_forward" {
+	var keys []string
+	var perDevice string
+	switch sysctlFile(key) {
+	case sysctlFile("net.ipv4.ip_forward"):
+		keys = []string{"net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.forwarding"}
+		perDevice = "net.ipv4.conf.%s.forwarding"
+	case sysctlFile(kernel.DisableIPv6Key):
+		keys = []string{"net.ipv6.conf.default.disable_ipv6"}
+		perDevice = "net.ipv6.conf.%s.disable_ipv6"
+	default:
 		return nil
 	}
-	keys := []string{"net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.forwarding"}
 	if links, err := k.Reader.Links(ns); err == nil {
 		for _, l := range links {
-			keys = append(keys, "net.ipv4.conf."+strings.ReplaceAll(l.Name, ".", "/")+".forwarding")
+			keys = append(keys, fmt.Sprintf(perDevice, strings.ReplaceAll(l.Name, ".", "/")))
 		}
 	}
 	side := map[string]string{}
@@ -282,6 +298,23 @@ func (k *Kernel) sideEffects(ns *kernel.NS, key string) map[string]string {
 		}
 	}
 	return side
+}
+
+// spreads reports whether writing value to key, which has that value
+// already, would still change one of its side effects: the kernel
+// applies net.ipv6.conf.all.disable_ipv6 to .default and every device on
+// each write (where net.ipv4.ip_forward acts only when it changes), so
+// a namespace with .all at 1 may still have devices with IPv6.
+func spreads(key, value string, side map[string]string) bool {
+	if sysctlFile(key) != sysctlFile(kernel.DisableIPv6Key) {
+		return false
+	}
+	for _, v := range side {
+		if v != value {
+			return true
+		}
+	}
+	return false
 }
 
 // undoSharedSysctl takes the record's lab off the users of a sysctl and,

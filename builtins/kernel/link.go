@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"unsafe"
 
 	"github.com/vishvananda/netlink"
@@ -209,8 +210,11 @@ type LinkOpts struct {
 }
 
 // PortSysctl is the key that takes IPv6 off a bridge port (see
-// LinkOpts.PortOnly), set to "1".
-func PortSysctl(name string) string { return "net.ipv6.conf." + name + ".disable_ipv6" }
+// LinkOpts.PortOnly), set to "1". (A '.' in the device's name is a '/'
+// in a dotted key, as for sysctl(8).)
+func PortSysctl(name string) string {
+	return "net.ipv6.conf." + strings.ReplaceAll(name, ".", "/") + ".disable_ipv6"
+}
 
 // RandomMAC is a random locally administered unicast MAC address, as the
 // kernel would pick for a virtual device. Picked by nsscript, it is known

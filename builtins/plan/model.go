@@ -512,10 +512,16 @@ func (r *Model) sysctl(ns *kernel.NS, key string, value *string) (string, error)
 		} else if key == "net.ipv4.conf.all.forwarding" {
 			n.sysctl["net.ipv4.ip_forward"] = *value
 		} else if key == kernel.DisableIPv6Key {
-			// As the kernel does: .all sets .default, and every device.
+			// As the kernel does: .all sets .default, and every device;
+			// and as the journal does in a namespace the lab made, which
+			// keeps its bridge ports without when IPv6 comes back
+			// (journal.switchIPv6).
 			n.sysctl["net.ipv6.conf.default.disable_ipv6"] = *value
 			for _, l := range n.links {
-				delete(n.sysctl, "net.ipv6.conf."+l.name+".disable_ipv6")
+				delete(n.sysctl, kernel.PortSysctl(l.name))
+				if *value == "0" && old != "0" && l.master != nil {
+					n.sysctl[kernel.PortSysctl(l.name)] = "1"
+				}
 			}
 		}
 	}

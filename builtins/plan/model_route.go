@@ -32,6 +32,9 @@ func (r *Model) Addrs(ns *kernel.NS, index int) ([]string, error) {
 
 // AddAddr is `ip addr add CIDR dev DEV`.
 func (r *Model) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
+	if cidr.IP.To4() == nil && r.ipv6Off(ns, index) {
+		return unix.EACCES // as the kernel's
+	}
 	return r.change(ns, index, func(n *rns, l *rlink) error {
 		a := &net.IPNet{IP: cidr.IP, Mask: cidr.Mask}
 		if hasAddr(l, a) {
@@ -43,6 +46,17 @@ func (r *Model) AddAddr(ns *kernel.NS, index int, cidr *net.IPNet) error {
 		}
 		return nil
 	})
+}
+
+// ipv6Off reports whether the device index of ns has IPv6 off, which
+// makes the kernel refuse it an IPv6 address or route.
+func (r *Model) ipv6Off(ns *kernel.NS, index int) bool {
+	li, err := r.LinkByIndex(ns, index)
+	if err != nil {
+		return false
+	}
+	v, err := r.ReadSysctl(ns, kernel.PortSysctl(li.Name))
+	return err == nil && v == "1"
 }
 
 // DelAddr is `ip addr del CIDR dev DEV`.
@@ -162,6 +176,9 @@ func sameDst(a, b *net.IPNet) bool {
 // ReplaceRoute is `ip route replace ...`: a gateway must be on a connected
 // route (of dev, when given), and dev must be up.
 func (r *Model) ReplaceRoute(ns *kernel.NS, ri kernel.RouteInfo) error {
+	if (ri.Dst != nil && ri.Dst.IP.To4() == nil || ri.Via != nil && ri.Via.To4() == nil) && ri.DevIndex != 0 && r.ipv6Off(ns, ri.DevIndex) {
+		return unix.EACCES // as the kernel's
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n, err := r.nsOf(ns)

@@ -148,6 +148,17 @@ func (r *Recorder) WriteSysctl(ns *kernel.NS, key, value string) (string, error)
 	if old != value || err != nil || !r.trace {
 		r.emit(Op{Op: "sysctl", NS: ns.Label(), Key: key, Value: value, Cmd: r.R.Sysctl(ns, key, value)}, err)
 	}
+	if err == nil && !r.trace && key == kernel.DisableIPv6Key && value == "0" && old != "0" {
+		// The bridge ports stay without (see Model.sysctl); in a trace,
+		// the journal's own writes show it.
+		if links, lerr := r.in.Links(ns); lerr == nil {
+			for _, li := range links {
+				if pk := kernel.PortSysctl(li.Name); li.MasterIndex != 0 {
+					r.emit(Op{Op: "sysctl", NS: ns.Label(), Key: pk, Value: "1", Cmd: r.R.Sysctl(ns, pk, "1")}, nil)
+				}
+			}
+		}
+	}
 	return old, err
 }
 
