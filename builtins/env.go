@@ -45,6 +45,7 @@ type Env struct {
 	onNewNS    func(*Namespace)
 	captureSeq int                   // the N of the last captures/capture-N.pcapng made
 	fwds       map[fwdKey]*forwarder // the forwarders of the devices this run shaped (shape.go)
+	noIPv6     map[uint64]bool       // namespaces this run made or set without IPv6, by inode (namespace.go)
 	// carried: the bridges whose carrier veth has applied since a port
 	// of theirs came up (see firstCarrier).
 	carried map[linkKey]bool

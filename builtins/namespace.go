@@ -219,10 +219,21 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	var name NSName
 	var pid starlark.Value = starlark.None
 	var path string
-	lo, ipv6 := true, true
+	lo := true
+	var ipv6v starlark.Value = starlark.None
 	timeout := Duration(5 * time.Second)
-	if err := unpack(b, args, kwargs, &name, &lo, &ipv6, &pid, &path, &timeout); err != nil {
+	if err := unpack(b, args, kwargs, &name, &lo, &ipv6v, &pid, &path, &timeout); err != nil {
 		return nil, err
+	}
+	// ipv6 left out is True, but does not undo an ipv6=False of this run's
+	// (a later namespace("h") that only names the namespace keeps it so).
+	ipv6, explicit := true, false
+	switch v := ipv6v.(type) {
+	case starlark.NoneType:
+	case starlark.Bool:
+		ipv6, explicit = bool(v), true
+	default:
+		return nil, errorf(b.Name(), "for parameter ipv6: got %s, want bool", v.Type())
 	}
 	given := 0
 	for _, g := range []bool{name != "", pid != starlark.None, path != ""} {
@@ -263,9 +274,12 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 	}
 	n := e.wrapNS(ns)
 	n.deleted = false
+	if created {
+		e.setIPv6Off(ns, !ipv6)
+	}
 	if name != "" && !created {
 		// (A namespace CreateNamed made is set up already.)
-		if err := n.convergeIPv6(b.Name(), string(name), ipv6); err != nil {
+		if err := n.convergeIPv6(b.Name(), string(name), ipv6, explicit); err != nil {
 			return nil, err
 		}
 		if lo {
@@ -278,14 +292,19 @@ func (e *Env) namespace(thread *starlark.Thread, b *starlark.Builtin, args starl
 }
 
 // convergeIPv6 makes a namespace that was there already what ipv6= asks
-// (see namespace): with False, IPv6 off from now on, journaled (down
+// (see namespace), unless ipv6= was left out (not explicit) of a call on
+// a namespace this run has made or set without IPv6: with False, IPv6 off from now on, journaled (down
 // puts it back in a namespace the lab did not make). With True, a
 // namespace an earlier run of the lab made with ipv6=False gets its IPv6
 // back, as a run from nothing would make it: every device's, except the
 // bridge ports', which the lab makes without (the journal keeps them so:
 // see journal.switchIPv6).
-func (n *Namespace) convergeIPv6(fn, name string, ipv6 bool) error {
+func (n *Namespace) convergeIPv6(fn, name string, ipv6, explicit bool) error {
 	e := n.env
+	if ipv6 && !explicit && e.ipv6Off(n.ns) {
+		return nil // this run made it without IPv6: a call that only names it keeps it so
+	}
+	defer func() { e.setIPv6Off(n.ns, !ipv6) }()
 	if !ipv6 {
 		if n.ns.Host {
 			return errorf(fn, "namespace %s is the host's own namespace (/run/netns/%s is bound to it): ipv6=False would turn IPv6 off for the whole machine; choose another name", name, name)
@@ -306,6 +325,23 @@ func (n *Namespace) convergeIPv6(fn, name string, ipv6 bool) error {
 		return errorf(fn, "turn IPv6 back on in %s: %w", n.Name(), err)
 	}
 	return nil
+}
+
+// ipv6Off reports whether this run made or set ns without IPv6 (see
+// namespace), setIPv6Off notes it.
+func (e *Env) ipv6Off(ns *kernel.NS) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.noIPv6[ns.Inode]
+}
+
+func (e *Env) setIPv6Off(ns *kernel.NS, off bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.noIPv6 == nil {
+		e.noIPv6 = map[uint64]bool{}
+	}
+	e.noIPv6[ns.Inode] = off
 }
 
 // namespaces is the namespaces builtin: the named namespaces.

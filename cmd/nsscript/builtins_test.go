@@ -292,7 +292,7 @@ func TestNamespaceIPv6PlanTrace(t *testing.T) {
 	src := `h = namespace("h", ipv6 = False)
 sw = bridge("sw", ns = h)
 veth("p.1", "e1", ns = h, master = sw)
-namespace("h")
+namespace("h", ipv6 = True)
 assert.eq(h.sysctl("net.ipv6.conf.p/1.disable_ipv6"), "1")
 assert.eq(h.sysctl("net.ipv6.conf.all.disable_ipv6"), "0")
 `
