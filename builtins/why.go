@@ -113,7 +113,11 @@ func ParseWhy(dst string, port int, proto string) (WhyArgs, error) {
 		return a, fmt.Errorf("for parameter proto: %q is not \"icmp\" (a ping), \"tcp\" or \"udp\"", a.Proto)
 	}
 	if a.Dst.IsUnspecified() || a.Dst.IsMulticast() {
-		return a, fmt.Errorf("for parameter dst: %s is no address a packet is sent to", a.Dst)
+		what := "the unspecified address, which no packet is sent to"
+		if a.Dst.IsMulticast() {
+			what = "a multicast group, which every member takes and no one route leads to"
+		}
+		return a, fmt.Errorf("for parameter dst: %s is %s: why follows a packet to one host, so give that host's address", a.Dst, what)
 	}
 	if a.Dst.Equal(net.IPv4bcast) {
 		return a, fmt.Errorf("for parameter dst: %s is the limited broadcast, which every host on a link takes and no router passes on: why follows a packet to one host, so give that host's address", a.Dst)
