@@ -267,8 +267,10 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 }
 
 // sideEffects are the sysctls the kernel changes when key changes, with
-// their values now: turning net.ipv4.ip_forward on or off sets
-// conf.all.accept_redirects and every device's conf.forwarding;
+// their values now: turning net.ipv4.ip_forward (or its other name,
+// conf.all.forwarding) on or off sets conf.all.accept_redirects and
+// every device's conf.forwarding; net.ipv6.conf.all.forwarding sets
+// conf.default's and every device's forwarding;
 // net.ipv6.conf.all.disable_ipv6 sets conf.default's and every
 // device's disable_ipv6. Undo puts them back after the key, so that a
 // hardening setting the machine had (or a device the user keeps without
@@ -277,9 +279,12 @@ func (k *Kernel) sideEffects(ns *kernel.NS, key string) map[string]string {
 	var keys []string
 	var perDevice string
 	switch sysctlFile(key) {
-	case sysctlFile("net.ipv4.ip_forward"):
+	case sysctlFile("net.ipv4.ip_forward"), sysctlFile("net.ipv4.conf.all.forwarding"):
 		keys = []string{"net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.forwarding"}
 		perDevice = "net.ipv4.conf.%s.forwarding"
+	case sysctlFile("net.ipv6.conf.all.forwarding"):
+		keys = []string{"net.ipv6.conf.default.forwarding"}
+		perDevice = "net.ipv6.conf.%s.forwarding"
 	case sysctlFile(kernel.DisableIPv6Key):
 		keys = []string{"net.ipv6.conf.default.disable_ipv6"}
 		perDevice = "net.ipv6.conf.%s.disable_ipv6"

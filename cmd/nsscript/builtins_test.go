@@ -381,3 +381,30 @@ nsscript("down", "l")
 assert.eq({ns: v6(ns) for ns in ["u", "w"]}, before)
 `)
 }
+
+// TestForwardingIPv6Adopted: forwarding(ns, family="ipv6") in a namespace
+// the lab did not make sets every device's forwarding, as the kernel
+// does for .all; down puts back each device's (and .default's) as it was,
+// not only .all (a device that forwarded alone forwards again).
+func TestForwardingIPv6Adopted(t *testing.T) {
+	t.Parallel()
+	ipv6Labs(t, map[string]string{"fwd.star": `forwarding(namespace("r"), family = "ipv6")
+forwarding(namespace("r"), family = "ipv4")
+`}, `
+def fwd(ns):
+    return exec(host, ["ip", "netns", "exec", ns, "grep", "-r", "", "/proc/sys/net/ipv6/conf", "/proc/sys/net/ipv4/conf", "--include", "forwarding"]).stdout
+
+exec(host, "ip netns add r")
+exec(host, "ip -n r link add r1 type veth peer name r2")
+# r1 forwards alone; .all does not.
+exec(host, "ip netns exec r sysctl -qw net.ipv6.conf.r1.forwarding=1 net.ipv4.conf.r1.forwarding=1")
+before = fwd("r")
+assert.true("/ipv6/conf/r1/forwarding:1" in before and "/ipv6/conf/all/forwarding:0" in before, before)
+
+nsscript(args["dir"] + "/fwd.star")
+assert.true(":0" not in fwd("r"), fwd("r"))
+
+nsscript("down", "l")
+assert.eq(fwd("r"), before)
+`)
+}
