@@ -441,6 +441,11 @@ func (w *walker) noRoute(v *view, p *packet, in *kernel.LinkInfo, err error) {
 		}
 		return
 	}
+	if w.v6 && w.sysctl(v, kernel.DisableIPv6Key) == "1" {
+		w.fault(fmt.Sprintf("%s has IPv6 off (%s=1, as namespace(..., ipv6 = False) makes it): it has no IPv6 address or route, not even ::1", v.label, kernel.DisableIPv6Key),
+			sysctlFix(v, kernel.DisableIPv6Key, "0"))
+		return
+	}
 	// A device that is down takes its routes with it.
 	for _, l := range w.allLinks(v) {
 		if l.Up {
