@@ -407,27 +407,13 @@ func checkOutput(path string) (string, error) {
 	return abs, nil
 }
 
-// openCaptureFile opens a capture's file= for writing, emptied, following
-// no link, and locks it (flock) for as long as it is open: a capture of
-// another run (another lab, another sandbox) that writes to it already
-// holds the lock, and it is not truncated under that capture's feet.
+// openCaptureFile opens a capture's file= (see capture.OpenFile).
 func openCaptureFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
+	f, err := capture.OpenFile(path)
+	if errors.Is(err, capture.ErrBusy) {
 		err = fmt.Errorf("another capture is writing %s (another run of nsscript): give another file", path)
 	}
-	if err == nil {
-		err = f.Truncate(0)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return f, err
 }
 
 // fileKind names the kind of a file that is not a regular one.

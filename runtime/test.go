@@ -15,13 +15,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
 	"github.com/nsscript/nsscript/builtins"
+	"github.com/nsscript/nsscript/builtins/capture"
 	"github.com/nsscript/nsscript/builtins/names"
 )
 
@@ -302,19 +302,11 @@ func claimCapture(path string) (*os.File, string, error) {
 		if i > 1 {
 			p = fmt.Sprintf("%s.%d.pcapng", base, i)
 		}
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+		f, err := capture.OpenFile(p)
+		if errors.Is(err, capture.ErrBusy) {
+			continue // another run's
+		}
 		if err != nil {
-			return nil, "", err
-		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
-			if errors.Is(err, syscall.EWOULDBLOCK) {
-				continue // another run's
-			}
-			return nil, "", err
-		}
-		if err := f.Truncate(0); err != nil {
-			f.Close()
 			return nil, "", err
 		}
 		return f, p, nil

@@ -64,6 +64,34 @@ type source struct {
 
 func (so *source) close() { so.once.Do(func() { so.Close() }) }
 
+// ErrBusy is OpenFile's error for a file that a capture of another
+// process holds (its lock).
+var ErrBusy = errors.New("another capture is writing it")
+
+// OpenFile opens a capture file for writing, emptied, following no
+// link, and locks it (flock) for as long as it is open: a capture of
+// another process (another lab, another sandbox, another nsscript test)
+// that writes to it already holds the lock, and then OpenFile returns
+// ErrBusy without truncating the file under that capture's feet.
+func OpenFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		err = ErrBusy
+	}
+	if err == nil {
+		err = f.Truncate(0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // NewSession starts a capture that writes to w: frames up to snaplen
 // bytes, through the filter expression (for the file's interface blocks;
 // the sources apply it). It keeps the descriptions of the first keep
