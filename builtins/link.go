@@ -305,7 +305,7 @@ func (n *Namespace) checkIPv6Addr(fn, param string, c *net.IPNet, port bool) err
 	if port {
 		return errorf(fn, "for parameter %s: %s is an IPv6 address, and nsscript makes a bridge port without IPv6 of its own: put the address on the bridge, or make the veth without master= and put it on the bridge with set_master() (a device put there so keeps its IPv6)", param, c)
 	}
-	const dflt = "net.ipv6.conf.default.disable_ipv6"
+	const dflt = kernel.DefaultDisableIPv6Key
 	if v, err := n.env.K.ReadSysctl(n.ns, dflt); err == nil && v == "1" {
 		return errorf(fn, "for parameter %s: %s is an IPv6 address, and namespace %s makes its devices without IPv6 (namespace(..., ipv6 = False), or %s = 1): use IPv4 there, or leave ipv6=False out", param, c, n.Name(), dflt)
 	}

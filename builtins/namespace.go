@@ -317,7 +317,7 @@ func (n *Namespace) convergeIPv6(fn, name string, ipv6, explicit bool) error {
 	if !e.Own.Mine(n.ns, "") {
 		return nil // someone else's: as it is
 	}
-	const dflt = "net.ipv6.conf.default.disable_ipv6"
+	const dflt = kernel.DefaultDisableIPv6Key
 	if v, err := e.K.ReadSysctl(n.ns, dflt); err != nil || v != "1" {
 		return nil
 	}

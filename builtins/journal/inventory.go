@@ -34,7 +34,7 @@ func Inventory(k kernel.Reader, lab string) ([]string, error) {
 					inLab[ns.Inode] = true
 					// Without IPv6 (namespace(ipv6=False)), as the model
 					// lists one made so.
-					for _, key := range []string{kernel.DisableIPv6Key, "net.ipv6.conf.default.disable_ipv6"} {
+					for _, key := range []string{kernel.DisableIPv6Key, kernel.DefaultDisableIPv6Key} {
 						if v, err := k.ReadSysctl(ns, key); err == nil && v == "1" {
 							out = append(out, plan.ItemSysctl(ns.Label(), key, v))
 						}

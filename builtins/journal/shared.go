@@ -2,7 +2,6 @@ package journal
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -277,23 +276,23 @@ func (k *Kernel) sharedSysctl(ns *kernel.NS, key, value string) (string, error) 
 // IPv6) does not come back changed.
 func (k *Kernel) sideEffects(ns *kernel.NS, key string) map[string]string {
 	var keys []string
-	var perDevice string
+	var family, perDevice string
 	switch sysctlFile(key) {
 	case sysctlFile("net.ipv4.ip_forward"), sysctlFile("net.ipv4.conf.all.forwarding"):
 		keys = []string{"net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.forwarding"}
-		perDevice = "net.ipv4.conf.%s.forwarding"
+		family, perDevice = "ipv4", "forwarding"
 	case sysctlFile("net.ipv6.conf.all.forwarding"):
 		keys = []string{"net.ipv6.conf.default.forwarding"}
-		perDevice = "net.ipv6.conf.%s.forwarding"
+		family, perDevice = "ipv6", "forwarding"
 	case sysctlFile(kernel.DisableIPv6Key):
-		keys = []string{"net.ipv6.conf.default.disable_ipv6"}
-		perDevice = "net.ipv6.conf.%s.disable_ipv6"
+		keys = []string{kernel.DefaultDisableIPv6Key}
+		family, perDevice = "ipv6", "disable_ipv6"
 	default:
 		return nil
 	}
 	if links, err := k.Reader.Links(ns); err == nil {
 		for _, l := range links {
-			keys = append(keys, fmt.Sprintf(perDevice, strings.ReplaceAll(l.Name, ".", "/")))
+			keys = append(keys, kernel.DevSysctl(family, l.Name, perDevice))
 		}
 	}
 	side := map[string]string{}

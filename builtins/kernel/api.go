@@ -128,8 +128,12 @@ type NetnsSetup struct {
 	NoIPv6 bool
 }
 
-// DisableIPv6Key is the sysctl that NetnsSetup.NoIPv6 sets to 1.
-const DisableIPv6Key = "net.ipv6.conf.all.disable_ipv6"
+// DisableIPv6Key is the sysctl that NetnsSetup.NoIPv6 sets to 1; the
+// kernel sets DefaultDisableIPv6Key (what new devices get) with it.
+const (
+	DisableIPv6Key        = "net.ipv6.conf.all.disable_ipv6"
+	DefaultDisableIPv6Key = "net.ipv6.conf.default.disable_ipv6"
+)
 
 // Writer is every change.
 type Writer interface {

@@ -212,8 +212,13 @@ type LinkOpts struct {
 // PortSysctl is the key that takes IPv6 off a bridge port (see
 // LinkOpts.PortOnly), set to "1". (A '.' in the device's name is a '/'
 // in a dotted key, as for sysctl(8).)
-func PortSysctl(name string) string {
-	return "net.ipv6.conf." + strings.ReplaceAll(name, ".", "/") + ".disable_ipv6"
+func PortSysctl(name string) string { return DevSysctl("ipv6", name, "disable_ipv6") }
+
+// DevSysctl is the key of a device's own setting of family ("ipv4",
+// "ipv6"): net.FAMILY.conf.DEV.NAME, a '.' in the device's name written
+// as '/', as sysctl(8) takes it.
+func DevSysctl(family, dev, name string) string {
+	return "net." + family + ".conf." + strings.ReplaceAll(dev, ".", "/") + "." + name
 }
 
 // RandomMAC is a random locally administered unicast MAC address, as the

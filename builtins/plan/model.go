@@ -516,7 +516,7 @@ func (r *Model) sysctl(ns *kernel.NS, key string, value *string) (string, error)
 			// and as the journal does in a namespace the lab made, which
 			// keeps its bridge ports without when IPv6 comes back
 			// (journal.switchIPv6).
-			n.sysctl["net.ipv6.conf.default.disable_ipv6"] = *value
+			n.sysctl[kernel.DefaultDisableIPv6Key] = *value
 			for _, l := range n.links {
 				delete(n.sysctl, kernel.PortSysctl(l.name))
 				if *value == "0" && old != "0" && l.master != nil {
@@ -531,7 +531,7 @@ func (r *Model) sysctl(ns *kernel.NS, key string, value *string) (string, error)
 // noIPv6 is a namespace made with IPv6 off (kernel.NetnsSetup.NoIPv6).
 func (r *Model) noIPv6(n *rns) {
 	n.sysctl[kernel.DisableIPv6Key] = "1"
-	n.sysctl["net.ipv6.conf.default.disable_ipv6"] = "1"
+	n.sysctl[kernel.DefaultDisableIPv6Key] = "1"
 }
 
 // deviceSysctl reads a key of one device's (net.ipv4.conf.DEV.KEY,

@@ -353,7 +353,7 @@ func (w *walker) sourceCheck(v *view, in *kernel.LinkInfo, p *packet) {
 	case w.sysctl(v, "net.ipv4.conf.all.rp_filter") == strconv.Itoa(mode):
 		key = "net.ipv4.conf.all.rp_filter"
 	default:
-		key = "net.ipv4.conf." + sysctlDev(in.Name) + ".rp_filter"
+		key = kernel.DevSysctl("ipv4", in.Name, "rp_filter")
 	}
 	f := sysctlFix(v, key, "2")
 	if err != nil && w.prefixMismatch(v, p.src) {
@@ -840,7 +840,7 @@ func (w *walker) answerer(v *view, out *kernel.LinkInfo, nh net.IP, have []*node
 // its own.
 func (w *walker) arpIgnore(o *node) int {
 	a, _ := strconv.Atoi(w.sysctl(o.v, "net.ipv4.conf.all.arp_ignore"))
-	d, _ := strconv.Atoi(w.sysctl(o.v, "net.ipv4.conf."+sysctlDev(o.l.Name)+".arp_ignore"))
+	d, _ := strconv.Atoi(w.sysctl(o.v, kernel.DevSysctl("ipv4", o.l.Name, "arp_ignore")))
 	return max(a, d)
 }
 

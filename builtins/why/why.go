@@ -484,13 +484,10 @@ func (w *walker) family() string {
 // fwdKey is the sysctl that says whether v forwards what arrives on dev.
 func (w *walker) fwdKey(dev string) string {
 	if w.v6 {
-		return "net.ipv6.conf." + sysctlDev(dev) + ".forwarding"
+		return kernel.DevSysctl("ipv6", dev, "forwarding")
 	}
-	return "net.ipv4.conf." + sysctlDev(dev) + ".forwarding"
+	return kernel.DevSysctl("ipv4", dev, "forwarding")
 }
-
-// sysctlDev is a device's name as a sysctl key has it (a dot is a slash).
-func sysctlDev(dev string) string { return strings.ReplaceAll(dev, ".", "/") }
 
 // rpFilter is the source check v applies on dev: the larger of all's and
 // the device's (0 off, 1 strict, 2 loose); 0 for IPv6.
@@ -499,7 +496,7 @@ func (w *walker) rpFilter(v *view, dev string) int {
 		return 0
 	}
 	a, _ := strconv.Atoi(w.sysctl(v, "net.ipv4.conf.all.rp_filter"))
-	d, _ := strconv.Atoi(w.sysctl(v, "net.ipv4.conf."+sysctlDev(dev)+".rp_filter"))
+	d, _ := strconv.Atoi(w.sysctl(v, kernel.DevSysctl("ipv4", dev, "rp_filter")))
 	return max(a, d)
 }
 
