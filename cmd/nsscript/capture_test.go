@@ -97,7 +97,14 @@ nat.masquerade("192.168.15.0/24", out = "uplink")
 c = capture(upstream, file = args["file"], filter = "icmp or arp")
 for i in range(3):
     assert.true(ping(red, "203.0.113.2"))
-assert.true(c.wait(count = 6) >= 6)
+# Six echoes (requests and replies), and the ARP frames besides: the
+# capture reads its socket on its own, so wait until all six are in.
+def echoes():
+    return len([p for p in c.packets if p.proto == "icmp"])
+for _ in range(250):
+    if echoes() >= 6:
+        break
+    c.wait(count = c.count + 1, timeout = "20ms")
 c.stop()
 echo = [p for p in c.packets if p.proto == "icmp"]
 assert.eq(len(echo), 6)
